@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// PullURL is a network's registration at the hub.
+type PullURL struct {
+	Network string
+	// Template is the pull URL with a literal {id}.
+	Template string
+	// AffiliationURL is the optional push_affiliation_url.
+	AffiliationURL string
+	UpdatedAt      time.Time
+}
+
+// RemoteProfileStatus is the state of a remote profile at the hub.
+type RemoteProfileStatus string
+
+const (
+	// RemoteProfilePending: known (from a ping or a token) but never pulled.
+	RemoteProfilePending RemoteProfileStatus = "pending"
+	// RemoteProfileOK: the last pull succeeded.
+	RemoteProfileOK RemoteProfileStatus = "ok"
+	// RemoteProfileMissing: the last pull got 404; Data is the last known.
+	RemoteProfileMissing RemoteProfileStatus = "missing"
+)
+
+// RemoteProfile is a user's profile as the hub last pulled it.
+type RemoteProfile struct {
+	Network string
+	UserID  string
+	Status  RemoteProfileStatus
+	// Data is the last pulled profile as canonical JSON (nil before the first
+	// successful pull).
+	Data json.RawMessage
+	// DisplayName is the display name from Data, or from the first token when
+	// never pulled; kept as a column for the users page and the comment list.
+	DisplayName string
+	// AvatarURL is image_url from Data.
+	AvatarURL string
+	// PingSeq counts pings received (and other pull triggers); PulledSeq is
+	// the PingSeq the last completed pull answered.
+	PingSeq   int64
+	PulledSeq int64
+	// PingReceivedAt is when the oldest ping not yet answered by a pull
+	// arrived (zero when none is pending); the propagation histogram uses it.
+	PingReceivedAt time.Time
+	// LastPullAt, LastPullResult ("ok", "unchanged", "missing", "error: …",
+	// "refused") and LastChanged (the field names the last applied pull
+	// changed) describe the last pull attempt.
+	LastPullAt     time.Time
+	LastPullResult string
+	LastChanged    []string
+	FirstSeenAt    time.Time
+	// UpdatedAt is when Data last changed.
+	UpdatedAt time.Time
+}
+
+// RemoteProfileTouchParams records a pull trigger (a ping, or a token for a
+// user never seen) for a user.
+type RemoteProfileTouchParams struct {
+	Network string
+	UserID  string
+	// DisplayName seeds the row when it is created (from a token); ignored
+	// for existing rows.
+	DisplayName string
+	At          time.Time
+}
+
+// RemoteProfilePullParams records the result of a pull.
+type RemoteProfilePullParams struct {
+	Network string
+	UserID  string
+	// Seq is the PingSeq the pull started from; PulledSeq becomes
+	// max(PulledSeq, Seq) and PingReceivedAt is cleared when Seq == PingSeq.
+	Seq    int64
+	At     time.Time
+	Status RemoteProfileStatus // OK or Missing
+	// Data, DisplayName, AvatarURL and Changed apply when Status is OK and
+	// Data differs from the stored Data (otherwise no data write happens).
+	Data        json.RawMessage
+	DisplayName string
+	AvatarURL   string
+	Changed     []string
+	// Result is stored in LastPullResult.
+	Result string
+}
+
+// RemoteProfileListParams pages through a network's remote profiles.
+type RemoteProfileListParams struct {
+	Network string
+	// Query filters by user id prefix (case-sensitive); empty for all.
+	Query string
+	// Offset and Limit page the list ordered by user id; Limit defaults to
+	// 50, at most 1000.
+	Offset int
+	Limit  int
+}
+
+// Comment is a comment in the demo app served by the hub. Author names are
+// resolved from remote profiles when read.
+type Comment struct {
+	ID        int64
+	Network   string
+	ArticleID string
+	UserID    string
+	Body      string
+	CreatedAt time.Time
+}
+
+// CommentListParams lists an article's comments oldest first.
+type CommentListParams struct {
+	Network   string
+	ArticleID string
+	// AfterID returns comments with ID > AfterID.
+	AfterID int64
+	// Limit defaults to 100, at most 1000.
+	Limit int
+}
+
+// HubQueries are the hub's reads and writes.
+type HubQueries interface {
+	// PullURLSet creates or replaces the network's registration. An empty
+	// Template keeps the stored one (an affiliation-only registration).
+	PullURLSet(ctx context.Context, pullURL *PullURL) error
+	// PullURLGet returns ErrNotFound when the network registered nothing.
+	PullURLGet(ctx context.Context, network string) (*PullURL, error)
+
+	// RemoteProfileTouch creates the row as pending when missing, increments
+	// PingSeq, sets PingReceivedAt when it was zero, and returns the row.
+	RemoteProfileTouch(ctx context.Context, params RemoteProfileTouchParams) (*RemoteProfile, error)
+	// RemoteProfilePingSeqForUpdate returns PingSeq and, on PostgreSQL, locks
+	// the row until the transaction ends. ErrNotFound when missing.
+	RemoteProfilePingSeqForUpdate(ctx context.Context, network, userID string) (int64, error)
+	// RemoteProfileRecordPull stores a pull's result and returns the row
+	// after it, and whether Data changed.
+	RemoteProfileRecordPull(ctx context.Context, params RemoteProfilePullParams) (*RemoteProfile, bool, error)
+	// RemoteProfileRecordPullError records a failed attempt (LastPullAt,
+	// LastPullResult) without touching Data or the sequence numbers.
+	RemoteProfileRecordPullError(ctx context.Context, network, userID, result string, at time.Time) error
+	// RemoteProfileGet returns ErrNotFound when unknown.
+	RemoteProfileGet(ctx context.Context, network, userID string) (*RemoteProfile, error)
+	// RemoteProfileGetMany returns the rows that exist among userIDs, keyed by
+	// user id.
+	RemoteProfileGetMany(ctx context.Context, network string, userIDs []string) (map[string]*RemoteProfile, error)
+	// RemoteProfileList pages through a network's profiles and returns the
+	// total count matching Query.
+	RemoteProfileList(ctx context.Context, params RemoteProfileListParams) ([]*RemoteProfile, int, error)
+
+	// CommentCreate stores a comment and returns it with ID and CreatedAt set.
+	CommentCreate(ctx context.Context, comment *Comment) (*Comment, error)
+	// CommentList lists comments oldest first.
+	CommentList(ctx context.Context, params CommentListParams) ([]*Comment, error)
+}

@@ -1,0 +1,184 @@
+package tokens
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MaxDisplayNameLength is the longest display name, in characters (runes),
+// that Livefyre documents for a userAuthToken. Mint refuses longer ones;
+// Verify accepts them (no Livefyre library enforces the limit).
+const MaxDisplayNameLength = 50
+
+// maxExpires is 9999-12-31T23:59:59Z: the last expiry this package mints or
+// accepts, so that every expiry is a valid time.Time and JSON timestamp.
+const maxExpires = 253402300799
+
+// mintHeader is base64url({"alg":"HS256","typ":"JWT"}), the header of every
+// minted token, computed once.
+var mintHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+
+// ValidUserID reports whether id matches ^[a-zA-Z0-9_.-]+$, the rule of
+// every Livefyre library since 2.0 and of Livefyre's documentation.
+func ValidUserID(id string) bool {
+	if id == "" {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		b := id[i]
+		switch {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9',
+			b == '_', b == '.', b == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validDisplayName checks what Mint requires of a display name.
+func validDisplayName(name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidDisplayName)
+	}
+	if n := utf8.RuneCountInString(name); n > MaxDisplayNameLength {
+		return fmt.Errorf("%w: %d characters, at most %d allowed", ErrInvalidDisplayName, n, MaxDisplayNameLength)
+	}
+	return nil
+}
+
+// Mint returns a userAuthToken for userID with displayName, valid for ttl
+// from now (rounded up to whole seconds).
+//
+// It refuses, rather than repairs, what Livefyre would not take: an id that
+// breaks ValidUserID (ErrInvalidUserID), a display name over
+// MaxDisplayNameLength characters or not UTF-8 (ErrInvalidDisplayName; the
+// layers that take outside input validate or shorten names first), and a
+// ttl that is not positive (ErrInvalidTTL). An empty display name is
+// allowed, as in every library.
+func (c *Codec) Mint(userID, displayName string, ttl time.Duration) (string, error) {
+	if !ValidUserID(userID) {
+		return "", fmt.Errorf("%w: %q does not match ^[a-zA-Z0-9_.-]+$", ErrInvalidUserID, truncateForError(userID))
+	}
+	if err := validDisplayName(displayName); err != nil {
+		return "", err
+	}
+	if ttl <= 0 {
+		return "", fmt.Errorf("%w: %s is not positive", ErrInvalidTTL, ttl)
+	}
+	return c.mint(userID, displayName, ttl)
+}
+
+// MintSystem returns a system token: user and display name "system", valid
+// for ttl, or DefaultSystemTTL (24h) when ttl is zero. Negative ttls are
+// refused with ErrInvalidTTL.
+func (c *Codec) MintSystem(ttl time.Duration) (string, error) {
+	if ttl == 0 {
+		ttl = DefaultSystemTTL
+	}
+	if ttl < 0 {
+		return "", fmt.Errorf("%w: %s is negative", ErrInvalidTTL, ttl)
+	}
+	return c.mint(SystemUserID, SystemUserID, ttl)
+}
+
+func (c *Codec) mint(userID, displayName string, ttl time.Duration) (string, error) {
+	iat := c.now().Unix()
+	secs := int64(ttl / time.Second)
+	if ttl%time.Second != 0 {
+		secs++
+	}
+	if iat < 0 || secs > maxExpires-iat {
+		return "", fmt.Errorf("%w: expiry after the year 9999", ErrInvalidTTL)
+	}
+	expires := iat + secs
+
+	// The payload is appended by hand, in Livefyre's claim order, rather
+	// than marshalled: it is fixed, small and on every request's path.
+	var scratch [256]byte
+	payload := append(scratch[:0], `{"domain":`...)
+	payload = appendJSONString(payload, c.network)
+	payload = append(payload, `,"user_id":`...)
+	payload = appendJSONString(payload, userID)
+	payload = append(payload, `,"display_name":`...)
+	payload = appendJSONString(payload, displayName)
+	payload = append(payload, `,"expires":`...)
+	payload = strconv.AppendInt(payload, expires, 10)
+	payload = append(payload, `,"iat":`...)
+	payload = strconv.AppendInt(payload, iat, 10)
+	payload = append(payload, '}')
+
+	enc := base64.RawURLEncoding
+	n := len(mintHeader) + 1 + enc.EncodedLen(len(payload))
+	tok := make([]byte, n, n+1+enc.EncodedLen(32))
+	copy(tok, mintHeader)
+	tok[len(mintHeader)] = '.'
+	enc.Encode(tok[len(mintHeader)+1:], payload)
+
+	sig, err := jwt.SigningMethodHS256.Sign(string(tok), c.signKey)
+	if err != nil {
+		return "", fmt.Errorf("tokens: sign: %w", err)
+	}
+	tok = append(tok, '.')
+	tok = enc.AppendEncode(tok, sig)
+	return string(tok), nil
+}
+
+// appendJSONString appends s as a JSON string. s must be valid UTF-8 (Mint
+// checks). Besides what JSON requires it escapes U+2028 and U+2029, as
+// encoding/json does, so that a decoded payload is safe inside JavaScript.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// truncateForError shortens outside input quoted in an error message.
+func truncateForError(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}

@@ -1,0 +1,202 @@
+package pingpull
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/tokens"
+)
+
+// Handler serves the gateway's Ping for Pull endpoints and works its ping
+// jobs. Create it with New.
+type Handler struct {
+	cfg      Config
+	store    store.Store
+	tokens   *tokens.Codec
+	log      *slog.Logger
+	client   *http.Client
+	secrets  []*standardwebhooks.Webhook
+	limiter  *tokenBucket
+	metrics  *metrics
+	adminKey [sha256.Size]byte
+	worker   *pingWorker
+
+	// lastReceiptSweep is when expired webhook receipts were last deleted.
+	sweepMu          sync.Mutex
+	lastReceiptSweep time.Time
+}
+
+// New checks cfg (after WithDefaults) and returns the Handler. It
+// registers the metrics on cfg.Registerer.
+func New(cfg Config) (*Handler, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	client := *cfg.HTTPClient
+	// A redirected POST turns into a GET elsewhere; a hub or profile source
+	// that redirects is misconfigured and must be reported as such.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	h := &Handler{
+		cfg:     cfg,
+		store:   cfg.Store,
+		tokens:  cfg.Tokens,
+		log:     cfg.Logger,
+		client:  &client,
+		limiter: newTokenBucket(cfg.WebhookRate, cfg.WebhookBurst, cfg.Now),
+	}
+	for _, secret := range cfg.WebhookSecrets {
+		wh, err := parseWebhookSecret(secret)
+		if err != nil {
+			return nil, fmt.Errorf("pingpull: webhook secret: %w", err)
+		}
+		h.secrets = append(h.secrets, wh)
+	}
+	if len(h.secrets) == 0 {
+		h.log.Warn("pingpull: no webhook secrets configured; POST /hooks/profile-changed is not served")
+	}
+	h.adminKey = sha256.Sum256([]byte(cfg.AdminToken))
+	m, err := newMetrics(cfg.Registerer, cfg.Store.Jobs())
+	if err != nil {
+		return nil, err
+	}
+	h.metrics = m
+	h.worker = &pingWorker{h: h}
+	return h, nil
+}
+
+// Mount adds the routes to r: POST /hooks/profile-changed (when webhook
+// secrets are configured), GET /pull, and with an admin token
+// /admin/api/users/{id}/timeline, /admin/api/deadletters,
+// /admin/api/deadletters/{id}/replay and /admin/jobs (the River UI, when
+// given).
+func (h *Handler) Mount(r *mux.Router) {
+	if len(h.secrets) > 0 {
+		r.Handle("/hooks/profile-changed", http.HandlerFunc(h.serveWebhook)).Methods(http.MethodPost)
+	}
+	r.Handle("/pull", http.HandlerFunc(h.servePull)).Methods(http.MethodGet)
+	if h.cfg.AdminToken == "" {
+		return
+	}
+	admin := r.PathPrefix("/admin/api").Subrouter()
+	admin.Use(h.requireAdmin)
+	admin.Handle("/users/{id}/timeline", http.HandlerFunc(h.serveTimeline)).Methods(http.MethodGet)
+	admin.Handle("/deadletters", http.HandlerFunc(h.serveDeadLetters)).Methods(http.MethodGet)
+	admin.Handle("/deadletters/{id}/replay", http.HandlerFunc(h.serveReplay)).Methods(http.MethodPost)
+	if h.cfg.RiverUI != nil {
+		r.PathPrefix("/admin/jobs").Handler(h.requireAdmin(h.cfg.RiverUI))
+	}
+}
+
+// requireAdmin lets a request through when it carries the admin token as
+// a bearer token or as the Basic password (so a browser can open the River
+// UI). The comparison is constant-time over fixed-length hashes.
+func (h *Handler) requireAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var presented string
+		auth := r.Header.Get("Authorization")
+		if scheme, value, ok := strings.Cut(auth, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			presented = strings.TrimSpace(value)
+		} else if _, password, ok := r.BasicAuth(); ok {
+			presented = password
+		}
+		sum := sha256.Sum256([]byte(presented))
+		if presented == "" || subtle.ConstantTimeCompare(sum[:], h.adminKey[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ssogate admin"`)
+			if strings.HasPrefix(r.URL.Path, "/admin/jobs") {
+				w.Header().Add("WWW-Authenticate", `Basic realm="ssogate admin"`)
+			}
+			httpbase.WriteError(w, http.StatusUnauthorized, "unauthorized", "the admin token is missing or wrong")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// apiError is an error with the HTTP answer it maps to. Message is shown to
+// the client; Err (never shown) is logged.
+type apiError struct {
+	Status     int
+	Code       string
+	Message    string
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *apiError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("pingpull: %s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("pingpull: %s: %s", e.Code, e.Message)
+}
+
+func (e *apiError) Unwrap() error { return e.Err }
+
+// writeError is the one place that maps errors to HTTP answers.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		var fe *FieldError
+		switch {
+		case errors.As(err, &fe):
+			ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: fe.Field + ": " + fe.Message}
+		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+			// The client went away; nobody reads the answer.
+			ae = &apiError{Status: 499, Code: "canceled", Message: "request canceled", Err: err}
+		default:
+			ae = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error", Err: err}
+		}
+	}
+	if ae.Status >= 500 {
+		h.log.ErrorContext(r.Context(), "pingpull: request failed", "path", r.URL.Path, "status", ae.Status, "code", ae.Code, "error", err)
+	}
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((ae.RetryAfter+time.Second-1)/time.Second)))
+	}
+	httpbase.WriteError(w, ae.Status, ae.Code, ae.Message)
+}
+
+// timeline appends one event outside any transaction; a failure is logged,
+// never returned, because the timeline is a record, not a gate.
+func (h *Handler) timeline(ctx context.Context, userID, kind string, detail any) {
+	if _, err := h.store.TimelineAppend(ctx, timelineEvent(userID, kind, detail, h.cfg.Now())); err != nil {
+		h.log.WarnContext(ctx, "pingpull: timeline append failed", "user_id", userID, "kind", kind, "error", err)
+	}
+}
+
+func timelineEvent(userID, kind string, detail any, at time.Time) *store.TimelineEvent {
+	b, err := json.Marshal(detail)
+	if err != nil {
+		b = []byte(`{}`)
+	}
+	return &store.TimelineEvent{UserID: userID, Kind: kind, Detail: b, At: at}
+}
+
+// publicReason is err's client-facing message (for the timeline): an
+// apiError's Message, a FieldError's text, else a generic one.
+func publicReason(err error) string {
+	var ae *apiError
+	var fe *FieldError
+	switch {
+	case errors.As(err, &ae):
+		return ae.Message
+	case errors.As(err, &fe):
+		return fe.Field + ": " + fe.Message
+	}
+	return "internal error"
+}

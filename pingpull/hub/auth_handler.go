@@ -1,0 +1,208 @@
+package hub
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/tokens"
+)
+
+// callbackPattern is what a JSONP callback name may be: a JavaScript
+// identifier or a short dotted path of them. Nothing that could end the
+// call or start another statement fits.
+var callbackPattern = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*){0,4}$`)
+
+// maxCallbackLength bounds a JSONP callback name.
+const maxCallbackLength = 128
+
+// validCallback reports whether name is an acceptable JSONP callback.
+func validCallback(name string) bool {
+	return len(name) <= maxCallbackLength && callbackPattern.MatchString(name)
+}
+
+// envelope is the auth API's answer, success or error (spec §5.3). Errors
+// also carry the project's {"error":{code,message}} object, so both
+// Livefyre's clients (which read status/code) and ours understand them.
+type envelope struct {
+	Status string                `json:"status"`
+	Code   int                   `json:"code"`
+	Data   *authData             `json:"data,omitempty"`
+	Msg    string                `json:"msg,omitempty"`
+	Error  *httpbase.ErrorDetail `json:"error,omitempty"`
+}
+
+type authData struct {
+	Profile       authProfile `json:"profile"`
+	Token         authToken   `json:"token"`
+	AuthToken     authToken   `json:"auth_token"`
+	ModScopes     modScopes   `json:"modScopes"`
+	IsModAnywhere bool        `json:"isModAnywhere"`
+}
+
+type authProfile struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+	Avatar      string `json:"avatar"`
+	ProfileURL  string `json:"profileUrl"`
+	SettingsURL string `json:"settingsUrl"`
+}
+
+type authToken struct {
+	Value string `json:"value"`
+	TTL   int64  `json:"ttl"`
+}
+
+type modScopes struct {
+	Collections []string `json:"collections"`
+	Networks    []string `json:"networks"`
+	Sites       []string `json:"sites"`
+}
+
+// handleAuth is the auth API: GET /api/v3.0/auth/?lftoken=…[&callback=…].
+// It verifies the userAuthToken, makes sure the hub knows the user (a new
+// user is created from the token and pulled), and answers the envelope:
+// JSONP (always HTTP 200, the envelope's code tells) when callback is
+// given, JSON with CORS for app origins otherwise.
+func (h *Handler) handleAuth(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		h.handlePreflight(w, r)
+		return
+	}
+	callback := r.URL.Query().Get("callback")
+	if callback != "" && !validCallback(callback) {
+		h.metrics.auth.WithLabelValues("bad_request").Inc()
+		h.writeEnvelope(w, r, "", errorEnvelope(errorf(http.StatusBadRequest, "invalid_callback",
+			"callback must be a JavaScript identifier or dotted path of at most %d characters", maxCallbackLength)))
+		return
+	}
+	data, err := h.auth(r)
+	if err != nil {
+		ae := h.asAPIError(r, err)
+		h.metrics.auth.WithLabelValues(ae.code).Inc()
+		h.writeEnvelope(w, r, callback, errorEnvelope(ae))
+		return
+	}
+	h.metrics.auth.WithLabelValues("ok").Inc()
+	h.writeEnvelope(w, r, callback, envelope{Status: "ok", Code: http.StatusOK, Data: data})
+}
+
+func errorEnvelope(ae *apiError) envelope {
+	return envelope{Status: "error", Code: ae.status, Msg: ae.message,
+		Error: &httpbase.ErrorDetail{Code: ae.code, Message: ae.message}}
+}
+
+func (h *Handler) auth(r *http.Request) (*authData, error) {
+	token := r.URL.Query().Get("lftoken")
+	n, claims, err := h.verifyUser(r, token)
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	now := h.cfg.Now()
+	rp, err := h.store.RemoteProfileGet(ctx, n.name, claims.UserID)
+	if errors.Is(err, store.ErrNotFound) && claims.UserID != "system" {
+		rp, err = h.firstSight(r, n, claims)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("hub: read remote profile: %w", err)
+	}
+	if rp == nil {
+		rp = &store.RemoteProfile{Network: n.name, UserID: claims.UserID}
+	}
+	issued, err := n.codec.Mint(claims.UserID, "", h.cfg.TokenTTL)
+	if err != nil {
+		return nil, fmt.Errorf("hub: mint token: %w", err)
+	}
+	var doc remoteProfileDoc
+	if len(rp.Data) > 0 {
+		_ = json.Unmarshal(rp.Data, &doc)
+	}
+	data := &authData{
+		Profile: authProfile{
+			ID:          claims.UserID + "@" + n.name,
+			DisplayName: displayName(claims, rp),
+			Avatar:      rp.AvatarURL,
+			ProfileURL:  doc.ProfileURL,
+			SettingsURL: doc.SettingsURL,
+		},
+		Token:     authToken{Value: issued, TTL: int64(h.cfg.TokenTTL / time.Second)},
+		AuthToken: authToken{Value: token, TTL: max(0, int64(claims.Expires.Sub(now)/time.Second))},
+		ModScopes: modScopes{Collections: []string{}, Networks: []string{}, Sites: []string{}},
+	}
+	if doc.Moderator != nil && *doc.Moderator {
+		data.IsModAnywhere = true
+		data.ModScopes.Networks = []string{n.name}
+	}
+	return data, nil
+}
+
+// firstSight creates the remote profile of a user the hub has never seen,
+// from the token, and queues its first pull (spec §3.4: Livefyre imported
+// users on first login). Without a registered pull URL the user is only
+// recorded, as pending.
+func (h *Handler) firstSight(r *http.Request, n *network, claims *tokens.Claims) (*store.RemoteProfile, error) {
+	ctx := r.Context()
+	err := h.queuePull(ctx, n.name, claims.UserID, claims.DisplayName)
+	if errors.Is(err, errNoPullURL) {
+		_, err = h.store.RemoteProfileTouch(ctx, store.RemoteProfileTouchParams{
+			Network: n.name, UserID: claims.UserID, DisplayName: claims.DisplayName, At: h.cfg.Now(),
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	h.log.InfoContext(ctx, "hub: new user from a token", "network", n.name, "user_id", claims.UserID)
+	return h.store.RemoteProfileGet(ctx, n.name, claims.UserID)
+}
+
+// displayName: the token's wins (Livefyre: "Display name values in the
+// userAuthToken take precedence"), then the pulled one, then the id.
+func displayName(claims *tokens.Claims, rp *store.RemoteProfile) string {
+	switch {
+	case claims.HasDisplayName && claims.DisplayName != "":
+		return claims.DisplayName
+	case rp.DisplayName != "":
+		return rp.DisplayName
+	default:
+		return claims.UserID
+	}
+}
+
+// writeEnvelope answers as JSONP when callback is set (HTTP 200: a script
+// with an error status would not run), else as JSON with the envelope's
+// code as the status and CORS for app origins.
+func (h *Handler) writeEnvelope(w http.ResponseWriter, r *http.Request, callback string, env envelope) {
+	w.Header().Set("Cache-Control", "no-store")
+	if callback == "" {
+		h.cors(w, r)
+		httpbase.WriteJSON(w, env.Code, env)
+		return
+	}
+	body, err := json.Marshal(env)
+	if err != nil {
+		body = []byte(`{"status":"error","code":500,"msg":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	// The leading comment keeps the answer from being sniffed as anything
+	// but script.
+	_, _ = fmt.Fprintf(w, "/**/%s(%s);\n", callback, body)
+}
+
+// handleAuthJS serves auth.js, the Livefyre.js-compatible auth module. It
+// finds the hub's URL from its own src, so it needs no configuration.
+func (h *Handler) handleAuthJS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	http.ServeContent(w, r, "auth.js", time.Time{}, bytes.NewReader(h.authJS))
+}

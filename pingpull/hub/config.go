@@ -1,0 +1,183 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ssogate/ssogate/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultPullTimeout  = 10 * time.Second
+	DefaultMaxPullBytes = 256 << 10
+	// DefaultTokenTTL is the lifetime of the token the auth API issues: 30
+	// days, like Livefyre's.
+	DefaultTokenTTL = 30 * 24 * time.Hour
+)
+
+// NetworkConfig is one Livefyre network the hub serves.
+type NetworkConfig struct {
+	// Name is the network name, the tokens' domain claim (e.g.
+	// "labs.fyre.co"). Required, unique.
+	Name string
+	// Key is the network key, used as the raw string bytes. Required.
+	Key string
+	// PreviousKeys still verify tokens during a key rotation. Optional.
+	PreviousKeys []string
+	// JavaKeyTruncation also accepts tokens signed with the first 32 bytes
+	// of a longer key, as Livefyre's Java library signs them. Default false.
+	JavaKeyTruncation bool
+	// AllowPrivateTargets lets pulls for this network reach loopback,
+	// private, link-local and metadata addresses. Insecure outside tests and
+	// the demo: a registered pull URL could otherwise probe the hub's own
+	// network. Default false.
+	AllowPrivateTargets bool
+}
+
+// Config configures the hub. Every field says its default; New applies
+// WithDefaults and then validates.
+type Config struct {
+	// Networks are the networks the hub serves. At least one is required.
+	Networks []NetworkConfig
+	// AllowPrivateTargets allows private pull targets for every network (see
+	// NetworkConfig.AllowPrivateTargets). Default false.
+	AllowPrivateTargets bool
+	// AppOrigins are the browser origins ("https://app.example.com") allowed
+	// to call the auth API and the comment API with CORS. "*" allows any
+	// origin. Default none (JSONP still works from anywhere).
+	AppOrigins []string
+	// Store holds pull URLs, remote profiles, comments and the pull jobs.
+	// Required.
+	Store store.Store
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Registerer receives the hub's metrics. Default: a new private registry
+	// (metrics are then collected but not exported).
+	Registerer prometheus.Registerer
+	// Now defaults to time.Now.
+	Now func() time.Time
+	// HTTPClient makes the pulls. Default: a client whose dialer refuses
+	// private targets. When set and its Transport is an *http.Transport (or
+	// nil), the transport is cloned and its dialer and proxy replaced by the
+	// guarded ones; any other RoundTripper is used as given and must do its
+	// own target checks.
+	HTTPClient *http.Client
+	// PullTimeout bounds one pull request, body included. Default 10s.
+	PullTimeout time.Duration
+	// MaxPullBytes bounds a pull response body. Default 256 KiB.
+	MaxPullBytes int64
+	// TokenTTL is the lifetime of the token the auth API issues. Default 30
+	// days.
+	TokenTTL time.Duration
+	// UsersAuthFunc decides who may read the users page and the users JSON
+	// API (they show every remote profile, emails included in the JSON). It
+	// answers the request itself when it returns false. Default nil: open to
+	// everyone, which suits the demo; cmd should wire an admin check.
+	UsersAuthFunc func(w http.ResponseWriter, r *http.Request) bool
+}
+
+// WithDefaults returns a copy of c with every unset field defaulted.
+func (c Config) WithDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Registerer == nil {
+		c.Registerer = prometheus.NewRegistry()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.PullTimeout == 0 {
+		c.PullTimeout = DefaultPullTimeout
+	}
+	if c.MaxPullBytes == 0 {
+		c.MaxPullBytes = DefaultMaxPullBytes
+	}
+	if c.TokenTTL == 0 {
+		c.TokenTTL = DefaultTokenTTL
+	}
+	return c
+}
+
+// validate reports every problem of c at once.
+func (c Config) validate() error {
+	var errs []error
+	if len(c.Networks) == 0 {
+		errs = append(errs, errors.New("at least one network is required"))
+	}
+	seen := map[string]bool{}
+	for i, n := range c.Networks {
+		switch {
+		case n.Name == "":
+			errs = append(errs, fmt.Errorf("networks[%d]: name is required", i))
+		case !validNetworkName(n.Name):
+			errs = append(errs, fmt.Errorf("networks[%d]: name %q is not a lowercase host name", i, n.Name))
+		case seen[n.Name]:
+			errs = append(errs, fmt.Errorf("networks[%d]: name %q is listed twice", i, n.Name))
+		}
+		seen[n.Name] = true
+		if n.Key == "" {
+			errs = append(errs, fmt.Errorf("networks[%d] (%s): key is required", i, n.Name))
+		}
+		for j, k := range n.PreviousKeys {
+			if k == "" {
+				errs = append(errs, fmt.Errorf("networks[%d] (%s): previous_keys[%d] is empty", i, n.Name, j))
+			}
+		}
+	}
+	for i, o := range c.AppOrigins {
+		if o == "*" {
+			continue
+		}
+		if !validOrigin(o) {
+			errs = append(errs, fmt.Errorf("app_origins[%d]: %q is not an origin like https://app.example.com", i, o))
+		}
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("store is required"))
+	}
+	if c.PullTimeout < 0 {
+		errs = append(errs, fmt.Errorf("pull_timeout %s is negative", c.PullTimeout))
+	}
+	if c.MaxPullBytes < 0 {
+		errs = append(errs, fmt.Errorf("max_pull_bytes %d is negative", c.MaxPullBytes))
+	}
+	if c.TokenTTL < 0 {
+		errs = append(errs, fmt.Errorf("token_ttl %s is negative", c.TokenTTL))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("hub: invalid config: %w", err)
+	}
+	return nil
+}
+
+// validNetworkName accepts lowercase host names such as labs.fyre.co.
+func validNetworkName(name string) bool {
+	if len(name) > 253 || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// validOrigin accepts scheme://host[:port] with nothing after it.
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	if err != nil {
+		return false
+	}
+	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Path == "" &&
+		u.RawQuery == "" && u.Fragment == "" && u.User == nil && o == u.Scheme+"://"+u.Host
+}

@@ -1,0 +1,280 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/mux"
+	"github.com/riverqueue/river"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/tokens"
+	"github.com/ssogate/ssogate/web"
+)
+
+// Handler is the hub: its HTTP endpoints and its pull worker.
+type Handler struct {
+	cfg      Config
+	log      *slog.Logger
+	store    store.Store
+	networks map[string]*network
+	// names lists the networks in config order (the users page's tabs).
+	names     []string
+	origins   map[string]bool
+	anyOrigin bool
+	metrics   *metrics
+	// strict refuses private targets; permissive (for networks that allow
+	// them) does not. Both share guard's test hook.
+	strict, permissive *http.Client
+	guard              *dialGuard
+	// retryAfter carries a pull's Retry-After from Work to NextRetry, keyed
+	// by job id; both run in this process one after the other.
+	retryAfter sync.Map
+	pages      *template.Template
+	authJS     []byte
+}
+
+// network is one configured network with its token codec.
+type network struct {
+	name         string
+	short        string
+	codec        *tokens.Codec
+	allowPrivate bool
+}
+
+// New builds the hub from cfg (WithDefaults is applied). It registers the
+// hub's metrics on cfg.Registerer.
+func New(cfg Config) (*Handler, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		store:    cfg.Store,
+		networks: map[string]*network{},
+		origins:  map[string]bool{},
+	}
+	var errs []error
+	for _, nc := range cfg.Networks {
+		codec, err := tokens.New(tokens.Config{
+			Network:           nc.Name,
+			Key:               nc.Key,
+			PreviousKeys:      nc.PreviousKeys,
+			JavaKeyTruncation: nc.JavaKeyTruncation,
+			Now:               cfg.Now,
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("network %s: %w", nc.Name, err))
+			continue
+		}
+		short, _, _ := strings.Cut(nc.Name, ".")
+		h.networks[nc.Name] = &network{
+			name:         nc.Name,
+			short:        short,
+			codec:        codec,
+			allowPrivate: nc.AllowPrivateTargets || cfg.AllowPrivateTargets,
+		}
+		h.names = append(h.names, nc.Name)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("hub: invalid config: %w", err)
+	}
+	for _, o := range cfg.AppOrigins {
+		if o == "*" {
+			h.anyOrigin = true
+		}
+		h.origins[o] = true
+	}
+	h.guard = &dialGuard{}
+	h.strict, h.permissive = newPullClients(cfg.HTTPClient, h.guard)
+
+	var err error
+	if h.pages, err = template.New("").Funcs(pageFuncs).ParseFS(web.FS, "hub/*.html"); err != nil {
+		return nil, fmt.Errorf("hub: parse templates: %w", err)
+	}
+	if h.authJS, err = web.FS.ReadFile("hub/auth.js"); err != nil {
+		return nil, fmt.Errorf("hub: read auth.js: %w", err)
+	}
+	if h.metrics, err = newMetrics(cfg.Registerer, cfg.Store); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Mount adds the hub's routes to r:
+//
+//	POST /                                   register a pull URL (Livefyre quill)
+//	POST /api/v3_0/user/{id}/refresh         ping (also /api/v3.0/…)
+//	GET  /api/v3.0/auth/                     auth API, JSON or JSONP (also v3_0, no slash)
+//	GET  /auth.js                            the Livefyre.js-compatible auth module
+//	GET  /users                              users page
+//	GET  /api/networks/{network}/users/{id}  one remote profile as JSON
+//	GET  /api/comments, POST /api/comments   the demo app's comments
+func (h *Handler) Mount(r *mux.Router) {
+	r.HandleFunc("/", h.handleRegister).Methods(http.MethodPost)
+	for _, v := range []string{"v3_0", "v3.0"} {
+		r.HandleFunc("/api/"+v+"/user/{id}/refresh", h.handlePing).Methods(http.MethodPost)
+		for _, p := range []string{"/api/" + v + "/auth/", "/api/" + v + "/auth"} {
+			r.HandleFunc(p, h.handleAuth).Methods(http.MethodGet, http.MethodOptions)
+		}
+	}
+	r.HandleFunc("/auth.js", h.handleAuthJS).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/users", h.handleUsersPage).Methods(http.MethodGet)
+	r.HandleFunc("/api/networks/{network}/users/{id}", h.handleUserJSON).Methods(http.MethodGet)
+	r.HandleFunc("/api/comments", h.handleComments).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
+}
+
+// AddWorkers registers the pull worker (queue "pull") on workers.
+func (h *Handler) AddWorkers(workers *river.Workers) {
+	river.AddWorker(workers, &pullWorker{h: h})
+}
+
+// apiError is an error with its HTTP answer.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return "hub: " + e.code + ": " + e.message }
+
+func errorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// asAPIError maps any error to its HTTP answer; unknown errors are logged and
+// become a 500 that says nothing internal.
+func (h *Handler) asAPIError(r *http.Request, err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than %d bytes", mbe.Limit)
+	}
+	h.log.ErrorContext(r.Context(), "hub: request failed", "path", r.URL.Path, "error", err)
+	return errorf(http.StatusInternalServerError, "internal", "internal error")
+}
+
+// writeError writes err as {"error":{"code","message"}}.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := h.asAPIError(r, err)
+	httpbase.WriteError(w, ae.status, ae.code, ae.message)
+}
+
+// Token problems, shared by every endpoint.
+var (
+	errTokenMissing = errorf(http.StatusForbidden, "token_missing", "a token is required")
+	errTokenInvalid = errorf(http.StatusForbidden, "token_invalid", "the token is invalid or expired")
+	errNotSystem    = errorf(http.StatusForbidden, "token_not_system", "a system token of the network is required")
+	errWrongNetwork = errorf(http.StatusForbidden, "wrong_network", "the token is for another network than the host names")
+	errNoNetwork    = errorf(http.StatusForbidden, "unknown_network", "the token's domain is not a network of this hub")
+)
+
+// networkOf picks the network of a request from the token's domain (read
+// unverified, only to choose the key) and checks that the Host, when it
+// names a network, names the same one. The caller verifies the token with
+// the network's codec.
+func (h *Handler) networkOf(r *http.Request, token string) (*network, error) {
+	if token == "" {
+		return nil, errTokenMissing
+	}
+	domain, err := tokens.PeekDomain(token)
+	if err != nil {
+		return nil, errTokenInvalid
+	}
+	n := h.networks[domain]
+	if n == nil {
+		return nil, errNoNetwork
+	}
+	if hn := h.hostNetwork(r.Host); hn != nil && hn != n {
+		return nil, errWrongNetwork
+	}
+	return n, nil
+}
+
+// hostNetwork returns the network the Host header names, in any of the
+// forms Livefyre's libraries use (spec §1): {short}.quill.fyre.co,
+// quill.{short}.fyre.co, the network name itself, {short}.admin.fyre.co.
+// Nil when the host names none (the usual case for a self-hosted hub).
+func (h *Handler) hostNetwork(host string) *network {
+	if hostOnly, _, err := net.SplitHostPort(host); err == nil {
+		host = hostOnly
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, name := range h.names {
+		n := h.networks[name]
+		switch host {
+		case n.name, n.short + ".quill.fyre.co", "quill." + n.short + ".fyre.co", n.short + ".admin.fyre.co":
+			return n
+		}
+	}
+	return nil
+}
+
+// verifySystem checks a system token and returns its network.
+func (h *Handler) verifySystem(r *http.Request, token string) (*network, error) {
+	n, err := h.networkOf(r, token)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := n.codec.VerifySystem(token); err != nil {
+		if errors.Is(err, tokens.ErrNotSystem) {
+			return nil, errNotSystem
+		}
+		return nil, errTokenInvalid
+	}
+	return n, nil
+}
+
+// verifyUser checks a user token (any user) and returns its network and
+// claims.
+func (h *Handler) verifyUser(r *http.Request, token string) (*network, *tokens.Claims, error) {
+	n, err := h.networkOf(r, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	claims, err := n.codec.Verify(token)
+	if err != nil {
+		return nil, nil, errTokenInvalid
+	}
+	return n, claims, nil
+}
+
+// cors sets the CORS headers when the request's Origin is an app origin and
+// reports whether it is. Preflights get the methods and headers the APIs
+// take.
+func (h *Handler) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	w.Header().Add("Vary", "Origin")
+	if origin == "" || !(h.anyOrigin || h.origins[origin]) {
+		return false
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		w.Header().Set("Access-Control-Max-Age", "600")
+	}
+	return true
+}
+
+// handlePreflight answers an OPTIONS request: 204 for app origins, 403
+// otherwise.
+func (h *Handler) handlePreflight(w http.ResponseWriter, r *http.Request) {
+	if !h.cors(w, r) {
+		httpbase.WriteError(w, http.StatusForbidden, "origin_not_allowed", "this origin is not an app origin of the hub")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

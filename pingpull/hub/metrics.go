@@ -1,0 +1,100 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/ssogate/ssogate/store"
+)
+
+// metrics are the hub's Prometheus collectors.
+type metrics struct {
+	pings        *prometheus.CounterVec
+	pulls        *prometheus.CounterVec
+	pullDuration *prometheus.HistogramVec
+	auth         *prometheus.CounterVec
+	// propagation is the time from a ping received to the remote profile
+	// updated by the pull that answered it.
+	propagation prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer, s store.Store) (*metrics, error) {
+	m := &metrics{
+		pings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssogate_hub_pings_total",
+			Help: "Pings received, by result (ok, forbidden, bad_request, no_pull_url, error).",
+		}, []string{"result"}),
+		pulls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssogate_hub_pulls_total",
+			Help: "Pull attempts, by result (ok, unchanged, missing, refused, timeout, connection, retry_status, …).",
+		}, []string{"result"}),
+		pullDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "ssogate_hub_pull_duration_seconds",
+			Help:    "Duration of pull HTTP calls, by result.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"result"}),
+		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssogate_hub_auth_requests_total",
+			Help: "Auth API calls, by result (ok or the error code).",
+		}, []string{"result"}),
+		propagation: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "ssogate_hub_ping_to_update_seconds",
+			Help:    "Time from a ping received to the remote profile updated by the pull answering it.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 600, 3600},
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.pings, m.pulls, m.pullDuration, m.auth, m.propagation, newQueueCollector(s)} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("hub: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) observePull(result string, d time.Duration) {
+	m.pulls.WithLabelValues(result).Inc()
+	m.pullDuration.WithLabelValues(result).Observe(d.Seconds())
+}
+
+// queueCollector reads the pull jobs' counts per state from River at each
+// scrape: queue depth (unfinished states) and dead letters (cancelled and
+// discarded).
+type queueCollector struct {
+	store store.Store
+	depth *prometheus.Desc
+	dead  *prometheus.Desc
+}
+
+func newQueueCollector(s store.Store) *queueCollector {
+	return &queueCollector{
+		store: s,
+		depth: prometheus.NewDesc("ssogate_hub_pull_queue_depth", "Pull jobs not finished, by state.", []string{"state"}, nil),
+		dead:  prometheus.NewDesc("ssogate_hub_pull_dead_letters", "Pull jobs cancelled or discarded (dead letters), by state.", []string{"state"}, nil),
+	}
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.depth
+	ch <- c.dead
+}
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.store.Jobs().JobCountByState(ctx, PullArgs{}.Kind())
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.depth, err)
+		return
+	}
+	for _, s := range []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+		rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled} {
+		ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(counts[s]), string(s))
+	}
+	for _, s := range []rivertype.JobState{rivertype.JobStateCancelled, rivertype.JobStateDiscarded} {
+		ch <- prometheus.MustNewConstMetric(c.dead, prometheus.GaugeValue, float64(counts[s]), string(s))
+	}
+}

@@ -1,0 +1,115 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gorilla/mux"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/tokens"
+)
+
+var errNoPullURL = errorf(http.StatusConflict, "no_pull_url",
+	"no pull URL is registered for this network: register one with POST / first, or the ping would do nothing")
+
+// pingResponse is the ping's 200 body. No Livefyre library reads it.
+type pingResponse struct {
+	Status string   `json:"status"`
+	Code   int      `json:"code"`
+	Data   pingData `json:"data"`
+}
+
+type pingData struct {
+	ID     string `json:"id"`
+	Queued bool   `json:"queued"`
+}
+
+// handlePing is Livefyre's syncUser (spec §3.3): POST
+// /api/v3_0/user/{id}/refresh with a system lftoken in the query or the
+// body. It counts the ping and queues a pull in one transaction.
+func (h *Handler) handlePing(w http.ResponseWriter, r *http.Request) {
+	result, err := h.ping(w, r)
+	h.metrics.pings.WithLabelValues(result).Inc()
+	if err != nil {
+		h.writeError(w, r, err)
+	}
+}
+
+func (h *Handler) ping(w http.ResponseWriter, r *http.Request) (string, error) {
+	p, err := readParams(w, r)
+	if err != nil {
+		return "bad_request", err
+	}
+	token := p.get("lftoken")
+	if token == "" && p.bodyErr != nil {
+		return "bad_request", errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr)
+	}
+	n, err := h.verifySystem(r, token)
+	if err != nil {
+		return "forbidden", err
+	}
+	userID := mux.Vars(r)["id"]
+	if !tokens.ValidUserID(userID) {
+		return "bad_request", errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$")
+	}
+	if err := h.queuePull(r.Context(), n.name, userID, ""); err != nil {
+		if errors.Is(err, errNoPullURL) {
+			return "no_pull_url", err
+		}
+		return "error", err
+	}
+	httpbase.WriteJSON(w, http.StatusOK, pingResponse{
+		Status: "ok", Code: http.StatusOK,
+		Data: pingData{ID: userID + "@" + n.name, Queued: true},
+	})
+	return "ok", nil
+}
+
+// queuePull records a pull trigger for the user (creating the remote
+// profile as pending when new, seeded with displayName) and inserts the
+// pull job, in one transaction. The counter is bumped before the insert so
+// that a pull already running sees it moved and pulls again. errNoPullURL
+// when the network registered no pull URL (nothing is written then).
+func (h *Handler) queuePull(ctx context.Context, networkName, userID, displayName string) error {
+	var inserted *rivertype.JobInsertResult
+	err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.PullURLGet(ctx, networkName); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return errNoPullURL
+			}
+			return fmt.Errorf("hub: read pull URL: %w", err)
+		}
+		if _, err := tx.RemoteProfileTouch(ctx, store.RemoteProfileTouchParams{
+			Network: networkName, UserID: userID, DisplayName: displayName, At: h.cfg.Now(),
+		}); err != nil {
+			return fmt.Errorf("hub: touch remote profile: %w", err)
+		}
+		var err error
+		if inserted, err = tx.JobInsert(ctx, PullArgs{Network: networkName, UserID: userID}, nil); err != nil {
+			return fmt.Errorf("hub: insert pull job: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	h.hurryRetry(ctx, inserted)
+	return nil
+}
+
+// hurryRetry makes a pull that is waiting out a retry delay run now: the
+// ping it was coalesced into says the other side wants to be pulled again.
+func (h *Handler) hurryRetry(ctx context.Context, inserted *rivertype.JobInsertResult) {
+	if inserted == nil || !inserted.UniqueSkippedAsDuplicate || inserted.Job == nil ||
+		inserted.Job.State != rivertype.JobStateRetryable {
+		return
+	}
+	if _, err := h.store.Jobs().JobRetry(ctx, inserted.Job.ID); err != nil {
+		h.log.WarnContext(ctx, "hub: could not retry pull job now", "job_id", inserted.Job.ID, "error", err)
+	}
+}

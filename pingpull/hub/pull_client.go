@@ -1,0 +1,181 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// maxRedirects bounds the redirects a pull follows.
+const maxRedirects = 5
+
+// ErrPrivateTarget is wrapped by a pull that was refused because its target
+// (after DNS and redirects) is a loopback, private, link-local, metadata or
+// otherwise non-public address.
+var ErrPrivateTarget = errors.New("hub: pull target is not a public address")
+
+// privateTargetError names the refused address.
+type privateTargetError struct{ addr netip.Addr }
+
+func (e *privateTargetError) Error() string {
+	return fmt.Sprintf("%v: %s", ErrPrivateTarget, e.addr)
+}
+
+func (e *privateTargetError) Unwrap() error { return ErrPrivateTarget }
+
+// nonPublicPrefixes are ranges refused beyond what netip's predicates
+// cover: this network, shared address space (carrier NAT; also Alibaba's
+// metadata 100.100.100.200), IETF protocol assignments, benchmarking,
+// reserved, NAT64 and 6to4 (which embed IPv4 addresses), documentation, and
+// Azure's wire server.
+var nonPublicPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("168.63.129.16/32"),
+	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),
+	netip.MustParsePrefix("2002::/16"),
+	netip.MustParsePrefix("2001:db8::/32"),
+	netip.MustParsePrefix("100::/64"),
+}
+
+// checkPublic returns a *privateTargetError when addr is not a public
+// unicast address.
+func checkPublic(addr netip.Addr) error {
+	addr = addr.Unmap()
+	if !addr.IsValid() || addr.IsLoopback() || addr.IsPrivate() || addr.IsUnspecified() ||
+		addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast() || addr.IsInterfaceLocalMulticast() ||
+		addr.IsMulticast() || addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		return &privateTargetError{addr: addr}
+	}
+	for _, p := range nonPublicPrefixes {
+		if p.Contains(addr) {
+			return &privateTargetError{addr: addr}
+		}
+	}
+	return nil
+}
+
+// dialGuard checks every address a pull connects to, after DNS resolution
+// and on every redirect, because it runs in the dialer.
+type dialGuard struct {
+	// override, when set (tests only), replaces the check for the
+	// addresses it returns true for.
+	override func(addr netip.AddrPort) (allowed, handled bool)
+}
+
+// control is a net.Dialer Control function for the strict dialer.
+func (g *dialGuard) control(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("hub: unexpected dial address %q: %w", address, err)
+	}
+	if g.override != nil {
+		if allowed, handled := g.override(ap); handled {
+			if allowed {
+				return nil
+			}
+			return &privateTargetError{addr: ap.Addr()}
+		}
+	}
+	return checkPublic(ap.Addr())
+}
+
+// newPullClients returns the strict client (private targets refused) and
+// the permissive one, both built from base (nil: a fresh transport).
+func newPullClients(base *http.Client, guard *dialGuard) (strict, permissive *http.Client) {
+	build := func(control func(string, string, syscall.RawConn) error) *http.Client {
+		var c http.Client
+		if base != nil {
+			c = *base
+		}
+		var tr *http.Transport
+		switch t := c.Transport.(type) {
+		case nil:
+			tr = http.DefaultTransport.(*http.Transport).Clone()
+		case *http.Transport:
+			tr = t.Clone()
+		default:
+			return &c // a custom RoundTripper does its own checks
+		}
+		dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second, Control: control}
+		tr.DialContext = dialer.DialContext
+		tr.DialTLSContext = nil
+		// A proxy would be the only address dialled, hiding the target.
+		tr.Proxy = nil
+		c.Transport = tr
+		c.CheckRedirect = checkRedirect
+		return &c
+	}
+	return build(guard.control), build(nil)
+}
+
+// checkRedirect follows at most maxRedirects redirects, to http(s) only.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return errTooManyRedirects
+	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return errBadRedirect
+	}
+	return nil
+}
+
+var (
+	errTooManyRedirects = errors.New("hub: too many redirects")
+	errBadRedirect      = errors.New("hub: redirect to a non-http(s) URL")
+)
+
+// client returns the pull client for a network.
+func (h *Handler) client(n *network) *http.Client {
+	if n.allowPrivate {
+		return h.permissive
+	}
+	return h.strict
+}
+
+// get sends the pull request and returns the status, headers and up to
+// limit+1 bytes of body (more than limit means too large). It stops at ctx.
+func get(ctx context.Context, c *http.Client, rawURL string, limit int64) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "ssogate-hub")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.ContentLength > limit {
+		return resp, nil, errTooLarge
+	}
+	body, err := readLimited(resp, limit)
+	return resp, body, err
+}
+
+var errTooLarge = errors.New("hub: pull response too large")
+
+func readLimited(resp *http.Response, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, errTooLarge
+	}
+	return body, nil
+}

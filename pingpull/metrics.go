@@ -1,0 +1,81 @@
+package pingpull
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/ssogate/ssogate/store"
+)
+
+// metrics are the package's collectors, all prefixed ssogate_gateway_ so
+// that they never collide with the hub's in a combined process.
+type metrics struct {
+	webhooks    *prometheus.CounterVec
+	pings       *prometheus.CounterVec
+	deadLetters prometheus.Counter
+	pingLatency prometheus.Histogram
+	pulls       *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer, jobs store.JobClient) (*metrics, error) {
+	m := &metrics{
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssogate_gateway_webhooks_total",
+			Help: "Profile-changed webhooks by result (queued, unchanged, stale, replayed, or the refusal).",
+		}, []string{"result"}),
+		pings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssogate_gateway_pings_total",
+			Help: "Ping attempts by result (ok, coalesced, retry, dead_letter).",
+		}, []string{"result"}),
+		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ssogate_gateway_ping_dead_letters_total",
+			Help: "Ping jobs given up on (permanent refusal or attempts exhausted).",
+		}),
+		pingLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "ssogate_gateway_ping_duration_seconds",
+			Help:    "Duration of ping requests to the hub, whatever their result.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10),
+		}),
+		pulls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssogate_gateway_pulls_total",
+			Help: "Pull requests by result (served, forbidden, not_found, bad_request, error).",
+		}, []string{"result"}),
+	}
+	collectors := []prometheus.Collector{m.webhooks, m.pings, m.deadLetters, m.pingLatency, m.pulls, &queueDepth{jobs: jobs}}
+	for _, c := range collectors {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("pingpull: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+var queueDepthDesc = prometheus.NewDesc(
+	"ssogate_gateway_ping_queue_depth",
+	"Ping jobs by River state, counted at scrape time.",
+	[]string{"state"}, nil,
+)
+
+// queueDepth counts ping jobs per state when scraped.
+type queueDepth struct {
+	jobs store.JobClient
+}
+
+func (q *queueDepth) Describe(ch chan<- *prometheus.Desc) { ch <- queueDepthDesc }
+
+func (q *queueDepth) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := q.jobs.JobCountByState(ctx, pingKind)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(queueDepthDesc, fmt.Errorf("pingpull: count ping jobs: %w", err))
+		return
+	}
+	for _, state := range rivertype.JobStates() {
+		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(counts[state]), string(state))
+	}
+}

@@ -1,0 +1,294 @@
+package pingpull
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/tokens"
+)
+
+// Webhook answer statuses.
+const (
+	StatusQueued    = "queued"
+	StatusUnchanged = "unchanged"
+	StatusStale     = "stale"
+)
+
+// WebhookAnswer is the body of the webhook's 202.
+type WebhookAnswer struct {
+	UserID  string `json:"user_id"`
+	Version int64  `json:"version"`
+	// Status is "queued" (new version, ping queued), "unchanged" (identical
+	// profile, nothing to ping) or "stale" (older than the stored profile,
+	// not applied).
+	Status string `json:"status"`
+}
+
+func validUserID(id string) bool { return tokens.ValidUserID(id) }
+
+// receiptSweepInterval is how often expired webhook receipts are deleted.
+const receiptSweepInterval = time.Hour
+
+// serveWebhook is POST /hooks/profile-changed. Checks run cheapest first:
+// rate, content type, size, signature, replay, body; none of them touches
+// stored state, so a refusal never loses anything accepted before.
+func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if ok, wait := h.limiter.take(); !ok {
+		h.refuseWebhook(w, r, "rate_limited", &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited",
+			Message: "too many webhooks; retry later", RetryAfter: wait})
+		return
+	}
+	if !isJSONContentType(r.Header.Get("Content-Type")) {
+		h.refuseWebhook(w, r, "unsupported_media_type", &apiError{Status: http.StatusUnsupportedMediaType,
+			Code: "unsupported_media_type", Message: "Content-Type must be application/json"})
+		return
+	}
+	tooLarge := &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+		Message: "the body is larger than " + byteSize(h.cfg.WebhookMaxBody)}
+	if r.ContentLength > h.cfg.WebhookMaxBody {
+		h.refuseWebhook(w, r, "too_large", tooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.WebhookMaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.refuseWebhook(w, r, "too_large", tooLarge)
+			return
+		}
+		h.refuseWebhook(w, r, "bad_request", &apiError{Status: http.StatusBadRequest, Code: "unreadable_body",
+			Message: "the body could not be read", Err: err})
+		return
+	}
+	if err := verifyWebhook(h.secrets, r.Header, body, h.cfg.Now(), h.cfg.WebhookTolerance); err != nil {
+		h.refuseWebhook(w, r, "unauthorized", &apiError{Status: http.StatusUnauthorized, Code: err.Error(),
+			Message: signatureMessage(err)})
+		return
+	}
+	webhookID := r.Header.Get(standardwebhooks.HeaderWebhookID)
+	if len(webhookID) > maxWebhookIDLength {
+		h.refuseWebhook(w, r, "bad_request", &apiError{Status: http.StatusBadRequest, Code: "invalid_field",
+			Message: "webhook-id: is longer than 256 bytes"})
+		return
+	}
+	if receipt, err := h.receipt(ctx, webhookID); err != nil {
+		h.refuseWebhook(w, r, "error", err)
+		return
+	} else if receipt != nil {
+		h.replay(w, receipt)
+		return
+	}
+
+	payload, err := parseWebhookBody(body)
+	if err != nil {
+		h.refuseWebhook(w, r, "bad_request", err)
+		return
+	}
+	profile, err := h.webhookProfile(ctx, payload)
+	if err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			h.timeline(ctx, payload.UserID, "webhook.refused", map[string]any{"webhook_id": webhookID, "status": http.StatusBadRequest, "reason": fe.Field + ": " + fe.Message})
+			h.refuseWebhook(w, r, "bad_request", err)
+			return
+		}
+		h.timeline(ctx, payload.UserID, "webhook.failed", map[string]any{"webhook_id": webhookID, "reason": publicReason(err)})
+		h.refuseWebhook(w, r, "profile_source_error", err)
+		return
+	}
+	data, err := profile.Canonical()
+	if err != nil {
+		h.refuseWebhook(w, r, "error", err)
+		return
+	}
+	answer, replayed, err := h.applyWebhook(ctx, webhookID, payload.UserID, data, payload.UpdatedAt)
+	if err != nil {
+		h.refuseWebhook(w, r, "error", err)
+		return
+	}
+	if replayed != nil {
+		h.replay(w, replayed)
+		return
+	}
+	h.metrics.webhooks.WithLabelValues(answer.Status).Inc()
+	httpbase.WriteJSON(w, http.StatusAccepted, answer)
+	h.maybeSweepReceipts(ctx, w)
+}
+
+func (h *Handler) refuseWebhook(w http.ResponseWriter, r *http.Request, result string, err error) {
+	h.metrics.webhooks.WithLabelValues(result).Inc()
+	if result == "unauthorized" {
+		h.log.WarnContext(r.Context(), "pingpull: webhook refused", "reason", err.Error(), "remote_addr", r.RemoteAddr)
+	}
+	h.writeError(w, r, err)
+}
+
+func (h *Handler) replay(w http.ResponseWriter, receipt *store.WebhookReceipt) {
+	h.metrics.webhooks.WithLabelValues("replayed").Inc()
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(receipt.StatusCode)
+	_, _ = w.Write(receipt.Body)
+}
+
+// receipt returns the stored answer for webhookID, or nil when there is
+// none younger than the receipt TTL.
+func (h *Handler) receipt(ctx context.Context, webhookID string) (*store.WebhookReceipt, error) {
+	receipt, err := h.store.WebhookReceiptGet(ctx, webhookID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case h.cfg.Now().Sub(receipt.CreatedAt) > h.cfg.WebhookReceiptTTL:
+		// Forgotten: free the id so that this delivery can be stored.
+		if _, err := h.store.WebhookReceiptDeleteBefore(ctx, h.cfg.Now().Add(-h.cfg.WebhookReceiptTTL)); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	return receipt, nil
+}
+
+// webhookProfile returns the validated profile of the webhook, from the
+// body or from the profile source.
+func (h *Handler) webhookProfile(ctx context.Context, payload *webhookBody) (*Profile, error) {
+	if payload.Profile == nil {
+		if h.cfg.ProfileSourceURL == "" {
+			return nil, &FieldError{"profile", "is required (no profile source is configured)"}
+		}
+		return h.fetchProfile(ctx, payload.UserID)
+	}
+	p, err := decodeProfile(payload.Profile)
+	if err != nil {
+		return nil, prefixed("profile", err)
+	}
+	if p.ID == "" {
+		p.ID = payload.UserID
+	}
+	if p.ID != payload.UserID {
+		return nil, &FieldError{"profile.id", "must equal user_id"}
+	}
+	if err := p.Validate(); err != nil {
+		return nil, prefixed("profile", err)
+	}
+	return p, nil
+}
+
+// applyWebhook stores the profile, and in the same transaction the ping
+// job (when the version moved), the "profile changed" notification, the
+// timeline entry and the receipt. When another delivery of the same
+// webhook-id committed first, it returns that receipt instead.
+func (h *Handler) applyWebhook(ctx context.Context, webhookID, userID string, data json.RawMessage, updatedAt time.Time) (*WebhookAnswer, *store.WebhookReceipt, error) {
+	now := h.cfg.Now()
+	var answer *WebhookAnswer
+	err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		p, status, err := tx.ProfileUpsert(ctx, store.ProfileUpsertParams{UserID: userID, Data: data, UpdatedAt: updatedAt, Now: now})
+		if err != nil {
+			return err
+		}
+		answer = &WebhookAnswer{UserID: userID, Version: p.Version}
+		switch status {
+		case store.ProfileCreated, store.ProfileUpdated:
+			answer.Status = StatusQueued
+			if err := h.EnqueuePingTx(ctx, tx, userID); err != nil {
+				return err
+			}
+			event, _ := json.Marshal(store.ProfileEvent{UserID: userID, Version: p.Version})
+			if err := tx.Notify(ctx, store.ChannelProfileChanged, event); err != nil {
+				return err
+			}
+		case store.ProfileUnchanged:
+			answer.Status = StatusUnchanged
+		default:
+			answer.Status = StatusStale
+		}
+		detail := map[string]any{"webhook_id": webhookID, "status": answer.Status, "version": answer.Version}
+		if !updatedAt.IsZero() {
+			detail["updated_at"] = updatedAt.UTC().Format(time.RFC3339Nano)
+		}
+		if _, err := tx.TimelineAppend(ctx, timelineEvent(userID, "webhook.accepted", detail, now)); err != nil {
+			return err
+		}
+		body, err := json.Marshal(answer)
+		if err != nil {
+			return err
+		}
+		return tx.WebhookReceiptCreate(ctx, &store.WebhookReceipt{ID: webhookID, StatusCode: http.StatusAccepted, Body: append(body, '\n'), CreatedAt: now})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		receipt, gerr := h.store.WebhookReceiptGet(ctx, webhookID)
+		if gerr == nil {
+			// A concurrent delivery of the same webhook-id committed first.
+			return nil, receipt, nil
+		}
+		return nil, nil, &apiError{Status: http.StatusServiceUnavailable, Code: "retry", Message: "try again", RetryAfter: time.Second, Err: errors.Join(err, gerr)}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return answer, nil, nil
+}
+
+// maybeSweepReceipts deletes expired receipts at most once per
+// receiptSweepInterval, after the answer was flushed.
+func (h *Handler) maybeSweepReceipts(ctx context.Context, w http.ResponseWriter) {
+	now := h.cfg.Now()
+	h.sweepMu.Lock()
+	due := now.Sub(h.lastReceiptSweep) >= receiptSweepInterval
+	if due {
+		h.lastReceiptSweep = now
+	}
+	h.sweepMu.Unlock()
+	if !due {
+		return
+	}
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	n, err := h.store.WebhookReceiptDeleteBefore(ctx, now.Add(-h.cfg.WebhookReceiptTTL))
+	if err != nil {
+		h.log.WarnContext(ctx, "pingpull: delete expired webhook receipts failed", "error", err)
+		return
+	}
+	h.log.DebugContext(ctx, "pingpull: deleted expired webhook receipts", "count", n)
+}
+
+func isJSONContentType(v string) bool {
+	mt, _, err := mime.ParseMediaType(v)
+	return err == nil && (mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")))
+}
+
+func signatureMessage(err error) string {
+	switch err {
+	case errSignatureMissing:
+		return "webhook-id, webhook-timestamp and webhook-signature headers are required"
+	case errTimestampMalforme:
+		return "webhook-timestamp must be Unix seconds"
+	case errTimestampTooOld:
+		return "webhook-timestamp is too old"
+	case errTimestampTooNew:
+		return "webhook-timestamp is too far in the future"
+	default:
+		return "no webhook-signature matches"
+	}
+}
+
+func byteSize(n int64) string {
+	if n%1024 == 0 {
+		return strconv.FormatInt(n/1024, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}

@@ -1,0 +1,134 @@
+package pingpull
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+)
+
+// maxWebhookIDLength bounds the webhook-id header (it is a database key).
+const maxWebhookIDLength = 256
+
+// webhookBody is the profile-changed webhook payload:
+// {"user_id": "...", "profile": {...}, "updated_at": "RFC 3339"}.
+type webhookBody struct {
+	UserID string
+	// Profile is the raw profile object; nil when absent, null or "".
+	Profile json.RawMessage
+	// UpdatedAt is zero when absent.
+	UpdatedAt time.Time
+}
+
+// parseWebhookBody reads the payload leniently (unknown keys ignored, ""
+// and null as unset; updated_at also as Unix seconds) and returns a
+// *FieldError naming the bad field. It does not validate the profile.
+func parseWebhookBody(data []byte) (*webhookBody, error) {
+	var fields map[string]json.RawMessage
+	if len(data) == 0 || data[0] != '{' {
+		if err := json.Unmarshal(data, new(any)); err != nil {
+			return nil, &FieldError{"body", "is not valid JSON"}
+		}
+		return nil, &FieldError{"body", "must be a JSON object"}
+	}
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, &FieldError{"body", "is not valid JSON"}
+	}
+	var b webhookBody
+	userID, err := decodeString("user_id", fields["user_id"])
+	if err != nil {
+		return nil, err
+	}
+	if userID == "" {
+		return nil, &FieldError{"user_id", "is required"}
+	}
+	if len(userID) > maxIDLength || !validUserID(userID) {
+		return nil, &FieldError{"user_id", "must match ^[a-zA-Z0-9_.-]+$ (at most 255 bytes)"}
+	}
+	b.UserID = userID
+
+	if raw := fields["profile"]; !isNull(raw) {
+		if raw[0] != '{' {
+			return nil, &FieldError{"profile", "must be an object"}
+		}
+		b.Profile = raw
+	}
+
+	switch raw := fields["updated_at"]; {
+	case isNull(raw):
+	case raw[0] == '"':
+		s, err := decodeString("updated_at", raw)
+		if err != nil {
+			return nil, err
+		}
+		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+		if err != nil {
+			return nil, &FieldError{"updated_at", "must be an RFC 3339 time"}
+		}
+		b.UpdatedAt = t
+	default:
+		secs, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil || secs <= 0 || secs > 1e11 {
+			return nil, &FieldError{"updated_at", "must be an RFC 3339 time"}
+		}
+		b.UpdatedAt = time.Unix(0, int64(secs*1e9))
+	}
+	return &b, nil
+}
+
+// parseWebhookSecret reads a "whsec_" + base64 secret (the prefix is
+// optional) of at least 16 bytes.
+func parseWebhookSecret(secret string) (*standardwebhooks.Webhook, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(strings.TrimSpace(secret), "whsec_"))
+	if err != nil {
+		return nil, errors.New(`not "whsec_" followed by base64`)
+	}
+	if len(key) < 16 {
+		return nil, fmt.Errorf("key is %d bytes, at least 16 are required", len(key))
+	}
+	return standardwebhooks.NewWebhookRaw(key)
+}
+
+// Reasons a webhook signature is refused; each is the 401's error code.
+var (
+	errSignatureMissing  = errors.New("missing_signature")
+	errSignatureBad      = errors.New("invalid_signature")
+	errTimestampTooOld   = errors.New("timestamp_too_old")
+	errTimestampTooNew   = errors.New("timestamp_too_new")
+	errTimestampMalforme = errors.New("invalid_timestamp")
+)
+
+// verifyWebhook checks the Standard Webhooks headers against body: the
+// timestamp within tolerance of now (our clock, not the library's), and a
+// v1 signature matching any of the secrets.
+func verifyWebhook(secrets []*standardwebhooks.Webhook, header http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	id := header.Get(standardwebhooks.HeaderWebhookID)
+	ts := header.Get(standardwebhooks.HeaderWebhookTimestamp)
+	sig := header.Get(standardwebhooks.HeaderWebhookSignature)
+	if id == "" || ts == "" || sig == "" {
+		return errSignatureMissing
+	}
+	secs, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return errTimestampMalforme
+	}
+	sent := time.Unix(secs, 0)
+	switch {
+	case now.Sub(sent) > tolerance:
+		return errTimestampTooOld
+	case sent.Sub(now) > tolerance:
+		return errTimestampTooNew
+	}
+	for _, wh := range secrets {
+		if wh.VerifyIgnoringTimestamp(body, header) == nil {
+			return nil
+		}
+	}
+	return errSignatureBad
+}

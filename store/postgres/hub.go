@@ -1,0 +1,262 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ssogate/ssogate/store"
+)
+
+// PullURLSet creates or replaces the network's registration; an empty
+// Template keeps the stored one.
+func (q queries) PullURLSet(ctx context.Context, u *store.PullURL) error {
+	_, err := q.db.Exec(ctx,
+		`INSERT INTO hub_pull_url AS p (network, template, affiliation_url, updated_at) VALUES ($1, $2, $3, $4)
+		 ON CONFLICT (network) DO UPDATE SET
+		     template = CASE WHEN EXCLUDED.template = '' THEN p.template ELSE EXCLUDED.template END,
+		     affiliation_url = EXCLUDED.affiliation_url,
+		     updated_at = EXCLUDED.updated_at`,
+		u.Network, u.Template, u.AffiliationURL, u.UpdatedAt)
+	if err != nil {
+		return wrap("pull url set", err)
+	}
+	return nil
+}
+
+// PullURLGet returns store.ErrNotFound when the network registered nothing.
+func (q queries) PullURLGet(ctx context.Context, network string) (*store.PullURL, error) {
+	var u store.PullURL
+	err := q.db.QueryRow(ctx,
+		`SELECT network, template, affiliation_url, updated_at FROM hub_pull_url WHERE network = $1`, network).
+		Scan(&u.Network, &u.Template, &u.AffiliationURL, &u.UpdatedAt)
+	if err != nil {
+		return nil, wrap("pull url get", err)
+	}
+	u.UpdatedAt = u.UpdatedAt.UTC()
+	return &u, nil
+}
+
+const remoteProfileColumns = `network, user_id, status, data, display_name, avatar_url,
+	ping_seq, pulled_seq, ping_received_at, last_pull_at, last_pull_result, last_changed,
+	first_seen_at, updated_at`
+
+func scanRemoteProfile(row pgx.Row) (*store.RemoteProfile, error) {
+	var (
+		p                          store.RemoteProfile
+		status                     string
+		pingReceivedAt, lastPullAt *time.Time
+	)
+	err := row.Scan(&p.Network, &p.UserID, &status, &p.Data, &p.DisplayName, &p.AvatarURL,
+		&p.PingSeq, &p.PulledSeq, &pingReceivedAt, &lastPullAt, &p.LastPullResult, &p.LastChanged,
+		&p.FirstSeenAt, &p.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	p.Status = store.RemoteProfileStatus(status)
+	p.PingReceivedAt = fromNullTime(pingReceivedAt)
+	p.LastPullAt = fromNullTime(lastPullAt)
+	p.FirstSeenAt = p.FirstSeenAt.UTC()
+	p.UpdatedAt = p.UpdatedAt.UTC()
+	return &p, nil
+}
+
+func collectRemoteProfiles(rows pgx.Rows) ([]*store.RemoteProfile, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.RemoteProfile, error) { return scanRemoteProfile(row) })
+}
+
+// RemoteProfileTouch creates the row as pending (PingSeq 1) or increments
+// PingSeq, in one INSERT … ON CONFLICT statement; PingReceivedAt is set when
+// it was empty.
+func (q queries) RemoteProfileTouch(ctx context.Context, params store.RemoteProfileTouchParams) (*store.RemoteProfile, error) {
+	p, err := scanRemoteProfile(q.db.QueryRow(ctx,
+		`INSERT INTO hub_remote_profile AS r (network, user_id, status, display_name, ping_seq,
+		     ping_received_at, first_seen_at, updated_at)
+		 VALUES ($1, $2, $3, $4, 1, $5, $5, $5)
+		 ON CONFLICT (network, user_id) DO UPDATE SET
+		     ping_seq = r.ping_seq + 1,
+		     ping_received_at = COALESCE(r.ping_received_at, EXCLUDED.ping_received_at)
+		 RETURNING `+remoteProfileColumns,
+		params.Network, params.UserID, string(store.RemoteProfilePending), params.DisplayName, params.At))
+	if err != nil {
+		return nil, wrap("remote profile touch", err)
+	}
+	return p, nil
+}
+
+// RemoteProfilePingSeqForUpdate reads PingSeq with SELECT … FOR UPDATE.
+func (q queries) RemoteProfilePingSeqForUpdate(ctx context.Context, network, userID string) (int64, error) {
+	var seq int64
+	err := q.db.QueryRow(ctx,
+		`SELECT ping_seq FROM hub_remote_profile WHERE network = $1 AND user_id = $2 FOR UPDATE`,
+		network, userID).Scan(&seq)
+	if err != nil {
+		return 0, wrap("remote profile ping seq for update", err)
+	}
+	return seq, nil
+}
+
+// RemoteProfileRecordPull locks the row, then stores the pull's result:
+// sequence numbers and pull status always, data only when Status is OK and
+// Data differs byte for byte from the stored Data.
+func (q queries) RemoteProfileRecordPull(ctx context.Context, params store.RemoteProfilePullParams) (*store.RemoteProfile, bool, error) {
+	if params.Status != store.RemoteProfileOK && params.Status != store.RemoteProfileMissing {
+		return nil, false, fmt.Errorf("postgres: remote profile record pull: Status must be %q or %q, got %q",
+			store.RemoteProfileOK, store.RemoteProfileMissing, params.Status)
+	}
+	var (
+		out     *store.RemoteProfile
+		changed bool
+	)
+	err := q.inTx(ctx, func(tx pgx.Tx) error {
+		var cur []byte
+		err := tx.QueryRow(ctx,
+			`SELECT data FROM hub_remote_profile WHERE network = $1 AND user_id = $2 FOR UPDATE`,
+			params.Network, params.UserID).Scan(&cur)
+		if err != nil {
+			return err
+		}
+		changed = params.Status == store.RemoteProfileOK && !bytes.Equal(cur, params.Data)
+		var lastChanged []string
+		if len(params.Changed) > 0 {
+			lastChanged = params.Changed
+		}
+		out, err = scanRemoteProfile(tx.QueryRow(ctx,
+			`UPDATE hub_remote_profile SET
+			     status = $3,
+			     pulled_seq = GREATEST(pulled_seq, $4),
+			     ping_received_at = CASE WHEN $4 >= ping_seq THEN NULL ELSE ping_received_at END,
+			     last_pull_at = $5,
+			     last_pull_result = $6,
+			     data = CASE WHEN $7 THEN $8 ELSE data END,
+			     display_name = CASE WHEN $7 THEN $9 ELSE display_name END,
+			     avatar_url = CASE WHEN $7 THEN $10 ELSE avatar_url END,
+			     last_changed = CASE WHEN $7 THEN $11 ELSE last_changed END,
+			     updated_at = CASE WHEN $7 THEN $5 ELSE updated_at END
+			 WHERE network = $1 AND user_id = $2
+			 RETURNING `+remoteProfileColumns,
+			params.Network, params.UserID, string(params.Status), params.Seq, params.At, params.Result,
+			changed, []byte(params.Data), params.DisplayName, params.AvatarURL, lastChanged))
+		return err
+	})
+	if err != nil {
+		return nil, false, wrap("remote profile record pull", err)
+	}
+	return out, changed, nil
+}
+
+// RemoteProfileRecordPullError records a failed attempt only.
+func (q queries) RemoteProfileRecordPullError(ctx context.Context, network, userID, result string, at time.Time) error {
+	tag, err := q.db.Exec(ctx,
+		`UPDATE hub_remote_profile SET last_pull_at = $3, last_pull_result = $4
+		 WHERE network = $1 AND user_id = $2`, network, userID, nullTime(at), result)
+	if err != nil {
+		return wrap("remote profile record pull error", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return wrap("remote profile record pull error", pgx.ErrNoRows)
+	}
+	return nil
+}
+
+// RemoteProfileGet returns store.ErrNotFound when unknown.
+func (q queries) RemoteProfileGet(ctx context.Context, network, userID string) (*store.RemoteProfile, error) {
+	p, err := scanRemoteProfile(q.db.QueryRow(ctx,
+		`SELECT `+remoteProfileColumns+` FROM hub_remote_profile WHERE network = $1 AND user_id = $2`,
+		network, userID))
+	if err != nil {
+		return nil, wrap("remote profile get", err)
+	}
+	return p, nil
+}
+
+// RemoteProfileGetMany returns the rows that exist among userIDs.
+func (q queries) RemoteProfileGetMany(ctx context.Context, network string, userIDs []string) (map[string]*store.RemoteProfile, error) {
+	out := make(map[string]*store.RemoteProfile, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.db.Query(ctx,
+		`SELECT `+remoteProfileColumns+` FROM hub_remote_profile WHERE network = $1 AND user_id = ANY($2)`,
+		network, userIDs)
+	if err != nil {
+		return nil, wrap("remote profile get many", err)
+	}
+	list, err := collectRemoteProfiles(rows)
+	if err != nil {
+		return nil, wrap("remote profile get many", err)
+	}
+	for _, p := range list {
+		out[p.UserID] = p
+	}
+	return out, nil
+}
+
+// RemoteProfileList pages through a network's profiles by user id, filtered
+// by user id prefix, and returns the total count matching the filter.
+func (q queries) RemoteProfileList(ctx context.Context, params store.RemoteProfileListParams) ([]*store.RemoteProfile, int, error) {
+	var total int
+	err := q.db.QueryRow(ctx,
+		`SELECT count(*) FROM hub_remote_profile WHERE network = $1 AND starts_with(user_id, $2)`,
+		params.Network, params.Query).Scan(&total)
+	if err != nil {
+		return nil, 0, wrap("remote profile list", err)
+	}
+	rows, err := q.db.Query(ctx,
+		`SELECT `+remoteProfileColumns+` FROM hub_remote_profile
+		 WHERE network = $1 AND starts_with(user_id, $2)
+		 ORDER BY user_id OFFSET $3 LIMIT $4`,
+		params.Network, params.Query, max(params.Offset, 0), clampLimit(params.Limit, 50, 1000))
+	if err != nil {
+		return nil, 0, wrap("remote profile list", err)
+	}
+	list, err := collectRemoteProfiles(rows)
+	if err != nil {
+		return nil, 0, wrap("remote profile list", err)
+	}
+	return list, total, nil
+}
+
+// CommentCreate stores a comment; a zero CreatedAt becomes the current time.
+func (q queries) CommentCreate(ctx context.Context, c *store.Comment) (*store.Comment, error) {
+	out := *c
+	if out.CreatedAt.IsZero() {
+		out.CreatedAt = time.Now()
+	}
+	out.CreatedAt = out.CreatedAt.Truncate(time.Microsecond).UTC()
+	err := q.db.QueryRow(ctx,
+		`INSERT INTO hub_comment (network, article_id, user_id, body, created_at)
+		 VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		out.Network, out.ArticleID, out.UserID, out.Body, out.CreatedAt).Scan(&out.ID)
+	if err != nil {
+		return nil, wrap("comment create", err)
+	}
+	return &out, nil
+}
+
+// CommentList lists an article's comments oldest first.
+func (q queries) CommentList(ctx context.Context, params store.CommentListParams) ([]*store.Comment, error) {
+	rows, err := q.db.Query(ctx,
+		`SELECT id, network, article_id, user_id, body, created_at FROM hub_comment
+		 WHERE network = $1 AND article_id = $2 AND id > $3
+		 ORDER BY id LIMIT $4`,
+		params.Network, params.ArticleID, params.AfterID, clampLimit(params.Limit, 100, 1000))
+	if err != nil {
+		return nil, wrap("comment list", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Comment, error) {
+		var c store.Comment
+		if err := row.Scan(&c.ID, &c.Network, &c.ArticleID, &c.UserID, &c.Body, &c.CreatedAt); err != nil {
+			return nil, err
+		}
+		c.CreatedAt = c.CreatedAt.UTC()
+		return &c, nil
+	})
+	if err != nil {
+		return nil, wrap("comment list", err)
+	}
+	return list, nil
+}

@@ -1,0 +1,82 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+)
+
+// testURL returns TEST_DATABASE_URL or skips the test saying why.
+func testURL(tb testing.TB) string {
+	tb.Helper()
+	url := os.Getenv("TEST_DATABASE_URL")
+	if url == "" {
+		tb.Skip("TEST_DATABASE_URL is not set: PostgreSQL tests need a database " +
+			"(e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	return url
+}
+
+// testSchema creates a fresh schema name and drops the schema at cleanup
+// (after the stores using it are closed: cleanups run last-in first-out).
+func testSchema(tb testing.TB) string {
+	tb.Helper()
+	url := testURL(tb)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "pgtest_" + hex.EncodeToString(b[:])
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+// testLogger keeps River's and the store's logs out of test output unless
+// they matter.
+func testLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// openTestStore opens a store on schema; it fails (never skips) when
+// TEST_DATABASE_URL is set but the database does not answer.
+func openTestStore(tb testing.TB, schema string, migrate bool) *Store {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Open(ctx, Config{URL: testURL(tb), Schema: schema, Logger: testLogger(), MaxConns: 4})
+	require.NoError(tb, err, "TEST_DATABASE_URL is set but the database cannot be used")
+	tb.Cleanup(func() { require.NoError(tb, s.Close()) })
+	if migrate {
+		require.NoError(tb, s.Migrate(ctx))
+	}
+	return s
+}
+
+// newTestStore is a migrated store in its own schema.
+func newTestStore(tb testing.TB) *Store {
+	tb.Helper()
+	return openTestStore(tb, testSchema(tb), true)
+}
+
+// eventually polls cond until it holds or ten seconds pass.
+func eventually(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	require.Eventually(tb, cond, 10*time.Second, 5*time.Millisecond, "timed out waiting for %s", what)
+}

@@ -1,0 +1,163 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ssogate/ssogate/store"
+)
+
+const profileColumns = `user_id, version, data, updated_at, served_version, served_at, created_at, modified_at`
+
+func scanProfile(row pgx.Row) (*store.Profile, error) {
+	var (
+		p        store.Profile
+		servedAt *time.Time
+	)
+	if err := row.Scan(&p.UserID, &p.Version, &p.Data, &p.UpdatedAt, &p.ServedVersion, &servedAt, &p.CreatedAt, &p.ModifiedAt); err != nil {
+		return nil, err
+	}
+	p.UpdatedAt = p.UpdatedAt.UTC()
+	p.ServedAt = fromNullTime(servedAt)
+	p.CreatedAt = p.CreatedAt.UTC()
+	p.ModifiedAt = p.ModifiedAt.UTC()
+	return &p, nil
+}
+
+// ProfileGet returns store.ErrNotFound when the user has no profile.
+func (q queries) ProfileGet(ctx context.Context, userID string) (*store.Profile, error) {
+	p, err := scanProfile(q.db.QueryRow(ctx, `SELECT `+profileColumns+` FROM profile WHERE user_id = $1`, userID))
+	if err != nil {
+		return nil, wrap("profile get", err)
+	}
+	return p, nil
+}
+
+// ProfileUpsert locks the row (SELECT … FOR UPDATE) and decides in one
+// transaction: created when missing (INSERT … ON CONFLICT DO NOTHING; a
+// concurrent creator makes us re-read the row it committed), stale when
+// params.UpdatedAt is before the stored one, unchanged when Data is
+// byte-identical (UpdatedAt moves forward, nothing else), else updated with
+// Version+1. Concurrent writers on one user serialize on the row lock, so
+// every change gets its own version.
+func (q queries) ProfileUpsert(ctx context.Context, params store.ProfileUpsertParams) (*store.Profile, store.ProfileUpsertStatus, error) {
+	if params.Now.IsZero() {
+		return nil, "", errors.New("postgres: profile upsert: Now is required")
+	}
+	if params.UserID == "" {
+		return nil, "", errors.New("postgres: profile upsert: UserID is required")
+	}
+	updatedAt := params.UpdatedAt
+	if updatedAt.IsZero() {
+		updatedAt = params.Now
+	}
+	// PostgreSQL keeps microseconds; compare what will be stored.
+	updatedAt = updatedAt.Truncate(time.Microsecond)
+	data := params.Data
+	if data == nil {
+		data = []byte{}
+	}
+
+	var (
+		profile *store.Profile
+		status  store.ProfileUpsertStatus
+	)
+	err := q.inTx(ctx, func(tx pgx.Tx) error {
+		for range 2 {
+			cur, err := scanProfile(tx.QueryRow(ctx,
+				`SELECT `+profileColumns+` FROM profile WHERE user_id = $1 FOR UPDATE`, params.UserID))
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				profile, err = scanProfile(tx.QueryRow(ctx,
+					`INSERT INTO profile (user_id, version, data, updated_at, created_at, modified_at)
+					 VALUES ($1, 1, $2, $3, $4, $4)
+					 ON CONFLICT (user_id) DO NOTHING
+					 RETURNING `+profileColumns,
+					params.UserID, data, updatedAt, params.Now))
+				if errors.Is(err, pgx.ErrNoRows) {
+					continue // created concurrently: lock and compare it
+				}
+				status = store.ProfileCreated
+				return err
+			case err != nil:
+				return err
+			case updatedAt.Before(cur.UpdatedAt):
+				profile, status = cur, store.ProfileStale
+				return nil
+			case bytes.Equal(cur.Data, data):
+				status = store.ProfileUnchanged
+				if !updatedAt.After(cur.UpdatedAt) {
+					profile = cur
+					return nil
+				}
+				profile, err = scanProfile(tx.QueryRow(ctx,
+					`UPDATE profile SET updated_at = $2 WHERE user_id = $1 RETURNING `+profileColumns,
+					params.UserID, updatedAt))
+				return err
+			default:
+				status = store.ProfileUpdated
+				profile, err = scanProfile(tx.QueryRow(ctx,
+					`UPDATE profile SET version = version + 1, data = $2, updated_at = $3, modified_at = $4
+					 WHERE user_id = $1 RETURNING `+profileColumns,
+					params.UserID, data, updatedAt, params.Now))
+				return err
+			}
+		}
+		return errors.New("profile row vanished during upsert")
+	})
+	if err != nil {
+		return nil, "", wrap("profile upsert", err)
+	}
+	return profile, status, nil
+}
+
+// ProfileVersionForUpdate reads the version with SELECT … FOR UPDATE: inside
+// InTx the row stays locked until the transaction ends.
+func (q queries) ProfileVersionForUpdate(ctx context.Context, userID string) (int64, error) {
+	var version int64
+	err := q.db.QueryRow(ctx, `SELECT version FROM profile WHERE user_id = $1 FOR UPDATE`, userID).Scan(&version)
+	if err != nil {
+		return 0, wrap("profile version for update", err)
+	}
+	return version, nil
+}
+
+// ProfileMarkServed raises ServedVersion to version (never lowers it) and
+// sets ServedAt when it does.
+func (q queries) ProfileMarkServed(ctx context.Context, userID string, version int64, at time.Time) error {
+	var exists bool
+	err := q.db.QueryRow(ctx,
+		`WITH upd AS (
+		     UPDATE profile SET served_version = $2, served_at = $3
+		     WHERE user_id = $1 AND served_version < $2
+		     RETURNING 1
+		 )
+		 SELECT EXISTS (SELECT 1 FROM upd) OR EXISTS (SELECT 1 FROM profile WHERE user_id = $1)`,
+		userID, version, nullTime(at)).Scan(&exists)
+	if err != nil {
+		return wrap("profile mark served", err)
+	}
+	if !exists {
+		return wrap("profile mark served", pgx.ErrNoRows)
+	}
+	return nil
+}
+
+// ProfileList pages through profiles by user id (byte order).
+func (q queries) ProfileList(ctx context.Context, params store.ProfileListParams) ([]*store.Profile, error) {
+	rows, err := q.db.Query(ctx,
+		`SELECT `+profileColumns+` FROM profile WHERE user_id > $1 ORDER BY user_id LIMIT $2`,
+		params.After, clampLimit(params.Limit, 100, 1000))
+	if err != nil {
+		return nil, wrap("profile list", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Profile, error) { return scanProfile(row) })
+	if err != nil {
+		return nil, wrap("profile list", err)
+	}
+	return list, nil
+}

@@ -1,0 +1,84 @@
+package httpbase
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Route names of the probes (also used to keep them out of the info log).
+const (
+	routeHealthz = "healthz"
+	routeReadyz  = "readyz"
+	routeMetrics = "metrics"
+)
+
+// RouterConfig configures NewRouter.
+type RouterConfig struct {
+	// Logger receives access lines and panics. Default: discard.
+	Logger *slog.Logger
+	// Registry holds the process's metrics and is served on /metrics.
+	// Default: NewRegistry().
+	Registry *prometheus.Registry
+	// ReadyChecks decide /readyz (usually DatabaseChecks(store)). Default:
+	// none, so ready whenever the server is not shutting down.
+	ReadyChecks []Check
+}
+
+// WithDefaults returns cfg with defaults filled in.
+func (cfg RouterConfig) WithDefaults() RouterConfig {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = NewRegistry()
+	}
+	return cfg
+}
+
+// Router is a process's one gorilla/mux router with the base around it:
+// request ids, access logs, metrics, panic recovery, JSON 404 and 405, and
+// /healthz, /readyz and /metrics. Domain handlers mount their routes on Mux().
+type Router struct {
+	mux      *mux.Router
+	handler  http.Handler
+	registry *prometheus.Registry
+}
+
+// NewRouter builds the router.
+func NewRouter(cfg RouterConfig) (*Router, error) {
+	cfg = cfg.WithDefaults()
+	metrics, err := NewHTTPMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	m := mux.NewRouter()
+	m.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		WriteError(w, http.StatusNotFound, "not_found", "no such page")
+	})
+	m.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method "+r.Method+" not allowed here")
+	})
+	m.Use(recordRoute)
+	m.HandleFunc("/healthz", Healthz).Methods(http.MethodGet, http.MethodHead).Name(routeHealthz)
+	m.Handle("/readyz", Readyz(cfg.Logger, cfg.ReadyChecks)).Methods(http.MethodGet, http.MethodHead).Name(routeReadyz)
+	m.Handle("/metrics", MetricsHandler(cfg.Registry)).Methods(http.MethodGet, http.MethodHead).Name(routeMetrics)
+
+	return &Router{
+		mux:      m,
+		handler:  AssignRequestID(Observe(cfg.Logger, metrics)(Recover(cfg.Logger)(m))),
+		registry: cfg.Registry,
+	}, nil
+}
+
+// Mux is the router to mount domain handlers on (h.Mount(r.Mux())).
+func (r *Router) Mux() *mux.Router { return r.mux }
+
+// Registry is the process's metrics registry, to pass as the
+// prometheus.Registerer of domain packages.
+func (r *Router) Registry() *prometheus.Registry { return r.registry }
+
+// ServeHTTP serves through the middleware.
+func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.handler.ServeHTTP(w, req) }

@@ -1,0 +1,326 @@
+package authdelegate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ssogate/ssogate/store"
+)
+
+// Minter mints Livefyre userAuthTokens. *tokens.Codec implements it.
+type Minter interface {
+	Mint(userID, displayName string, ttl time.Duration) (string, error)
+}
+
+// ClaimMapping names the OpenID claims (from the ID token and the userinfo
+// endpoint, userinfo winning) that fill the profile document. An empty field
+// takes its default; "-" switches a field off.
+type ClaimMapping struct {
+	// UserID is the claim that becomes the Livefyre user id (encoded when it
+	// breaks the user-id rule, see UserIDFromSubject). Default "sub". It must
+	// name the same id the site's backend uses in its profile webhooks.
+	UserID string
+	// DisplayName lists claims tried in order; the first non-empty string
+	// wins. Default ["name", "preferred_username"].
+	DisplayName []string
+	// Email fills "email". Default "email". Skipped when the provider says
+	// email_verified is false.
+	Email string
+	// ImageURL fills "image_url". Default "picture".
+	ImageURL string
+	// ProfileURL fills "profile_url". Default "profile".
+	ProfileURL string
+	// SettingsURL fills "settings_url". Default "-" (off).
+	SettingsURL string
+	// FirstName fills "name.first". Default "given_name".
+	FirstName string
+	// LastName fills "name.last". Default "family_name".
+	LastName string
+}
+
+// Config configures a Handler. Every field says its default; call
+// WithDefaults, then New validates and reports every problem at once.
+type Config struct {
+	// Store holds profiles, sessions and one-time values and carries the live
+	// events. Required.
+	Store store.Store
+	// Tokens mints userAuthTokens (a *tokens.Codec). Required.
+	Tokens Minter
+
+	// IssuerURL is the OpenID provider's issuer; discovery is
+	// IssuerURL + "/.well-known/openid-configuration". Required.
+	IssuerURL string
+	// ClientID is the gateway's client id at the provider. Required.
+	ClientID string
+	// ClientSecret is empty for a public client (PKCE only).
+	ClientSecret string
+	// Scopes requested at login. Default openid, profile, email,
+	// offline_access. "openid" is added when missing.
+	Scopes []string
+
+	// PublicURL is the gateway's external base URL (scheme, host, optional
+	// path, no trailing slash); the redirect URI is PublicURL + "/callback".
+	// Required. The flow cookie is Secure when it is https.
+	PublicURL string
+	// AllowedOrigins are the site origins (scheme://host[:port]) that may
+	// start logins, receive credentials by postMessage, be redirected to, and
+	// call the API with CORS. At least one is required.
+	AllowedOrigins []string
+
+	// ClaimMapping maps provider claims onto the profile document.
+	ClaimMapping ClaimMapping
+
+	// SessionKey is the 32-byte AES-256-GCM key that encrypts provider
+	// refresh tokens and redirect-mode exchange codes at rest. Required.
+	SessionKey []byte
+	// PreviousSessionKeys still decrypt (key rotation). Each 32 bytes.
+	PreviousSessionKeys [][]byte
+
+	// IdleTimeout ends a session not used for this long. Default 24h.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after login. Default 720h.
+	AbsoluteTimeout time.Duration
+	// TokenTTL is the lifetime of the userAuthTokens minted by /token and at
+	// login. Default 1h.
+	TokenTTL time.Duration
+	// ProfileReadyTimeout is how long after a profile change the tabs wait
+	// for the hub's pull before they re-login anyway. Default 2s.
+	ProfileReadyTimeout time.Duration
+	// LoginFlowTTL bounds the time from /login to /callback. Default 10m.
+	LoginFlowTTL time.Duration
+	// ExchangeCodeTTL bounds the time from the redirect back to the site to
+	// POST /session/exchange. Default 2m.
+	ExchangeCodeTTL time.Duration
+	// RefreshBefore: the provider's refresh token is used when the access
+	// token expires within this margin. Default 1m.
+	RefreshBefore time.Duration
+	// BackchannelMaxAge refuses logout tokens issued longer ago than this.
+	// Default 5m.
+	BackchannelMaxAge time.Duration
+	// Leeway is the clock skew allowed for iat in logout tokens. Default 30s.
+	Leeway time.Duration
+	// KeepAliveInterval is the time between comment lines on idle event
+	// streams. Default 25s.
+	KeepAliveInterval time.Duration
+	// StreamRecheckInterval is how often an open stream re-reads its session
+	// to notice idle expiry. Default 5m.
+	StreamRecheckInterval time.Duration
+	// TouchInterval throttles LastSeenAt writes per session. Default 1m.
+	TouchInterval time.Duration
+
+	// CanonicalProfileFunc validates a profile document and returns its
+	// canonical JSON (cmd wires pingpull's). Default: a JSON round trip with
+	// sorted keys.
+	CanonicalProfileFunc func(json.RawMessage) (json.RawMessage, error)
+	// ProfileChangedFunc is called inside the transaction that bumped a
+	// user's profile version (cmd wires pingpull's ping enqueue). Optional.
+	ProfileChangedFunc func(ctx context.Context, tx store.Tx, userID string) error
+
+	// HTTPClient talks to the provider. Default: a client with a 15s timeout.
+	HTTPClient *http.Client
+	// Logger receives the package's logs. Default: discard.
+	Logger *slog.Logger
+	// Registerer receives the package's metrics. Default: a private registry.
+	Registerer prometheus.Registerer
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Default values of Config.
+const (
+	DefaultIdleTimeout           = 24 * time.Hour
+	DefaultAbsoluteTimeout       = 720 * time.Hour
+	DefaultTokenTTL              = time.Hour
+	DefaultProfileReadyTimeout   = 2 * time.Second
+	DefaultLoginFlowTTL          = 10 * time.Minute
+	DefaultExchangeCodeTTL       = 2 * time.Minute
+	DefaultRefreshBefore         = time.Minute
+	DefaultBackchannelMaxAge     = 5 * time.Minute
+	DefaultLeeway                = 30 * time.Second
+	DefaultKeepAliveInterval     = 25 * time.Second
+	DefaultStreamRecheckInterval = 5 * time.Minute
+	DefaultTouchInterval         = time.Minute
+)
+
+// DefaultScopes are requested when Config.Scopes is empty.
+var DefaultScopes = []string{"openid", "profile", "email", "offline_access"}
+
+// WithDefaults returns a copy of c with every unset field at its default.
+func (c Config) WithDefaults() Config {
+	if len(c.Scopes) == 0 {
+		c.Scopes = append([]string(nil), DefaultScopes...)
+	}
+	c.ClaimMapping = c.ClaimMapping.withDefaults()
+	setDur := func(d *time.Duration, def time.Duration) {
+		if *d == 0 {
+			*d = def
+		}
+	}
+	setDur(&c.IdleTimeout, DefaultIdleTimeout)
+	setDur(&c.AbsoluteTimeout, DefaultAbsoluteTimeout)
+	setDur(&c.TokenTTL, DefaultTokenTTL)
+	setDur(&c.ProfileReadyTimeout, DefaultProfileReadyTimeout)
+	setDur(&c.LoginFlowTTL, DefaultLoginFlowTTL)
+	setDur(&c.ExchangeCodeTTL, DefaultExchangeCodeTTL)
+	setDur(&c.RefreshBefore, DefaultRefreshBefore)
+	setDur(&c.BackchannelMaxAge, DefaultBackchannelMaxAge)
+	setDur(&c.Leeway, DefaultLeeway)
+	setDur(&c.KeepAliveInterval, DefaultKeepAliveInterval)
+	setDur(&c.StreamRecheckInterval, DefaultStreamRecheckInterval)
+	setDur(&c.TouchInterval, DefaultTouchInterval)
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.CanonicalProfileFunc == nil {
+		c.CanonicalProfileFunc = defaultCanonicalProfile
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.Registerer == nil {
+		c.Registerer = prometheus.NewRegistry()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+func (m ClaimMapping) withDefaults() ClaimMapping {
+	set := func(s *string, def string) {
+		if *s == "" {
+			*s = def
+		}
+	}
+	set(&m.UserID, "sub")
+	if len(m.DisplayName) == 0 {
+		m.DisplayName = []string{"name", "preferred_username"}
+	}
+	set(&m.Email, "email")
+	set(&m.ImageURL, "picture")
+	set(&m.ProfileURL, "profile")
+	set(&m.SettingsURL, "-")
+	set(&m.FirstName, "given_name")
+	set(&m.LastName, "family_name")
+	return m
+}
+
+// validate reports every problem of a defaulted Config at once.
+func (c Config) validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Store == nil {
+		add("Store is required")
+	}
+	if c.Tokens == nil {
+		add("Tokens is required")
+	}
+	if c.IssuerURL == "" {
+		add("IssuerURL is required")
+	} else if u, err := url.Parse(c.IssuerURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		add("IssuerURL %q is not an absolute http(s) URL", c.IssuerURL)
+	}
+	if c.ClientID == "" {
+		add("ClientID is required")
+	}
+	if c.PublicURL == "" {
+		add("PublicURL is required")
+	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		add("PublicURL %q is not an absolute http(s) URL without query or fragment", c.PublicURL)
+	}
+	if len(c.AllowedOrigins) == 0 {
+		add("AllowedOrigins needs at least one site origin")
+	}
+	for _, o := range c.AllowedOrigins {
+		if _, err := normalizeOrigin(o); err != nil {
+			add("AllowedOrigins: %q is not an origin (scheme://host[:port]): %w", o, err)
+		}
+	}
+	if len(c.SessionKey) != 32 {
+		add("SessionKey must be 32 bytes, got %d", len(c.SessionKey))
+	}
+	for i, k := range c.PreviousSessionKeys {
+		if len(k) != 32 {
+			add("PreviousSessionKeys[%d] must be 32 bytes, got %d", i, len(k))
+		}
+	}
+	for name, d := range map[string]time.Duration{
+		"IdleTimeout": c.IdleTimeout, "AbsoluteTimeout": c.AbsoluteTimeout, "TokenTTL": c.TokenTTL,
+		"ProfileReadyTimeout": c.ProfileReadyTimeout, "LoginFlowTTL": c.LoginFlowTTL,
+		"ExchangeCodeTTL": c.ExchangeCodeTTL, "RefreshBefore": c.RefreshBefore,
+		"BackchannelMaxAge": c.BackchannelMaxAge, "Leeway": c.Leeway,
+		"KeepAliveInterval": c.KeepAliveInterval, "StreamRecheckInterval": c.StreamRecheckInterval,
+		"TouchInterval": c.TouchInterval,
+	} {
+		if d < 0 {
+			add("%s must not be negative", name)
+		}
+	}
+	if c.IdleTimeout > 0 && c.AbsoluteTimeout > 0 && c.IdleTimeout > c.AbsoluteTimeout {
+		add("IdleTimeout (%s) must not exceed AbsoluteTimeout (%s)", c.IdleTimeout, c.AbsoluteTimeout)
+	}
+	if c.ClaimMapping.UserID == "-" {
+		add(`ClaimMapping.UserID cannot be switched off`)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("authdelegate: invalid config: %w", errors.Join(errs...))
+}
+
+// normalizeOrigin returns the serialized origin of s (lowercase scheme and
+// host, default port dropped) or an error when s is not exactly an origin.
+func normalizeOrigin(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", errors.New("scheme must be http or https")
+	}
+	if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", errors.New("only scheme, host and port are allowed")
+	}
+	return originOf(u), nil
+}
+
+// originOf serializes the origin of an absolute URL.
+func originOf(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host
+}
+
+// defaultCanonicalProfile re-encodes a JSON object with sorted keys.
+func defaultCanonicalProfile(raw json.RawMessage) (json.RawMessage, error) {
+	var v map[string]any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("authdelegate: profile is not a JSON object: %w", err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("authdelegate: encode profile: %w", err)
+	}
+	return out, nil
+}

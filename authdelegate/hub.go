@@ -1,0 +1,422 @@
+package authdelegate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ssogate/ssogate/store"
+)
+
+// stream is one open /events response. The hub never blocks on it: it
+// records what is due (the highest profile version, a logout) and pokes the
+// stream's goroutine, which writes. Offers coalesce, so a slow client gets
+// the newest version once instead of a backlog.
+type stream struct {
+	sessionID string
+	userID    string
+	wake      chan struct{} // capacity 1
+
+	mu      sync.Mutex
+	sent    int64  // highest profile version the tab has (Last-Event-ID or delivered)
+	pending int64  // a version > sent that is due
+	logout  string // non-empty: send logout with this reason, then end
+}
+
+func newStream(sessionID, userID string, sent int64) *stream {
+	return &stream{sessionID: sessionID, userID: userID, sent: sent, wake: make(chan struct{}, 1)}
+}
+
+func (s *stream) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// offerProfile makes version v due unless the tab has it already.
+func (s *stream) offerProfile(v int64) {
+	s.mu.Lock()
+	due := v > s.sent && v > s.pending
+	if due {
+		s.pending = v
+	}
+	s.mu.Unlock()
+	if due {
+		s.poke()
+	}
+}
+
+func (s *stream) offerLogout(reason string) {
+	s.mu.Lock()
+	due := s.logout == ""
+	if due {
+		s.logout = reason
+	}
+	s.mu.Unlock()
+	if due {
+		s.poke()
+	}
+}
+
+// take returns what is due and marks it delivered.
+func (s *stream) take() (version int64, logout string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending > s.sent {
+		version = s.pending
+		s.sent = s.pending
+	}
+	return version, s.logout
+}
+
+// userStreams are the streams of one user on this replica and the user's
+// readiness state, kept only while streams exist.
+type userStreams struct {
+	streams map[*stream]struct{}
+	// ready is the highest version seen ready (pulled) while streams exist.
+	ready int64
+	// waiting is a changed version not yet ready; timer delivers it after
+	// ProfileReadyTimeout.
+	waiting int64
+	timer   *time.Timer
+}
+
+// hub fans the store's notifications out to this replica's streams.
+type hub struct {
+	h *Handler
+
+	mu        sync.Mutex
+	byUser    map[string]*userStreams
+	bySession map[string]map[*stream]struct{}
+
+	resyncMu      sync.Mutex
+	resyncRunning bool
+	resyncAgain   bool
+}
+
+func newHub(h *Handler) *hub {
+	return &hub{h: h, byUser: map[string]*userStreams{}, bySession: map[string]map[*stream]struct{}{}}
+}
+
+// register adds s; the returned function removes it.
+func (b *hub) register(s *stream) func() {
+	b.mu.Lock()
+	us := b.byUser[s.userID]
+	if us == nil {
+		us = &userStreams{streams: map[*stream]struct{}{}}
+		b.byUser[s.userID] = us
+	}
+	us.streams[s] = struct{}{}
+	ss := b.bySession[s.sessionID]
+	if ss == nil {
+		ss = map[*stream]struct{}{}
+		b.bySession[s.sessionID] = ss
+		b.h.metrics.liveSessions.Inc()
+	}
+	ss[s] = struct{}{}
+	b.mu.Unlock()
+	b.h.metrics.liveStreams.Inc()
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if us := b.byUser[s.userID]; us != nil {
+			delete(us.streams, s)
+			if len(us.streams) == 0 {
+				if us.timer != nil {
+					us.timer.Stop()
+				}
+				delete(b.byUser, s.userID)
+			}
+		}
+		if ss := b.bySession[s.sessionID]; ss != nil {
+			delete(ss, s)
+			if len(ss) == 0 {
+				delete(b.bySession, s.sessionID)
+				b.h.metrics.liveSessions.Dec()
+			}
+		}
+		b.h.metrics.liveStreams.Dec()
+	}
+}
+
+// profileChanged: version v of user is committed; deliver it when it is
+// pulled, or after delay at the latest.
+func (b *hub) profileChanged(userID string, v int64, delay time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	us := b.byUser[userID]
+	if us == nil || v <= us.ready {
+		return
+	}
+	if delay <= 0 {
+		b.deliverLocked(us, v)
+		return
+	}
+	if v > us.waiting {
+		us.waiting = v
+	}
+	// The first pending change sets the deadline; later ones ride along, so a
+	// burst of changes cannot postpone the tabs forever.
+	if us.timer == nil {
+		us.timer = time.AfterFunc(delay, func() { b.readyTimeout(userID, us) })
+	}
+}
+
+func (b *hub) readyTimeout(userID string, us *userStreams) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.byUser[userID] != us {
+		return // the user's streams all left meanwhile
+	}
+	v := us.waiting
+	us.waiting, us.timer = 0, nil
+	if v > us.ready {
+		b.deliverLocked(us, v)
+	}
+}
+
+// profileReady: the hub pulled version v of user.
+func (b *hub) profileReady(userID string, v int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	us := b.byUser[userID]
+	if us == nil {
+		return
+	}
+	if v > us.ready {
+		us.ready = v
+	}
+	b.deliverLocked(us, v)
+	if us.waiting != 0 && us.waiting <= v {
+		us.waiting = 0
+		if us.timer != nil {
+			us.timer.Stop()
+			us.timer = nil
+		}
+	}
+}
+
+func (b *hub) deliverLocked(us *userStreams, v int64) {
+	for s := range us.streams {
+		s.offerProfile(v)
+	}
+}
+
+// sessionsEnded sends logout to every stream of the sessions.
+func (b *hub) sessionsEnded(ids []string, reason string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, id := range ids {
+		for s := range b.bySession[id] {
+			s.offerLogout(reason)
+		}
+	}
+}
+
+// catchUp compares a stream with the stored profile: what is ready (served
+// to a pull, or changed longer than ProfileReadyTimeout ago) is due now; a
+// newer version waits for its pull or the rest of the timeout.
+func (b *hub) catchUp(s *stream, p *store.Profile) {
+	if p == nil {
+		return
+	}
+	now := b.h.cfg.Now()
+	timeout := b.h.cfg.ProfileReadyTimeout
+	if p.ServedVersion >= p.Version || !now.Before(p.ModifiedAt.Add(timeout)) {
+		s.offerProfile(p.Version)
+		return
+	}
+	if p.ServedVersion > 0 {
+		s.offerProfile(p.ServedVersion)
+		b.profileReady(p.UserID, p.ServedVersion)
+	}
+	b.profileChanged(p.UserID, p.Version, p.ModifiedAt.Add(timeout).Sub(now))
+}
+
+// resync re-reads the state of every local stream from the store, after the
+// notification channel lagged or was re-established. Concurrent requests
+// coalesce into one more pass.
+func (b *hub) resync(ctx context.Context) {
+	b.resyncMu.Lock()
+	if b.resyncRunning {
+		b.resyncAgain = true
+		b.resyncMu.Unlock()
+		return
+	}
+	b.resyncRunning = true
+	b.resyncMu.Unlock()
+	go func() {
+		for {
+			b.resyncOnce(ctx)
+			b.resyncMu.Lock()
+			if !b.resyncAgain || ctx.Err() != nil {
+				b.resyncRunning = false
+				b.resyncMu.Unlock()
+				return
+			}
+			b.resyncAgain = false
+			b.resyncMu.Unlock()
+		}
+	}()
+}
+
+func (b *hub) resyncOnce(ctx context.Context) {
+	b.mu.Lock()
+	users := make(map[string][]*stream, len(b.byUser))
+	for u, us := range b.byUser {
+		for s := range us.streams {
+			users[u] = append(users[u], s)
+		}
+	}
+	sessions := make(map[string][]*stream, len(b.bySession))
+	for id, ss := range b.bySession {
+		for s := range ss {
+			sessions[id] = append(sessions[id], s)
+		}
+	}
+	b.mu.Unlock()
+	now := b.h.cfg.Now()
+	for id, streams := range sessions {
+		if ctx.Err() != nil {
+			return
+		}
+		sess, err := b.h.store.SessionGet(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			for _, s := range streams {
+				s.offerLogout(reasonExpired)
+			}
+		case err != nil:
+			b.h.log.WarnContext(ctx, "authdelegate: resync session", slog.String("error", err.Error()))
+		case !sess.Active(now):
+			reason := sess.EndReason
+			if reason == "" {
+				reason = reasonExpired
+			}
+			for _, s := range streams {
+				s.offerLogout(reason)
+			}
+		}
+	}
+	for u, streams := range users {
+		if ctx.Err() != nil {
+			return
+		}
+		p, err := b.h.store.ProfileGet(ctx, u)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				b.h.log.WarnContext(ctx, "authdelegate: resync profile", slog.String("error", err.Error()))
+			}
+			continue
+		}
+		for _, s := range streams {
+			b.catchUp(s, p)
+		}
+	}
+}
+
+// Run forwards the store's notifications (profile changed, profile ready,
+// session ended) to this replica's event streams until ctx ends or Close is
+// called. When the notification channel lags or has to be re-opened, every
+// stream is compared with the store again, so nothing is missed. Run returns
+// nil on a clean stop.
+func (h *Handler) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-h.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	backoff := time.Second
+	first := true
+	for {
+		started := time.Now()
+		err := h.listen(ctx, !first)
+		first = false
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(started) > time.Minute {
+			backoff = time.Second
+		}
+		h.log.WarnContext(ctx, "authdelegate: notification channel lost; re-subscribing",
+			slog.String("error", fmt.Sprint(err)), slog.Duration("backoff", backoff))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+// listen subscribes to the three channels and dispatches until one of them
+// ends. With resync set it compares every stream with the store once the
+// subscriptions are up (they were down for a while).
+func (h *Handler) listen(ctx context.Context, resync bool) error {
+	var subs []store.Subscription
+	defer func() {
+		for _, s := range subs {
+			_ = s.Close()
+		}
+	}()
+	for _, ch := range []string{store.ChannelProfileChanged, store.ChannelProfileReady, store.ChannelSessionEnded} {
+		sub, err := h.store.Listen(ctx, ch)
+		if err != nil {
+			return fmt.Errorf("authdelegate: listen %s: %w", ch, err)
+		}
+		subs = append(subs, sub)
+	}
+	if resync {
+		h.hub.resync(ctx)
+	}
+	changed, ready, ended := subs[0], subs[1], subs[2]
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case payload, ok := <-changed.C():
+			if !ok {
+				return errors.New("authdelegate: profile_changed subscription ended")
+			}
+			var ev store.ProfileEvent
+			if json.Unmarshal(payload, &ev) == nil && ev.UserID != "" {
+				h.hub.profileChanged(ev.UserID, ev.Version, h.cfg.ProfileReadyTimeout)
+			}
+		case payload, ok := <-ready.C():
+			if !ok {
+				return errors.New("authdelegate: profile_ready subscription ended")
+			}
+			var ev store.ProfileEvent
+			if json.Unmarshal(payload, &ev) == nil && ev.UserID != "" {
+				h.hub.profileReady(ev.UserID, ev.Version)
+			}
+		case payload, ok := <-ended.C():
+			if !ok {
+				return errors.New("authdelegate: session_ended subscription ended")
+			}
+			var ev store.SessionEvent
+			if json.Unmarshal(payload, &ev) == nil {
+				reason := ev.Reason
+				if reason == "" {
+					reason = reasonLogout
+				}
+				h.hub.sessionsEnded(ev.SessionIDs, reason)
+			}
+		case <-changed.Lagged():
+			h.hub.resync(ctx)
+		case <-ready.Lagged():
+			h.hub.resync(ctx)
+		case <-ended.Lagged():
+			h.hub.resync(ctx)
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package hub
+
+import (
+	"net/http"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestPullURL(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ template, id, want string }{
+		{"https://x.example/p?id={id}", "u-1", "https://x.example/p?id=u-1&lftoken=T"},
+		{"https://x.example/users/{id}", "u.1", "https://x.example/users/u.1?lftoken=T"},
+		{"https://x.example/users/{id}/profile?format=json", "u_1", "https://x.example/users/u_1/profile?format=json&lftoken=T"},
+		{"https://x.example/p?", "u", "https://x.example/p?lftoken=T"},
+		{"https://x.example/p?id={id}&", "u", "https://x.example/p?id=u&lftoken=T"},
+		// Ids are checked before they get here; escaping still applies.
+		{"https://x.example/u/{id}?id={id}", "a b/c", "https://x.example/u/a%20b%2Fc?id=a+b%2Fc&lftoken=T"},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, pullURL(tc.template, tc.id, "T"), tc.template)
+	}
+	require.Equal(t, "https://x.example/p?id=u&lftoken=a.b%2Bc", pullURL("https://x.example/p?id={id}", "u", "a.b+c"))
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cases := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0}, {"abc", 0}, {"-1", 0}, {"0", time.Second}, {"120", 2 * time.Minute},
+		{"99999999", maxRetryAfter},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), time.Second},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, parseRetryAfter(tc.in, now), tc.in)
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	t.Parallel()
+	for attempt, base := range map[int]time.Duration{0: 5 * time.Second, 1: 5 * time.Second, 2: 5 * time.Minute, 9: 24 * time.Hour, 50: 24 * time.Hour} {
+		d := retryDelay(attempt)
+		require.GreaterOrEqual(t, d, base*9/10, attempt)
+		require.LessOrEqual(t, d, base*11/10, attempt)
+	}
+}
+
+func TestCheckPublic(t *testing.T) {
+	t.Parallel()
+	refused := []string{"127.0.0.1", "127.9.9.9", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
+		"fe80::1", "0.0.0.0", "::", "100.64.0.1", "100.100.100.200", "fd00:ec2::254", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+		"224.0.0.1", "ff02::1", "255.255.255.255", "240.0.0.1", "198.18.0.1", "64:ff9b::7f00:1", "2002:7f00:1::1", "168.63.129.16",
+		"192.0.2.1"}
+	for _, s := range refused {
+		err := checkPublic(netip.MustParseAddr(s))
+		require.ErrorIs(t, err, ErrPrivateTarget, s)
+	}
+	for _, s := range []string{"8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "93.184.216.34"} {
+		require.NoError(t, checkPublic(netip.MustParseAddr(s)), s)
+	}
+}
+
+func TestCheckPullTemplate(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"https://example.yoursite.com/some_path/?id={id}", "http://x.example/u/{id}", "https://x.example:8443/p?x=1&id={id}"} {
+		require.NoError(t, checkPullTemplate(ok), ok)
+	}
+	// The libraries' own negative cases (spec §6.1) and more.
+	for _, bad := range []string{"url", "http://thisisa.test.url/", "blah.com/", "www.test.com", "url/{id", "blah.com/{id}",
+		"ftp://x.example/{id}", "https://x.example/p#{id}", "https://{id}.example/p", "https:///p?id={id}", "javascript:alert({id})",
+		"https://x.example/ p?id={id}", ""} {
+		require.Error(t, checkPullTemplate(bad), bad)
+	}
+}

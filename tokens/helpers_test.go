@@ -37,7 +37,7 @@ type testBundle struct {
 
 // setup returns a bundle for network test.fyre.co, key testkeytest, the
 // clock at nodeClock and no leeway; opts adjust the Config.
-func setup(t *testing.T, opts ...func(*Config)) *testBundle {
+func setup(t testing.TB, opts ...func(*Config)) *testBundle {
 	t.Helper()
 	b := &testBundle{now: time.Unix(nodeClock, 0)}
 	cfg := Config{

@@ -35,8 +35,8 @@ type testBundle struct {
 	logouts     chan string // raw logout tokens received
 	changes     chan User   // OnUserChange calls
 	provider    *oidc.Provider
-	public      oauth2.Config
-	secret      oauth2.Config
+	public      *oauth2.Config // shared: never copy (oauth2 caches the auth style in it)
+	secret      *oauth2.Config
 }
 
 type setupOpts struct {
@@ -99,10 +99,20 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 
 	b.provider, err = oidc.NewProvider(t.Context(), idp.Issuer())
 	require.NoError(t, err)
-	scopes := []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess}
-	b.public = oauth2.Config{ClientID: publicClientID, Endpoint: b.provider.Endpoint(), RedirectURL: b.redirectURI, Scopes: scopes}
-	b.secret = oauth2.Config{ClientID: secretClientID, ClientSecret: clientSecret, Endpoint: b.provider.Endpoint(), RedirectURL: b.redirectURI, Scopes: scopes}
+	b.public = b.oauthConfig(publicClientID, "")
+	b.secret = b.oauthConfig(secretClientID, clientSecret)
 	return b
+}
+
+// oauthConfig returns a new relying party configuration.
+func (b *testBundle) oauthConfig(clientID, secret string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     clientID,
+		ClientSecret: secret,
+		Endpoint:     b.provider.Endpoint(),
+		RedirectURL:  b.redirectURI,
+		Scopes:       []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess},
+	}
 }
 
 // verifier returns an ID token verifier for clientID.
@@ -194,7 +204,7 @@ type authFlow struct {
 	url                    string
 }
 
-func newAuthFlow(cfg oauth2.Config, extra ...oauth2.AuthCodeOption) authFlow {
+func newAuthFlow(cfg *oauth2.Config, extra ...oauth2.AuthCodeOption) authFlow {
 	f := authFlow{state: randomToken(12), nonce: randomToken(12), verifier: oauth2.GenerateVerifier()}
 	opts := append([]oauth2.AuthCodeOption{oidc.Nonce(f.nonce), oauth2.S256ChallengeOption(f.verifier)}, extra...)
 	f.url = cfg.AuthCodeURL(f.state, opts...)
@@ -203,7 +213,7 @@ func newAuthFlow(cfg oauth2.Config, extra ...oauth2.AuthCodeOption) authFlow {
 
 // loginAs runs the code flow for cfg in br as username and returns the
 // exchanged token and the verified ID token.
-func (b *testBundle) loginAs(t *testing.T, br *browser, cfg oauth2.Config, username string) (*oauth2.Token, *oidc.IDToken) {
+func (b *testBundle) loginAs(t *testing.T, br *browser, cfg *oauth2.Config, username string) (*oauth2.Token, *oidc.IDToken) {
 	t.Helper()
 	f := newAuthFlow(cfg)
 	res := br.submitLogin(br.get(f.url), username, username+"-password", "login")
@@ -212,7 +222,7 @@ func (b *testBundle) loginAs(t *testing.T, br *browser, cfg oauth2.Config, usern
 }
 
 // exchange checks the callback at loc and exchanges its code.
-func (b *testBundle) exchange(t *testing.T, cfg oauth2.Config, f authFlow, loc *url.URL) (*oauth2.Token, *oidc.IDToken) {
+func (b *testBundle) exchange(t *testing.T, cfg *oauth2.Config, f authFlow, loc *url.URL) (*oauth2.Token, *oidc.IDToken) {
 	t.Helper()
 	require.True(t, strings.HasPrefix(loc.String(), b.redirectURI), loc.String())
 	q := loc.Query()
@@ -229,7 +239,7 @@ func (b *testBundle) exchange(t *testing.T, cfg oauth2.Config, f authFlow, loc *
 }
 
 // refresh uses a refresh token once (no automatic reuse by oauth2).
-func refresh(ctx context.Context, cfg oauth2.Config, refreshToken string) (*oauth2.Token, error) {
+func refresh(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
 	return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
 }
 

@@ -92,8 +92,7 @@ func TestCodeFlowConfidentialClient(t *testing.T) {
 		br := b.newBrowser(t)
 		f := newAuthFlow(b.secret)
 		res := br.submitLogin(br.get(f.url), "bob", "bob-password", "login")
-		wrong := b.secret
-		wrong.ClientSecret = "nope"
+		wrong := b.oauthConfig(secretClientID, "nope")
 		// AutoDetect would retry with the secret in the form, and the
 		// first failed attempt already burnt the single-use code.
 		wrong.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
@@ -109,7 +108,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 	tests := []struct {
 		name string
 		opts []oauth2.AuthCodeOption
-		cfg  oauth2.Config
+		cfg  *oauth2.Config
 	}{
 		{
 			name: "public client without PKCE",
@@ -138,7 +137,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 	t.Run("unregistered redirect URI is not redirected to", func(t *testing.T) {
 		t.Parallel()
 		br := b.newBrowser(t)
-		cfg := b.public
+		cfg := b.oauthConfig(publicClientID, "")
 		cfg.RedirectURL = "https://evil.example/callback"
 		res := br.get(newAuthFlow(cfg).url)
 		require.Nil(t, res.location)

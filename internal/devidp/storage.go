@@ -372,27 +372,35 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 	return req.RedirectURI, nil
 }
 
-// RevokeToken implements op.AuthStorage (RFC 7009).
-func (s *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+// RevokeToken implements op.AuthStorage (RFC 7009). op passes an access
+// token's id, a refresh token's id (after GetRefreshTokenInfo) or a
+// refresh token's value. Revoking a refresh token revokes its family.
+func (s *storage) RevokeToken(_ context.Context, tokenOrID, _, clientID string) *oidc.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if userID != "" { // an access token id
-		if t, ok := s.accessTokens[tokenOrID]; ok {
-			if t.clientID != clientID {
-				return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
-			}
-			delete(s.accessTokens, tokenOrID)
+	if t, ok := s.accessTokens[tokenOrID]; ok {
+		if t.clientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
 		}
+		delete(s.accessTokens, tokenOrID)
 		return nil
 	}
-	t, ok := s.refreshTokens[hashSecret(tokenOrID)]
+	rt, ok := s.refreshTokens[hashSecret(tokenOrID)]
+	if !ok {
+		for _, t := range s.refreshTokens {
+			if t.id == tokenOrID {
+				rt, ok = t, true
+				break
+			}
+		}
+	}
 	if !ok {
 		return nil // RFC 7009: unknown tokens are not an error
 	}
-	if t.clientID != clientID {
+	if rt.clientID != clientID {
 		return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
 	}
-	s.revokeRefreshLocked(func(o *refreshToken) bool { return o.family == t.family })
+	s.revokeRefreshLocked(func(o *refreshToken) bool { return o.family == rt.family })
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/riverqueue/river/rivertype"
@@ -105,8 +106,15 @@ func (h *Handler) queuePull(ctx context.Context, networkName, userID, displayNam
 // hurryRetry makes a pull that is waiting out a retry delay run now: the
 // ping it was coalesced into says the other side wants to be pulled again.
 func (h *Handler) hurryRetry(ctx context.Context, inserted *rivertype.JobInsertResult) {
-	if inserted == nil || !inserted.UniqueSkippedAsDuplicate || inserted.Job == nil ||
-		inserted.Job.State != rivertype.JobStateRetryable {
+	if inserted == nil || !inserted.UniqueSkippedAsDuplicate || inserted.Job == nil {
+		return
+	}
+	job := inserted.Job
+	// River keeps a retry due within its scheduler interval "available"
+	// with a future ScheduledAt.
+	waiting := job.State == rivertype.JobStateRetryable ||
+		(job.State == rivertype.JobStateAvailable || job.State == rivertype.JobStateScheduled) && job.ScheduledAt.After(time.Now())
+	if !waiting {
 		return
 	}
 	if _, err := h.store.Jobs().JobRetry(ctx, inserted.Job.ID); err != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -72,8 +73,8 @@ func checkPublic(addr netip.Addr) error {
 // and on every redirect, because it runs in the dialer.
 type dialGuard struct {
 	// override, when set (tests only), replaces the check for the
-	// addresses it returns true for.
-	override func(addr netip.AddrPort) (allowed, handled bool)
+	// addresses it says it handled.
+	override atomic.Pointer[func(addr netip.AddrPort) (allowed, handled bool)]
 }
 
 // control is a net.Dialer Control function for the strict dialer.
@@ -82,8 +83,8 @@ func (g *dialGuard) control(_, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("hub: unexpected dial address %q: %w", address, err)
 	}
-	if g.override != nil {
-		if allowed, handled := g.override(ap); handled {
+	if override := g.override.Load(); override != nil {
+		if allowed, handled := (*override)(ap); handled {
 			if allowed {
 				return nil
 			}

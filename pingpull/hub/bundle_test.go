@@ -229,6 +229,24 @@ func (b *testBundle) waitJob(state rivertype.JobState) *rivertype.JobRow {
 	return job
 }
 
+// waitFailed waits until the pull job failed an attempt and waits for its
+// retry. River keeps a retry due within its scheduler interval (5s)
+// "available" with a future ScheduledAt, later ones "retryable".
+func (b *testBundle) waitFailed() *rivertype.JobRow {
+	b.t.Helper()
+	var job *rivertype.JobRow
+	b.eventually(func() bool {
+		for _, j := range b.pullJobs(rivertype.JobStateAvailable, rivertype.JobStateRetryable) {
+			if len(j.Errors) > 0 {
+				job = j
+				return true
+			}
+		}
+		return false
+	}, "no pull job failed")
+	return job
+}
+
 // endpoint is a gateway's pull endpoint on loopback: it checks lftoken like
 // a gateway does and serves profiles, or what a test tells it to.
 type endpoint struct {
@@ -259,6 +277,13 @@ func (e *endpoint) set(id, profile string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.profiles[id] = profile
+}
+
+// setHook sets hook; it runs under no lock.
+func (e *endpoint) setHook(f func(r *http.Request)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.hook = f
 }
 
 // then queues scripted answers.
@@ -313,6 +338,35 @@ func body(s string) func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, s)
 	}
+}
+
+// metric sums a metric's values (counters, gauges; sample counts of
+// histograms) over the series whose first label value is label ("" for
+// all).
+func (b *testBundle) metric(name, label string) float64 {
+	b.t.Helper()
+	families, err := b.reg.Gather()
+	require.NoError(b.t, err)
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if label != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != label) {
+				continue
+			}
+			switch {
+			case m.GetCounter() != nil:
+				sum += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				sum += m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				sum += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return sum
 }
 
 // jobErrors joins the error messages River recorded on a job.

@@ -27,7 +27,9 @@ func TestRegisterLibraryShapes(t *testing.T) {
 		host        string
 	}{
 		{name: "node", path: func(string) string { return "/" }, contentType: "application/x-www-form-urlencoded",
-			body: func(tok string) string { return "actor_token=" + tok + "&pull_profile_url=" + url.QueryEscape(template) }, host: "test.quill.fyre.co"},
+			body: func(tok string) string {
+				return "actor_token=" + tok + "&pull_profile_url=" + url.QueryEscape(template)
+			}, host: "test.quill.fyre.co"},
 		{name: "python (form body labelled JSON)", path: func(string) string { return "/" }, contentType: "application/json",
 			body: func(tok string) string {
 				return url.Values{"actor_token": {tok}, "pull_profile_url": {template}}.Encode()
@@ -36,14 +38,20 @@ func TestRegisterLibraryShapes(t *testing.T) {
 			return "/?actor_token=" + url.QueryEscape(tok) + "&pull_profile_url=" + url.QueryEscape(template)
 		}, body: func(string) string { return "" }, host: "test.quill.fyre.co"},
 		{name: "ruby", path: func(string) string { return "/" }, contentType: "application/x-www-form-urlencoded",
-			body: func(tok string) string { return "pull_profile_url=" + url.QueryEscape(template) + "&actor_token=" + tok }, host: "quill.test.fyre.co"},
+			body: func(tok string) string {
+				return "pull_profile_url=" + url.QueryEscape(template) + "&actor_token=" + tok
+			}, host: "quill.test.fyre.co"},
 		{name: "php (no trailing slash)", path: func(string) string { return "" }, contentType: "application/x-www-form-urlencoded; charset=utf-8",
-			body: func(tok string) string { return url.Values{"actor_token": {tok}, "pull_profile_url": {template}}.Encode() }, host: "test.quill.fyre.co"},
+			body: func(tok string) string {
+				return url.Values{"actor_token": {tok}, "pull_profile_url": {template}}.Encode()
+			}, host: "test.quill.fyre.co"},
 		{name: "legacy (network host, query)", path: func(tok string) string {
 			return "/?actor_token=" + tok + "&pull_profile_url=" + url.QueryEscape(template)
 		}, body: func(string) string { return "" }, host: "test.fyre.co"},
 		{name: "self-hosted hub host", path: func(string) string { return "/" }, contentType: "application/x-www-form-urlencoded",
-			body: func(tok string) string { return "actor_token=" + tok + "&pull_profile_url=" + url.QueryEscape(template) }},
+			body: func(tok string) string {
+				return "actor_token=" + tok + "&pull_profile_url=" + url.QueryEscape(template)
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,321 @@
+package hub
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/store"
+)
+
+const bobProfile = `{"id":"bob","display_name":"Bob Dole","image_url":"https://img.example/bob.png","profile_url":"https://site.example/bob","moderator":"true"}`
+
+func TestPullStoresProfile(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withJobs(), withPrivate())
+	ep := newEndpoint(t, b.codec)
+	ep.set("bob", bobProfile)
+	b.register(ep.template())
+
+	require.Equal(t, http.StatusOK, b.ping("bob").status)
+	rp := b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
+	require.Equal(t, "Bob Dole", rp.DisplayName)
+	require.Equal(t, "https://img.example/bob.png", rp.AvatarURL)
+	require.Equal(t, "ok", rp.LastPullResult)
+	require.Equal(t, []string{"display_name", "id", "image_url", "moderator", "profile_url"}, rp.LastChanged)
+	require.JSONEq(t, `{"id":"bob","display_name":"Bob Dole","image_url":"https://img.example/bob.png","profile_url":"https://site.example/bob","moderator":true}`, string(rp.Data))
+	require.Equal(t, rp.PingSeq, rp.PulledSeq)
+	require.True(t, rp.PingReceivedAt.IsZero())
+	// The pull carried a fresh system token of the network.
+	ep.mu.Lock()
+	tok := ep.tokens[0]
+	ep.mu.Unlock()
+	claims, err := b.codec.VerifySystem(tok)
+	require.NoError(t, err)
+	require.Equal(t, testNetwork, claims.Domain)
+	b.eventually(func() bool { return len(b.pullJobs(rivertype.JobStateCompleted)) == 1 }, "job completed")
+
+	// Same data again: unchanged, no data write.
+	updatedAt := rp.UpdatedAt
+	require.Equal(t, http.StatusOK, b.ping("bob").status)
+	rp = b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.PulledSeq == 2 })
+	require.Equal(t, "unchanged", rp.LastPullResult)
+	require.Equal(t, updatedAt, rp.UpdatedAt)
+
+	// A change records what changed.
+	ep.set("bob", strings.Replace(bobProfile, "Bob Dole", "Robert Dole", 1))
+	require.Equal(t, http.StatusOK, b.ping("bob").status)
+	rp = b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.PulledSeq == 3 })
+	require.Equal(t, "ok", rp.LastPullResult)
+	require.Equal(t, []string{"display_name"}, rp.LastChanged)
+	require.Equal(t, "Robert Dole", rp.DisplayName)
+
+	require.InDelta(t, 3, b.metric("ssogate_hub_ping_to_update_seconds", ""), 0)
+	require.InDelta(t, 3, b.metric("ssogate_hub_pings_total", "ok"), 0)
+	require.InDelta(t, 2, b.metric("ssogate_hub_pulls_total", "ok"), 0)
+	require.InDelta(t, 1, b.metric("ssogate_hub_pulls_total", "unchanged"), 0)
+	require.InDelta(t, 3, b.metric("ssogate_hub_pull_duration_seconds", ""), 0)
+}
+
+func TestPullMissingKeepsData(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withJobs(), withPrivate())
+	ep := newEndpoint(t, b.codec)
+	ep.set("bob", bobProfile)
+	b.register(ep.template())
+	b.ping("bob")
+	before := b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
+
+	ep.then(status(http.StatusNotFound))
+	b.ping("bob")
+	rp := b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileMissing })
+	require.Equal(t, "missing", rp.LastPullResult)
+	require.Equal(t, before.Data, rp.Data)
+	require.Equal(t, "Bob Dole", rp.DisplayName)
+	require.Equal(t, rp.PingSeq, rp.PulledSeq)
+}
+
+func TestPullRefusedIsDeadLetter(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withJobs(), withPrivate())
+	ep := newEndpoint(t, b.codec)
+	ep.then(status(http.StatusForbidden))
+	b.register(ep.template())
+	b.ping("bob")
+	job := b.waitJob(rivertype.JobStateCancelled)
+	require.Contains(t, jobErrors(job), refusedMessage)
+	rp := b.profile("bob")
+	require.Equal(t, "refused", rp.LastPullResult)
+	require.Equal(t, store.RemoteProfilePending, rp.Status)
+	require.Equal(t, 1, len(b.pullJobs(rivertype.JobStateCancelled)))
+
+	// A later ping makes a new job (dead letters do not block), which
+	// succeeds once the endpoint takes the token again.
+	ep.set("bob", bobProfile)
+	b.ping("bob")
+	b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
+
+	require.InDelta(t, 1, b.metric("ssogate_hub_pull_dead_letters", "cancelled"), 0)
+	require.InDelta(t, 1, b.metric("ssogate_hub_pulls_total", "refused"), 0)
+}
+
+// TestPullRetries: 5xx, 429 and connection failures are retried; the delay
+// honours Retry-After; a ping during the wait makes it run now.
+func TestPullRetries(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		answer     func(w http.ResponseWriter, r *http.Request)
+		result     string
+		retryAfter time.Duration
+	}{
+		{"503 with Retry-After seconds", status(http.StatusServiceUnavailable, "Retry-After", "120"), "error: status 503", 2 * time.Minute},
+		{"429 with Retry-After date", status(http.StatusTooManyRequests, "Retry-After", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)), "error: status 429", time.Hour},
+		{"500 without Retry-After", status(http.StatusInternalServerError), "error: status 500", 5 * time.Second},
+		{"connection dropped", func(w http.ResponseWriter, r *http.Request) {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+		}, "error: connection failed", 5 * time.Second},
+		{"malformed JSON", body(`{"id":"bob",`), "error: malformed JSON", 5 * time.Second},
+		{"id mismatch", body(`{"id":"alice","display_name":"Alice"}`), "error: id mismatch", 5 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, withJobs(), withPrivate())
+			ep := newEndpoint(t, b.codec)
+			ep.set("bob", bobProfile)
+			ep.then(tc.answer)
+			b.register(ep.template())
+			start := time.Now()
+			b.ping("bob")
+			job := b.waitFailed()
+			rp := b.profile("bob")
+			require.Equal(t, tc.result, rp.LastPullResult)
+			require.Equal(t, store.RemoteProfilePending, rp.Status)
+			wait := job.ScheduledAt.Sub(start)
+			require.Greater(t, wait, tc.retryAfter*85/100, "scheduled in %s", wait)
+			require.Less(t, wait, tc.retryAfter*115/100+5*time.Second, "scheduled in %s", wait)
+
+			// The other side pings again: the waiting pull runs now.
+			b.ping("bob")
+			rp = b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
+			require.Equal(t, rp.PingSeq, rp.PulledSeq)
+			require.EqualValues(t, 2, rp.PingSeq)
+			b.eventually(func() bool { return len(b.pullJobs(rivertype.JobStateCompleted)) == 1 }, "one job, completed")
+		})
+	}
+}
+
+func TestPullLimits(t *testing.T) {
+	t.Parallel()
+	big := `{"id":"bob","bio":"` + strings.Repeat("x", 2048) + `"}`
+	cases := []struct {
+		name   string
+		answer func(w http.ResponseWriter, r *http.Request)
+		result string
+	}{
+		{"oversized with length", body(big), "error: response too large"},
+		{"oversized chunked", func(w http.ResponseWriter, r *http.Request) {
+			for i := 0; i < len(big); i += 100 {
+				_, _ = w.Write([]byte(big[i:min(i+100, len(big))]))
+				w.(http.Flusher).Flush()
+			}
+		}, "error: response too large"},
+		{"slow headers", func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+		}, "error: timeout"},
+		{"slow body", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"id":"bob",`))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		}, "error: timeout"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, withJobs(), withPrivate(), withConfig(func(c *Config) {
+				c.MaxPullBytes = 1024
+				c.PullTimeout = 300 * time.Millisecond
+			}))
+			ep := newEndpoint(t, b.codec)
+			ep.then(tc.answer)
+			b.register(ep.template())
+			b.ping("bob")
+			b.waitFailed()
+			require.Equal(t, tc.result, b.profile("bob").LastPullResult)
+		})
+	}
+}
+
+// TestPullCoalescesInFlight: a ping that arrives while a pull runs makes
+// another pull after it, which brings the newer data.
+func TestPullCoalescesInFlight(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withJobs(), withPrivate())
+	ep := newEndpoint(t, b.codec)
+	ep.set("bob", bobProfile)
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var first atomic.Bool
+	first.Store(true)
+	ep.setHook(func(r *http.Request) {
+		if first.CompareAndSwap(true, false) {
+			entered <- struct{}{}
+			<-release
+		}
+	})
+	b.register(ep.template())
+	b.ping("bob")
+	select {
+	case <-entered:
+	case <-time.After(waitFor):
+		t.Fatal("the pull never reached the endpoint")
+	}
+	// During the pull: the profile changes and the gateway pings again.
+	ep.set("bob", strings.Replace(bobProfile, "Bob Dole", "Robert Dole", 1))
+	require.Equal(t, http.StatusOK, b.ping("bob").status)
+	require.Len(t, b.pullJobs(rivertype.JobStateAvailable, rivertype.JobStateRunning), 1, "the ping coalesced into the running job")
+	close(release)
+
+	rp := b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.PulledSeq == 2 && rp.DisplayName == "Robert Dole" })
+	require.EqualValues(t, 2, rp.PingSeq)
+	require.EqualValues(t, 2, ep.calls.Load())
+	b.eventually(func() bool { return len(b.pullJobs(rivertype.JobStateCompleted)) == 1 }, "the job completed once")
+}
+
+// TestPullSSRF: private targets are refused at dial time unless allowed,
+// also through DNS names and redirects.
+func TestPullSSRF(t *testing.T) {
+	t.Parallel()
+	t.Run("loopback address", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, withJobs())
+		ep := newEndpoint(t, b.codec)
+		ep.set("bob", bobProfile)
+		b.register(ep.template())
+		b.ping("bob")
+		job := b.waitJob(rivertype.JobStateCancelled)
+		require.Contains(t, jobErrors(job), "not a public address")
+		require.Zero(t, ep.calls.Load())
+		require.Equal(t, "error: private target refused", b.profile("bob").LastPullResult)
+	})
+	t.Run("name resolving to loopback", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, withJobs())
+		ep := newEndpoint(t, b.codec)
+		_, port, err := net.SplitHostPort(ep.srv.Listener.Addr().String())
+		require.NoError(t, err)
+		b.register("http://localhost:" + port + "/pull?id={id}")
+		b.ping("bob")
+		b.waitJob(rivertype.JobStateCancelled)
+		require.Zero(t, ep.calls.Load())
+	})
+	t.Run("redirect to loopback", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, withJobs())
+		target := newEndpoint(t, b.codec)
+		target.set("bob", bobProfile)
+		redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, target.srv.URL+r.URL.RequestURI(), http.StatusFound)
+		}))
+		t.Cleanup(redirector.Close)
+		// Let the first hop through as if it were public; the redirect's
+		// target gets the real check.
+		first := netip.MustParseAddrPort(redirector.Listener.Addr().String())
+		override := func(ap netip.AddrPort) (bool, bool) { return true, ap == first }
+		b.h.guard.override.Store(&override)
+		b.register(redirector.URL + "/pull?id={id}")
+		b.ping("bob")
+		b.waitJob(rivertype.JobStateCancelled)
+		require.Zero(t, target.calls.Load(), "the redirect target was never reached")
+	})
+	t.Run("redirect followed when allowed", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, withJobs(), withPrivate())
+		target := newEndpoint(t, b.codec)
+		target.set("bob", bobProfile)
+		redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, target.srv.URL+r.URL.RequestURI(), http.StatusFound)
+		}))
+		t.Cleanup(redirector.Close)
+		b.register(redirector.URL + "/pull?id={id}")
+		b.ping("bob")
+		b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
+	})
+}
+
+func TestPullTemplatePlacement(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withJobs(), withPrivate())
+	ep := newEndpoint(t, b.codec)
+	paths := make(chan string, 10)
+	ep.setHook(func(r *http.Request) { paths <- r.URL.Path })
+	ep.then(body(`{"id":"bob.b","display_name":"B"}`))
+	b.register(ep.srv.URL + "/users/{id}")
+	b.ping("bob.b")
+	b.waitProfile("bob.b", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
+	require.Equal(t, "/users/bob.b", <-paths)
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	_, err := b.codec.VerifySystem(ep.tokens[0])
+	require.NoError(t, err)
+}
+
+var (
+	_ = json.Marshal
+	_ = url.Parse
+)

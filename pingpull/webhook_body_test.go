@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseWebhookBody(t *testing.T) {
@@ -138,8 +138,12 @@ func TestVerifyWebhook(t *testing.T) {
 			h.Set("webhook-signature", strings.Replace(h.Get("webhook-signature"), "v1,", "v2,", 1))
 			return h
 		}, body, errSignatureBad},
-		{"too old", func() http.Header { return signedHeader(t, newSecret, "msg_1", now.Add(-5*time.Minute-time.Second), body) }, body, errTimestampTooOld},
-		{"too new", func() http.Header { return signedHeader(t, newSecret, "msg_1", now.Add(5*time.Minute+time.Second), body) }, body, errTimestampTooNew},
+		{"too old", func() http.Header {
+			return signedHeader(t, newSecret, "msg_1", now.Add(-5*time.Minute-time.Second), body)
+		}, body, errTimestampTooOld},
+		{"too new", func() http.Header {
+			return signedHeader(t, newSecret, "msg_1", now.Add(5*time.Minute+time.Second), body)
+		}, body, errTimestampTooNew},
 		{"timestamp not a number", func() http.Header {
 			h := signedHeader(t, newSecret, "msg_1", now, body)
 			h.Set("webhook-timestamp", "2024-01-01")

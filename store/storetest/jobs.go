@@ -186,12 +186,12 @@ func testJobs(t *testing.T, newStore NewStoreFunc) {
 		}},
 		{"StopWaitsForRunningJob", func(t *testing.T, s store.Store) {
 			ctx := ctxFor(t)
-			started := make(chan struct{})
+			started := make(chan struct{}, 1)
 			release := make(chan struct{})
 			var finished atomic.Bool
 			workers := river.NewWorkers()
 			river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[workArgs]) error {
-				close(started)
+				started <- struct{}{}
 				<-release
 				finished.Store(true)
 				return nil

@@ -1,0 +1,140 @@
+// Package testdb gives tests real, migrated stores: SQLite in a temporary
+// directory, PostgreSQL in a fresh schema of the database named by
+// TEST_DATABASE_URL, and Each to run a test on both.
+//
+// PostgreSQL tests skip, saying why, when TEST_DATABASE_URL is unset, and
+// fail when it is set but the database cannot be reached: CI sets it, so a
+// broken database there must never turn into a silent skip.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/store/postgres"
+	"github.com/ssogate/ssogate/store/sqlite"
+)
+
+// EnvDatabaseURL names the environment variable holding the PostgreSQL URL
+// for tests, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
+const EnvDatabaseURL = "TEST_DATABASE_URL"
+
+// setupTimeout bounds opening and migrating a test database.
+const setupTimeout = 60 * time.Second
+
+// logger discards the stores' logs; tests assert on behaviour, not logs.
+func logger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// SQLite returns a migrated SQLite store in a fresh temporary directory,
+// closed at cleanup.
+func SQLite(tb testing.TB) store.Store {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	s, err := sqlite.Open(ctx, sqlite.Config{
+		Path:   filepath.Join(tb.TempDir(), "ssogate.db"),
+		Logger: logger(),
+	})
+	if err != nil {
+		tb.Fatalf("testdb: open sqlite: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("testdb: close sqlite: %v", err)
+		}
+	})
+	if err := s.Migrate(ctx); err != nil {
+		tb.Fatalf("testdb: migrate sqlite: %v", err)
+	}
+	return s
+}
+
+// PostgresURL returns TEST_DATABASE_URL, skipping the test when it is unset.
+func PostgresURL(tb testing.TB) string {
+	tb.Helper()
+	url := os.Getenv(EnvDatabaseURL)
+	if url == "" {
+		tb.Skip("testdb: " + EnvDatabaseURL + " is not set, so PostgreSQL tests do not run " +
+			"(set it to e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	return url
+}
+
+// Postgres returns a migrated PostgreSQL store in a fresh schema
+// ssogate_test_<random>, closed and dropped at cleanup. It skips when
+// TEST_DATABASE_URL is unset and fails when the database is unreachable.
+func Postgres(tb testing.TB) store.Store {
+	tb.Helper()
+	url := PostgresURL(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+
+	// Reach the server first, so that an unreachable database fails with a
+	// clear message (and the URL, which may hold a password, is not echoed).
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		tb.Fatalf("testdb: %s is set but PostgreSQL is unreachable: %v", EnvDatabaseURL, err)
+	}
+	_ = conn.Close(ctx)
+
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	schema := "ssogate_test_" + hex.EncodeToString(b[:])
+	// Registered first, so it runs after the store is closed.
+	tb.Cleanup(func() { dropSchema(tb, url, schema) })
+
+	s, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema, Logger: logger()})
+	if err != nil {
+		tb.Fatalf("testdb: open postgres: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("testdb: close postgres: %v", err)
+		}
+	})
+	if err := s.Migrate(ctx); err != nil {
+		tb.Fatalf("testdb: migrate postgres: %v", err)
+	}
+	return s
+}
+
+func dropSchema(tb testing.TB, url, schema string) {
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		tb.Errorf("testdb: drop schema %s: %v", schema, err)
+		return
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+		tb.Errorf("testdb: drop schema %s: %v", schema, err)
+	}
+}
+
+// Each runs fn as parallel subtests "sqlite" and "postgres", each on its own
+// fresh store. The postgres subtest skips when TEST_DATABASE_URL is unset.
+func Each(t *testing.T, fn func(t *testing.T, s store.Store)) {
+	t.Helper()
+	for _, backend := range []struct {
+		name string
+		open func(testing.TB) store.Store
+	}{
+		{"sqlite", SQLite},
+		{"postgres", Postgres},
+	} {
+		t.Run(backend.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, backend.open(t))
+		})
+	}
+}

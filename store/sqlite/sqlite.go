@@ -1,0 +1,292 @@
+// Package sqlite is the SQLite backend of the storage contract in package
+// store, on the pure-Go driver modernc.org/sqlite (CGO_ENABLED=0 builds
+// work) and River's riversqlite driver.
+//
+// The database runs in WAL mode with a busy timeout, and every transaction
+// takes the write lock at BEGIN (_txlock=immediate). The pool holds ONE
+// connection, as River on SQLite requires: every query, transaction and
+// River operation takes turns on it. Two consequences for callers:
+//
+//   - Inside an InTx callback use only the tx it is given. Calling a Store
+//     method (or Jobs()) there waits for the connection the transaction
+//     holds, forever (until ctx ends).
+//   - Keep transactions short; while one is open nothing else runs.
+//
+// Notifications are in-process (internal/notifyhub): listeners in this
+// process receive them, which is all a single-file database can have.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/ssogate/ssogate/internal/notifyhub"
+	"github.com/ssogate/ssogate/store"
+)
+
+// Config configures Open.
+type Config struct {
+	// Path is the database file; it is created when missing. ":memory:"
+	// gives a private in-memory database. Required.
+	Path string
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// process before failing. Default 10s.
+	BusyTimeout time.Duration
+	// Logger receives the store's and River's logs. Default: discard.
+	Logger *slog.Logger
+}
+
+// WithDefaults returns cfg with zero fields set to their defaults.
+func (cfg Config) WithDefaults() Config {
+	if cfg.BusyTimeout == 0 {
+		cfg.BusyTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return cfg
+}
+
+func (cfg Config) validate() error {
+	var errs []error
+	if cfg.Path == "" {
+		errs = append(errs, errors.New("Path is required"))
+	}
+	if strings.ContainsAny(cfg.Path, "?#") {
+		errs = append(errs, fmt.Errorf("Path %q must not contain '?' or '#'", cfg.Path))
+	}
+	if cfg.BusyTimeout < 0 {
+		errs = append(errs, fmt.Errorf("BusyTimeout %s must not be negative", cfg.BusyTimeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: invalid config: %w", err)
+	}
+	return nil
+}
+
+// dsn is the modernc.org/sqlite data source name for cfg.
+func (cfg Config) dsn() string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	return "file:" + cfg.Path + "?" + q.Encode()
+}
+
+// Store is the SQLite store. It implements store.Store.
+type Store struct {
+	queries
+
+	db     *sql.DB
+	logger *slog.Logger
+	hub    *notifyhub.Hub
+
+	// client is the River client: insert-only from Open, the working client
+	// after StartJobs. Tx.JobInsert and JobComplete use whichever is current.
+	client   atomic.Pointer[river.Client[*sql.Tx]]
+	startMu  sync.Mutex
+	started  bool
+	jobs     *jobClient
+	closeErr error
+	closed   sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating when missing) the database at cfg.Path. It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", cfg.dsn())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
+	}
+	// One connection: River on SQLite fails with SQLITE_BUSY otherwise, and
+	// an in-memory database exists only on its connection.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, mapError(err))
+	}
+
+	client, err := river.NewClient(riversqlite.New(db), &river.Config{Logger: cfg.Logger})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite: river client: %w", err)
+	}
+	s := &Store{
+		queries: queries{db: db},
+		db:      db,
+		logger:  cfg.Logger,
+		hub:     notifyhub.New(notifyhub.Config{}),
+	}
+	s.queries.store = s
+	s.client.Store(client)
+	s.jobs = &jobClient{store: s}
+	return s, nil
+}
+
+// Backend returns "sqlite".
+func (s *Store) Backend() string { return "sqlite" }
+
+// DB returns the connection pool (one connection). For tests and tools;
+// mind the single-connection rule in the package documentation.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// RiverClient returns the current River client (the working one after
+// StartJobs), for River UI.
+func (s *Store) RiverClient() *river.Client[*sql.Tx] { return s.client.Load() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", mapError(err))
+	}
+	var one int
+	if err := s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", mapError(err))
+	}
+	return nil
+}
+
+// Close stops working jobs (letting running ones finish for up to 10s),
+// ends every subscription and closes the database. Safe to call more than
+// once.
+func (s *Store) Close() error {
+	s.closed.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var errs []error
+		if err := s.jobs.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("sqlite: stop jobs: %w", err))
+		}
+		s.hub.Close()
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("sqlite: close: %w", err))
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// Notify sends payload to this process's listeners of channel.
+func (s *Store) Notify(ctx context.Context, channel string, payload []byte) error {
+	if err := s.hub.Notify(channel, payload); err != nil {
+		return fmt.Errorf("sqlite: notify: %w", err)
+	}
+	return nil
+}
+
+// Listen subscribes to channel until ctx ends or the subscription is closed.
+func (s *Store) Listen(ctx context.Context, channel string) (store.Subscription, error) {
+	sub, err := s.hub.Listen(ctx, channel)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: listen: %w", err)
+	}
+	return sub, nil
+}
+
+// InTx runs fn in one transaction, which takes the database's write lock at
+// BEGIN. fn must use only tx (see the package documentation). When fn
+// returns nil the transaction commits and the notifications sent through tx
+// are delivered; otherwise (or when fn panics) it rolls back and fn's error
+// is returned unchanged.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) (err error) {
+	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", mapError(err))
+	}
+	tx := &Tx{queries: queries{db: sqlTx, tx: sqlTx, store: s}, store: s, sqlTx: sqlTx}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err := fn(ctx, tx); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", mapError(err))
+	}
+	committed = true
+	for _, n := range tx.notifications {
+		if err := s.hub.Notify(n.channel, n.payload); err != nil && !errors.Is(err, store.ErrClosed) {
+			s.logger.WarnContext(ctx, "sqlite: notify after commit failed", "channel", n.channel, "error", err.Error())
+		}
+	}
+	return nil
+}
+
+// Tx is a transaction; it implements store.Tx.
+type Tx struct {
+	queries
+
+	store         *Store
+	sqlTx         *sql.Tx
+	notifications []notification
+}
+
+var _ store.Tx = (*Tx)(nil)
+
+type notification struct {
+	channel string
+	payload []byte
+}
+
+// SQLTx returns the underlying transaction, e.g. for River's *Tx functions.
+func (tx *Tx) SQLTx() *sql.Tx { return tx.sqlTx }
+
+// JobInsert inserts a River job in this transaction.
+func (tx *Tx) JobInsert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	res, err := tx.store.client.Load().InsertTx(ctx, tx.sqlTx, args, opts)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: insert job %s: %w", args.Kind(), err)
+	}
+	return res, nil
+}
+
+// anyArgs lets JobCompleteTx decode any job's arguments, which it does not
+// use.
+type anyArgs struct{}
+
+func (anyArgs) Kind() string { return "" }
+
+// JobComplete marks the running job completed in this transaction. ctx must
+// be (derived from) the worker's context.
+func (tx *Tx) JobComplete(ctx context.Context, job *rivertype.JobRow) error {
+	if _, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx.sqlTx, &river.Job[anyArgs]{JobRow: job}); err != nil {
+		return fmt.Errorf("sqlite: complete job %d: %w", job.ID, err)
+	}
+	return nil
+}
+
+// Notify queues payload for channel; it is delivered after commit.
+func (tx *Tx) Notify(ctx context.Context, channel string, payload []byte) error {
+	if err := notifyhub.Check(channel, payload); err != nil {
+		return fmt.Errorf("sqlite: notify: %w", err)
+	}
+	tx.notifications = append(tx.notifications, notification{channel, append([]byte(nil), payload...)})
+	return nil
+}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
+	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 )
@@ -303,4 +305,35 @@ func TestKeysEndpoint(t *testing.T) {
 	require.Len(t, set.Keys, 1)
 	require.Equal(t, "RSA", set.Keys[0]["kty"])
 	require.NotContains(t, set.Keys[0], "d", "the private exponent must never be published")
+}
+
+func TestMount(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"", "/idp"} {
+		t.Run("path "+path, func(t *testing.T) {
+			t.Parallel()
+			var handler http.Handler
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+			t.Cleanup(srv.Close)
+			cfg := validConfig()
+			cfg.Issuer = srv.URL + path
+			idp, err := New(cfg)
+			require.NoError(t, err)
+			r := mux.NewRouter()
+			r.HandleFunc("/other", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+			idp.Mount(r)
+			handler = r
+
+			resp, err := http.Get(idp.Issuer() + "/.well-known/openid-configuration")
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			if path != "" {
+				resp, err = http.Get(srv.URL + "/other")
+				require.NoError(t, err)
+				resp.Body.Close()
+				require.Equal(t, http.StatusTeapot, resp.StatusCode)
+			}
+		})
+	}
 }

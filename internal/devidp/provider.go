@@ -26,6 +26,7 @@ const (
 	pathLogin     = "/login"
 	pathLoggedOut = "/logged-out"
 	pathEndSess   = "/end_session"
+	pathCallback  = "/authorize/callback"
 )
 
 // Provider is a running development OpenID provider. It is safe for
@@ -128,6 +129,9 @@ func (p *Provider) routes() http.Handler {
 	m.Handle("POST "+pathLogin, issuerCtx.HandlerFunc(p.handleLoginSubmit))
 	m.HandleFunc("GET "+pathLoggedOut, p.handleLoggedOut)
 	m.Handle(pathEndSess, p.withSessionCookie(p.op))
+	// The login page answers op itself; op's callback route would let a
+	// known auth request id fetch another code.
+	m.Handle(pathCallback, http.NotFoundHandler())
 	m.Handle("/", p.op)
 	if p.issuerPath == "" {
 		return m
@@ -219,8 +223,10 @@ func (p *Provider) RevokeRefreshTokens(id string) int {
 // Logout ends every session of the user with subject id, as an
 // administrator would: their refresh tokens are revoked and each client
 // that got tokens through those sessions and has a BackChannelLogoutURI
-// receives a logout token (with sid and sub). It returns the delivery
-// failures, joined; a user without sessions is not an error.
+// receives a logout token (with sid and sub). It waits for the deliveries
+// (each bounded by HTTPClient's timeout; ctx's values pass on, its
+// cancellation does not) and returns their failures, joined. A user without
+// sessions is not an error.
 func (p *Provider) Logout(ctx context.Context, id string) error {
 	if _, ok := p.User(id); !ok {
 		return fmt.Errorf("%w: %q", ErrUnknownUser, id)

@@ -337,3 +337,22 @@ func TestMount(t *testing.T) {
 		})
 	}
 }
+
+func TestOneCodePerSignIn(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.newBrowser(t)
+	f := newAuthFlow(b.public)
+	login := br.get(f.url)
+	id := login.url.Query().Get("id")
+	res := br.submitLogin(login, "alice", "alice-password", "login")
+	require.NotNil(t, res.location)
+
+	// op's own callback route is closed: the login page answers directly.
+	p := br.get(b.idp.Issuer() + "/authorize/callback?id=" + id)
+	require.Equal(t, http.StatusNotFound, p.status)
+	// Submitting the form again does not mint a second code.
+	again := br.submitLogin(login, "alice", "alice-password", "login")
+	require.Equal(t, http.StatusBadRequest, again.status)
+	b.exchange(t, b.public, f, res.location)
+}

@@ -38,6 +38,8 @@ type authRequest struct {
 	subject  string
 	authTime time.Time
 	sid      string
+	// codeIssued is set once a code exists, so a sign-in yields one code.
+	codeIssued bool
 }
 
 var _ op.AuthRequest = (*authRequest)(nil)

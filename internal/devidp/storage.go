@@ -186,9 +186,11 @@ func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequ
 func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.authRequestLocked(id); !ok {
-		return errNotFound
+	a, ok := s.authRequestLocked(id)
+	if !ok || !a.done || a.codeIssued {
+		return errNotFound // one code per sign-in
 	}
+	a.codeIssued = true
 	s.codes[code] = id
 	return nil
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,4 +146,33 @@ func TestSubscribeCancelBeforeStart(t *testing.T) {
 	cancel()
 	_, open := <-events
 	require.False(t, open)
+}
+
+func TestStopWaitsForRunningJob(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var finished atomic.Bool
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[testPingArgs]) error {
+		close(started)
+		<-release
+		finished.Store(true)
+		return nil
+	}))
+	require.NoError(t, s.StartJobs(ctx, store.JobsConfig{Workers: workers}))
+	_, err := s.Jobs().Insert(ctx, testPingArgs{UserID: "x"}, nil)
+	require.NoError(t, err)
+	select {
+	case <-started:
+	case <-time.After(15 * time.Second):
+		t.Fatal("job did not start")
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Jobs().Stop(ctx) }()
+	close(release)
+	require.NoError(t, <-stopped)
+	require.True(t, finished.Load(), "Stop returned after the running job finished")
 }

@@ -215,6 +215,15 @@ func (l *listener) run() {
 	backoff := minBackoff
 	lost := false
 	for {
+		// Hold no connection (and retry nothing) while nobody listens.
+		if !l.hasWork() {
+			select {
+			case <-l.wake:
+				continue
+			case <-l.ctx.Done():
+				return
+			}
+		}
 		conn, err := pgx.ConnectConfig(l.ctx, l.connConfig)
 		if err != nil {
 			if l.ctx.Err() != nil {
@@ -241,6 +250,13 @@ func (l *listener) run() {
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
+}
+
+// hasWork reports whether any subscription exists or waits.
+func (l *listener) hasWork() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.subs) > 0 || len(l.pending) > 0
 }
 
 // failPending answers waiting Listen calls with err.

@@ -218,3 +218,20 @@ func TestListenAfterClose(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrClosed)
 	require.ErrorIs(t, s.InTx(ctx, func(context.Context, store.Tx) error { return nil }), store.ErrClosed)
 }
+
+func TestListenUnreachableDatabase(t *testing.T) {
+	t.Parallel()
+	// No schema: Open does not connect, so the first connection is Listen's.
+	s, err := Open(context.Background(), Config{
+		URL:    "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=5",
+		Logger: testLogger(),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = s.Listen(ctx, "events")
+	require.Error(t, err)
+	require.NoError(t, ctx.Err(), "Listen reports the connection failure, not a timeout")
+	eventually(t, "failed subscription removed", func() bool { return !s.listener.hasWork() })
+}

@@ -193,9 +193,6 @@ func (s *Store) createSchema(ctx context.Context) error {
 	return nil
 }
 
-// Pool returns the connection pool (for tools and tests).
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
 // Schema returns the configured schema ("" when none).
 func (s *Store) Schema() string { return s.cfg.Schema }
 
@@ -214,7 +211,7 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close stops River's working client (letting running jobs finish for up
-// to 10 seconds), ends every subscription and closes the pool. Calling it
+// to 10 seconds, then cancelling their contexts), ends every subscription and closes the pool. Calling it
 // again does nothing.
 func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
@@ -231,7 +228,12 @@ func (s *Store) Close() error {
 	if working != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := working.Stop(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("postgres: stop jobs: %w", err))
+			// Jobs still running after the soft stop: cancel their contexts.
+			hardCtx, hardCancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := working.StopAndCancel(hardCtx); err != nil {
+				errs = append(errs, fmt.Errorf("postgres: stop jobs: %w", err))
+			}
+			hardCancel()
 		}
 		cancel()
 	}

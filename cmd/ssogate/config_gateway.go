@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/base64"
+	"strings"
+	"time"
+)
+
+// GatewayConfig configures the gateway's Ping for Pull side (`ssogate serve`):
+// the profile webhook, pings to the hub and the pull endpoint.
+type GatewayConfig struct {
+	PublicURL            string        `yaml:"public_url" env:"SSOGATE_PUBLIC_URL" flag:"public-url" help:"the gateway's public base URL; the hub pulls {public_url}/pull?id={id}"`
+	HubURL               string        `yaml:"hub_url" env:"SSOGATE_HUB_URL" flag:"hub-url" help:"the hub that pings and the registration go to; default https://{short}.quill.fyre.co from network.name"`
+	WebhookSecrets       []string      `yaml:"webhook_secrets" env:"SSOGATE_WEBHOOK_SECRETS" secret:"true" help:"Standard Webhooks secrets (whsec_…), comma-separated; several during a rotation"`
+	WebhookRate          int           `yaml:"webhook_rate" env:"SSOGATE_WEBHOOK_RATE" flag:"webhook-rate" default:"0" help:"webhooks accepted per second before 429 with Retry-After; 0: no limit"`
+	ProfileSourceURL     string        `yaml:"profile_source_url" env:"SSOGATE_PROFILE_SOURCE_URL" flag:"profile-source-url" help:"URL template with {id}, fetched when a webhook carries no profile"`
+	ProfileSourceToken   string        `yaml:"profile_source_token" env:"SSOGATE_PROFILE_SOURCE_TOKEN" secret:"true" help:"bearer token sent to profile_source_url"`
+	ProfileSourceTimeout time.Duration `yaml:"profile_source_timeout" env:"SSOGATE_PROFILE_SOURCE_TIMEOUT" flag:"profile-source-timeout" default:"10s" help:"time limit of one profile_source_url request"`
+}
+
+func (g *GatewayConfig) withDefaults(network NetworkConfig) {
+	if g.HubURL == "" && network.Name != "" {
+		g.HubURL = "https://" + network.Short() + ".quill.fyre.co"
+	}
+}
+
+func (g *GatewayConfig) validate(probs *problems) {
+	if g.PublicURL != "" {
+		if err := checkHTTPURL(g.PublicURL); err != nil {
+			probs.addf("gateway.public_url: %v", err)
+		}
+	}
+	if g.HubURL != "" {
+		if err := checkHTTPURL(g.HubURL); err != nil {
+			probs.addf("gateway.hub_url: %v", err)
+		}
+	}
+	for i, s := range g.WebhookSecrets {
+		if err := checkWebhookSecret(s); err != "" {
+			probs.addf("gateway.webhook_secrets[%d]: %s", i, err)
+		}
+	}
+	if g.WebhookRate < 0 {
+		probs.addf("gateway.webhook_rate: must not be negative")
+	}
+	if g.ProfileSourceURL != "" {
+		if err := checkHTTPURL(g.ProfileSourceURL); err != nil {
+			probs.addf("gateway.profile_source_url: %v", err)
+		} else if !strings.Contains(g.ProfileSourceURL, "{id}") {
+			probs.addf("gateway.profile_source_url: must contain {id}")
+		}
+	}
+	if g.ProfileSourceToken != "" && g.ProfileSourceURL == "" {
+		probs.addf("gateway.profile_source_token is set but gateway.profile_source_url is not")
+	}
+	if g.ProfileSourceTimeout <= 0 {
+		probs.addf("gateway.profile_source_timeout: must be positive")
+	}
+}
+
+// checkWebhookSecret checks the Standard Webhooks form whsec_<base64>; the
+// answer never quotes the secret.
+func checkWebhookSecret(s string) string {
+	b64, ok := strings.CutPrefix(s, "whsec_")
+	if !ok {
+		return "must start with whsec_"
+	}
+	key, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return "whsec_ must be followed by base64"
+	}
+	if len(key) < 16 {
+		return "key shorter than 16 bytes"
+	}
+	return ""
+}

@@ -1,0 +1,56 @@
+package main
+
+import "fmt"
+
+// HubConfig configures the hub (`ssogate hub`), the Livefyre-compatible
+// receiver of registrations and pings that pulls profiles.
+type HubConfig struct {
+	Networks            []HubNetworkConfig `yaml:"networks" help:"networks the hub serves; when empty, the one in network"`
+	AllowPrivateTargets bool               `yaml:"allow_private_targets" env:"SSOGATE_ALLOW_PRIVATE_TARGETS" flag:"allow-private-targets" help:"let pulls reach loopback and private addresses, for every network (tests, demo)"`
+	AppOrigins          []string           `yaml:"app_origins" env:"SSOGATE_APP_ORIGINS" flag:"app-origins" help:"origins of the app pages that may call the auth API with CORS (comma-separated)"`
+}
+
+// HubNetworkConfig is one network served by the hub.
+type HubNetworkConfig struct {
+	Name                string   `yaml:"name" help:"network name, e.g. labs.fyre.co"`
+	Key                 string   `yaml:"key" secret:"true" help:"network key"`
+	PreviousKeys        []string `yaml:"previous_keys" secret:"true" help:"older keys still accepted during a rotation"`
+	JavaKeyTruncation   bool     `yaml:"java_key_truncation" help:"also accept tokens signed with the key cut to 32 bytes"`
+	AllowPrivateTargets bool     `yaml:"allow_private_targets" help:"let this network's pulls reach loopback and private addresses"`
+}
+
+// HubNetworks returns the networks the hub serves: hub.networks, or the
+// top-level network when that list is empty and a network is set. The global
+// allow_private_targets applies to each.
+func (c *Config) HubNetworks() []HubNetworkConfig {
+	networks := append([]HubNetworkConfig(nil), c.Hub.Networks...)
+	if len(networks) == 0 && c.Network.Name != "" {
+		networks = append(networks, HubNetworkConfig{
+			Name:              c.Network.Name,
+			Key:               c.Network.Key,
+			PreviousKeys:      c.Network.PreviousKeys,
+			JavaKeyTruncation: c.Network.JavaKeyTruncation,
+		})
+	}
+	for i := range networks {
+		networks[i].AllowPrivateTargets = networks[i].AllowPrivateTargets || c.Hub.AllowPrivateTargets
+	}
+	return networks
+}
+
+func (h *HubConfig) validate(probs *problems) {
+	seen := map[string]bool{}
+	for i, n := range h.Networks {
+		path := fmt.Sprintf("hub.networks[%d]", i)
+		NetworkConfig{Name: n.Name, Key: n.Key, PreviousKeys: n.PreviousKeys}.validate(path, true, probs)
+		if n.Name != "" && seen[n.Name] {
+			probs.addf("%s.name: %q is listed twice", path, n.Name)
+		}
+		seen[n.Name] = true
+	}
+	for i, o := range h.AppOrigins {
+		if err := checkOrigin(o); err != nil {
+			probs.addf("hub.app_origins[%d]: %v", i, err)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -48,6 +47,7 @@ type setupOpts struct {
 	allowPrivate bool
 	startJobs    bool
 	configure    func(*Config)
+	store        store.Store
 }
 
 type option func(*setupOpts)
@@ -60,13 +60,19 @@ func withPrivate() option { return func(o *setupOpts) { o.allowPrivate = true } 
 
 func withConfig(f func(*Config)) option { return func(o *setupOpts) { o.configure = f } }
 
+// withStore uses s instead of a new SQLite store.
+func withStore(s store.Store) option { return func(o *setupOpts) { o.store = s } }
+
 func setup(t *testing.T, opts ...option) *testBundle {
 	t.Helper()
 	var o setupOpts
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := newTestStore(t)
+	s := o.store
+	if s == nil {
+		s = newTestStore(t)
+	}
 	reg := prometheus.NewRegistry()
 	cfg := Config{
 		Networks: []NetworkConfig{
@@ -377,5 +383,3 @@ func jobErrors(job *rivertype.JobRow) string {
 	}
 	return strings.Join(msgs, " | ")
 }
-
-var _ = errors.New

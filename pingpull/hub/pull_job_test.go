@@ -1,12 +1,10 @@
 package hub
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -22,7 +21,11 @@ const bobProfile = `{"id":"bob","display_name":"Bob Dole","image_url":"https://i
 
 func TestPullStoresProfile(t *testing.T) {
 	t.Parallel()
-	b := setup(t, withJobs(), withPrivate())
+	testdb.Each(t, testPullStoresProfile)
+}
+
+func testPullStoresProfile(t *testing.T, s store.Store) {
+	b := setup(t, withJobs(), withPrivate(), withStore(s))
 	ep := newEndpoint(t, b.codec)
 	ep.set("bob", bobProfile)
 	b.register(ep.template())
@@ -205,7 +208,11 @@ func TestPullLimits(t *testing.T) {
 // another pull after it, which brings the newer data.
 func TestPullCoalescesInFlight(t *testing.T) {
 	t.Parallel()
-	b := setup(t, withJobs(), withPrivate())
+	testdb.Each(t, testPullCoalescesInFlight)
+}
+
+func testPullCoalescesInFlight(t *testing.T, s store.Store) {
+	b := setup(t, withJobs(), withPrivate(), withStore(s))
 	ep := newEndpoint(t, b.codec)
 	ep.set("bob", bobProfile)
 	entered := make(chan struct{}, 1)
@@ -314,8 +321,3 @@ func TestPullTemplatePlacement(t *testing.T) {
 	_, err := b.codec.VerifySystem(ep.tokens[0])
 	require.NoError(t, err)
 }
-
-var (
-	_ = json.Marshal
-	_ = url.Parse
-)

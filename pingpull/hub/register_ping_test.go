@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -257,5 +256,3 @@ func TestPingCoalesces(t *testing.T) {
 	require.EqualValues(t, 5, b.profile("u1").PingSeq)
 	require.EqualValues(t, 1, b.profile("u2").PingSeq)
 }
-
-var _ = errors.New

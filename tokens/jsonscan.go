@@ -130,7 +130,8 @@ func nameIs(raw []byte, want string) bool {
 		return string(inner) == want
 	}
 	var s string
-	if json.Unmarshal(raw, &s) != nil {
+	// The copy keeps raw (and the caller's stack buffer) from escaping.
+	if json.Unmarshal(bytes.Clone(raw), &s) != nil {
 		return false
 	}
 	return s == want
@@ -169,7 +170,7 @@ func rawString(raw []byte) []byte {
 	// Rare: let encoding/json decode escapes and replace invalid UTF-8
 	// with U+FFFD, the same way as everywhere else in the program.
 	var s string
-	if json.Unmarshal(raw, &s) != nil {
+	if json.Unmarshal(bytes.Clone(raw), &s) != nil {
 		return nil
 	}
 	return []byte(s)

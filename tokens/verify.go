@@ -99,6 +99,11 @@ func checkHeader(seg string) error {
 		if !ok {
 			break
 		}
+		if nameIs(name, "crit") {
+			// RFC 7515: extensions named in crit must be understood; this
+			// verifier understands none, and no Livefyre library sets it.
+			return fmt.Errorf("%w: crit header not supported", ErrUnsupportedAlgorithm)
+		}
 		if !nameIs(name, "alg") {
 			continue
 		}

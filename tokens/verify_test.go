@@ -128,6 +128,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{"lowercase hs256", withHeader(`{"alg":"hs256"}`), ErrUnsupportedAlgorithm},
 		{"alg empty", withHeader(`{"alg":""}`), ErrUnsupportedAlgorithm},
 		{"alg a number", withHeader(`{"alg":256}`), ErrUnsupportedAlgorithm},
+		{"crit header (b64 false)", withHeader(`{"alg":"HS256","b64":false,"crit":["b64"]}`), ErrUnsupportedAlgorithm},
 		{"alg missing", withHeader(`{"typ":"JWT"}`), ErrMalformed},
 		{"alg twice", withHeader(`{"alg":"HS256","alg":"none"}`), ErrMalformed},
 		{"changed payload with the old signature", swapped, ErrBadSignature},

@@ -35,6 +35,8 @@ type Handler struct {
 	metrics  *metrics
 	adminKey [sha256.Size]byte
 	worker   *pingWorker
+	// enqueueBatch is EnqueuePings' transaction size (tests shrink it).
+	enqueueBatch int
 
 	// lastReceiptSweep is when expired webhook receipts were last deleted.
 	sweepMu          sync.Mutex
@@ -59,6 +61,8 @@ func New(cfg Config) (*Handler, error) {
 		log:     cfg.Logger,
 		client:  &client,
 		limiter: newTokenBucket(cfg.WebhookRate, cfg.WebhookBurst, cfg.Now),
+
+		enqueueBatch: defaultEnqueueBatch,
 	}
 	for _, secret := range cfg.WebhookSecrets {
 		wh, err := parseWebhookSecret(secret)

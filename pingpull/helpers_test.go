@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -278,8 +279,8 @@ type hubPing struct {
 	Path   string
 	// System is true when lftoken verified as a system token.
 	System bool
-	// Pulled is the profile the hub pulled after the ping (when pulling).
-	Pulled string
+	// Status is the answer given.
+	Status int
 }
 
 // testHub is a hub on loopback: it records pings and registrations,
@@ -296,6 +297,7 @@ type testHub struct {
 	registrations []url.Values
 	registerCodes []int
 	pull          bool
+	failRate      float64
 	pulled        map[string]string
 	hold          bool
 	entered       chan string
@@ -366,17 +368,31 @@ func (hub *testHub) servePing(w http.ResponseWriter, r *http.Request) {
 	userID := mux.Vars(r)["id"]
 	_ = r.ParseForm()
 	_, err := hub.codec.VerifySystem(r.PostForm.Get("lftoken"))
-	ping := hubPing{UserID: userID, Path: r.URL.Path, System: err == nil && r.Header.Get("Content-Type") == "application/x-www-form-urlencoded"}
 
 	hub.mu.Lock()
-	hold, release := hub.hold, hub.release
 	var resp hubResponse
 	if len(hub.script) > 0 {
 		resp, hub.script = hub.script[0], hub.script[1:]
+	} else if hub.failRate > 0 && rand.Float64() < hub.failRate {
+		resp.status = http.StatusInternalServerError
 	}
-	pull, base := hub.pull, hub.pullBase
+	if resp.status == 0 {
+		resp.status = http.StatusOK
+	}
+	hold, release, pull, base := hub.hold, hub.release, hub.pull, hub.pullBase
+	ping := hubPing{UserID: userID, Path: r.URL.Path, Status: resp.status,
+		System: err == nil && r.Header.Get("Content-Type") == "application/x-www-form-urlencoded"}
+	hub.pings = append(hub.pings, ping)
 	hub.mu.Unlock()
 
+	// Like a real hub, pull right away: a change made after this point
+	// must lead to another ping.
+	if pull && resp.status == http.StatusOK && !resp.hang {
+		pulled := hub.pullProfile(base, userID)
+		hub.mu.Lock()
+		hub.pulled[userID] = pulled
+		hub.mu.Unlock()
+	}
 	if hold {
 		hub.entered <- userID
 		select {
@@ -389,18 +405,6 @@ func (hub *testHub) servePing(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
 		return
 	}
-	if resp.status == 0 || resp.status == http.StatusOK {
-		if pull {
-			ping.Pulled = hub.pullProfile(base, userID)
-		}
-		resp.status = http.StatusOK
-	}
-	hub.mu.Lock()
-	hub.pings = append(hub.pings, ping)
-	if ping.Pulled != "" {
-		hub.pulled[userID] = ping.Pulled
-	}
-	hub.mu.Unlock()
 	if resp.retryAfter != "" {
 		w.Header().Set("Retry-After", resp.retryAfter)
 	}

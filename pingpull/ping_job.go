@@ -79,8 +79,9 @@ func (h *Handler) EnqueuePingTx(ctx context.Context, tx store.Tx, userID string)
 	return nil
 }
 
-// enqueueBatch is how many pings EnqueuePings inserts per transaction.
-const enqueueBatch = 500
+// defaultEnqueueBatch is how many pings EnqueuePings inserts per
+// transaction.
+const defaultEnqueueBatch = 500
 
 // EnqueuePings queues a ping for each user (ssogate ping: initial or
 // repair sync). It checks every id first and queues nothing when one is
@@ -97,8 +98,8 @@ func (h *Handler) EnqueuePings(ctx context.Context, userIDs []string) (queued in
 	if len(bad) > 0 {
 		return 0, fmt.Errorf("pingpull: enqueue pings: invalid user ids (must match ^[a-zA-Z0-9_.-]+$): %s", strings.Join(bad, ", "))
 	}
-	for start := 0; start < len(userIDs); start += enqueueBatch {
-		batch := userIDs[start:min(start+enqueueBatch, len(userIDs))]
+	for start := 0; start < len(userIDs); start += h.enqueueBatch {
+		batch := userIDs[start:min(start+h.enqueueBatch, len(userIDs))]
 		now := h.cfg.Now()
 		err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 			for _, id := range batch {

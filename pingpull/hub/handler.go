@@ -218,6 +218,9 @@ func (h *Handler) hostNetwork(host string) *network {
 		case n.name, n.short + ".quill.fyre.co", "quill." + n.short + ".fyre.co", n.short + ".admin.fyre.co":
 			return n
 		}
+		if n.name == "livefyre.com" && host == "admin.livefyre.com" {
+			return n
+		}
 	}
 	return nil
 }

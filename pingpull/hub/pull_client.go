@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -158,7 +159,7 @@ func get(ctx context.Context, c *http.Client, rawURL string, limit int64) (*http
 	req.Header.Set("User-Agent", "ssogate-hub")
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, redact(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.ContentLength > limit {
@@ -169,6 +170,21 @@ func get(ctx context.Context, c *http.Client, rawURL string, limit int64) (*http
 }
 
 var errTooLarge = errors.New("hub: pull response too large")
+
+// redact drops the query (which holds lftoken) from the URL the HTTP
+// client puts in its errors: they reach logs and River's job errors.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.RawQuery, u.ForceQuery, u.Fragment = "", false, ""
+			ue.URL = u.String()
+		} else {
+			ue.URL = "(pull URL)"
+		}
+	}
+	return err
+}
 
 func readLimited(resp *http.Response, limit int64) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))

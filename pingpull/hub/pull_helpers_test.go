@@ -1,8 +1,10 @@
 package hub
 
 import (
+	"errors"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"testing"
 	"time"
 
@@ -78,4 +80,12 @@ func TestCheckPullTemplate(t *testing.T) {
 		"https://x.example/ p?id={id}", ""} {
 		require.Error(t, checkPullTemplate(bad), bad)
 	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	err := redact(&url.Error{Op: "Get", URL: "https://x.example/p?id=u&lftoken=eyJsecret", Err: errors.New("boom")})
+	require.Equal(t, `Get "https://x.example/p": boom`, err.Error())
+	err = redact(&url.Error{Op: "Get", URL: "%zz?lftoken=eyJsecret", Err: errors.New("boom")})
+	require.NotContains(t, err.Error(), "eyJ")
 }

@@ -148,6 +148,7 @@ func TestPullRetries(t *testing.T) {
 			rp := b.profile("bob")
 			require.Equal(t, tc.result, rp.LastPullResult)
 			require.Equal(t, store.RemoteProfilePending, rp.Status)
+			require.NotContains(t, jobErrors(job), "lftoken", "no token in job errors")
 			wait := job.ScheduledAt.Sub(start)
 			require.Greater(t, wait, tc.retryAfter*85/100, "scheduled in %s", wait)
 			require.Less(t, wait, tc.retryAfter*115/100+5*time.Second, "scheduled in %s", wait)
@@ -198,8 +199,9 @@ func TestPullLimits(t *testing.T) {
 			ep.then(tc.answer)
 			b.register(ep.template())
 			b.ping("bob")
-			b.waitFailed()
+			job := b.waitFailed()
 			require.Equal(t, tc.result, b.profile("bob").LastPullResult)
+			require.NotContains(t, jobErrors(job), "lftoken", "no token in job errors")
 		})
 	}
 }

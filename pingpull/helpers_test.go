@@ -73,6 +73,8 @@ type setupOpts struct {
 	// realClock uses time.Now everywhere (River works on real time).
 	realClock bool
 	cfg       func(*Config)
+	// store is the store to use; default a fresh SQLite one.
+	store store.Store
 }
 
 func setup(t *testing.T, opts ...setupOpts) *testBundle {
@@ -85,13 +87,19 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 		if opt.cfg != nil {
 			o.cfg = opt.cfg
 		}
+		if opt.store != nil {
+			o.store = opt.store
+		}
 	}
 	b := &testBundle{clock: &testClock{now: specEpoch}, secret: testSecret(0), reg: prometheus.NewRegistry()}
 	b.now = b.clock.Now
 	if o.realClock {
 		b.now = time.Now
 	}
-	b.store = newTestStore(t)
+	b.store = o.store
+	if b.store == nil {
+		b.store = newTestStore(t)
+	}
 	codec, err := tokens.New(tokens.Config{Network: testNetwork, Key: testKey, Now: b.now})
 	require.NoError(t, err)
 	b.codec = codec

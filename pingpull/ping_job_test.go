@@ -146,65 +146,69 @@ func TestPingRetriesThroughRiver(t *testing.T) {
 
 func TestPingDeadLetterAndReplay(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{realClock: true})
-	b.hub.setScript(hubResponse{status: http.StatusForbidden})
-	b.startJobs(t)
-	b.accept(t, webhookReq{body: profileBody("u1", "Ann")})
-	waitFor(t, "dead letter", func() bool { return len(b.pingJobs(t, rivertype.JobStateCancelled)) == 1 })
+	eachBackend(t, func(t *testing.T, opts setupOpts) {
+		b := setup(t, setupOpts{store: opts.store, realClock: true})
+		b.hub.setScript(hubResponse{status: http.StatusForbidden})
+		b.startJobs(t)
+		b.accept(t, webhookReq{body: profileBody("u1", "Ann")})
+		waitFor(t, "dead letter", func() bool { return len(b.pingJobs(t, rivertype.JobStateCancelled)) == 1 })
 
-	status, _, body := b.do(t, http.MethodGet, "/admin/api/deadletters", testAdmin)
-	require.Equal(t, http.StatusOK, status, string(body))
-	page := decodeJSON[DeadLetterPage](t, body)
-	require.Len(t, page.DeadLetters, 1)
-	dead := page.DeadLetters[0]
-	require.Equal(t, "u1", dead.UserID)
-	require.Equal(t, "cancelled", dead.State)
-	require.Contains(t, dead.LastError, "403")
+		status, _, body := b.do(t, http.MethodGet, "/admin/api/deadletters", testAdmin)
+		require.Equal(t, http.StatusOK, status, string(body))
+		page := decodeJSON[DeadLetterPage](t, body)
+		require.Len(t, page.DeadLetters, 1)
+		dead := page.DeadLetters[0]
+		require.Equal(t, "u1", dead.UserID)
+		require.Equal(t, "cancelled", dead.State)
+		require.Contains(t, dead.LastError, "403")
 
-	// A change after the dead letter queues a fresh ping (cancelled jobs do
-	// not absorb new ones).
-	b.hub.setScript(hubResponse{status: http.StatusForbidden})
-	b.accept(t, webhookReq{body: profileBody("u1", "Bea")})
-	waitFor(t, "second dead letter", func() bool { return len(b.pingJobs(t, rivertype.JobStateCancelled)) == 2 })
+		// A change after the dead letter queues a fresh ping (cancelled jobs do
+		// not absorb new ones).
+		b.hub.setScript(hubResponse{status: http.StatusForbidden})
+		b.accept(t, webhookReq{body: profileBody("u1", "Bea")})
+		waitFor(t, "second dead letter", func() bool { return len(b.pingJobs(t, rivertype.JobStateCancelled)) == 2 })
 
-	// The hub is fixed; replay the first one.
-	status, _, body = b.do(t, http.MethodPost, fmt.Sprintf("/admin/api/deadletters/%d/replay", dead.JobID), testAdmin)
-	require.Equal(t, http.StatusOK, status, string(body))
-	waitFor(t, "replayed ping completed", func() bool { return len(b.pingJobs(t, rivertype.JobStateCompleted)) == 1 })
-	require.Len(t, b.pingJobs(t, rivertype.JobStateCancelled), 1)
+		// The hub is fixed; replay the first one.
+		status, _, body = b.do(t, http.MethodPost, fmt.Sprintf("/admin/api/deadletters/%d/replay", dead.JobID), testAdmin)
+		require.Equal(t, http.StatusOK, status, string(body))
+		waitFor(t, "replayed ping completed", func() bool { return len(b.pingJobs(t, rivertype.JobStateCompleted)) == 1 })
+		require.Len(t, b.pingJobs(t, rivertype.JobStateCancelled), 1)
 
-	// Replaying a finished or unknown job is refused.
-	status, _, body = b.do(t, http.MethodPost, fmt.Sprintf("/admin/api/deadletters/%d/replay", dead.JobID), testAdmin)
-	require.Equal(t, http.StatusConflict, status)
-	require.Equal(t, "not_dead", errorCode(t, body))
-	status, _, body = b.do(t, http.MethodPost, "/admin/api/deadletters/999999/replay", testAdmin)
-	require.Equal(t, http.StatusNotFound, status)
-	require.Equal(t, "not_found", errorCode(t, body))
+		// Replaying a finished or unknown job is refused.
+		status, _, body = b.do(t, http.MethodPost, fmt.Sprintf("/admin/api/deadletters/%d/replay", dead.JobID), testAdmin)
+		require.Equal(t, http.StatusConflict, status)
+		require.Equal(t, "not_dead", errorCode(t, body))
+		status, _, body = b.do(t, http.MethodPost, "/admin/api/deadletters/999999/replay", testAdmin)
+		require.Equal(t, http.StatusNotFound, status)
+		require.Equal(t, "not_found", errorCode(t, body))
 
-	kinds := b.timelineKinds(t, "u1")
-	require.Equal(t, []string{
-		"webhook.accepted", "ping.attempt", "ping.dead_letter",
-		"webhook.accepted", "ping.attempt", "ping.dead_letter",
-		"ping.replayed", "ping.attempt",
-	}, kinds)
+		kinds := b.timelineKinds(t, "u1")
+		require.Equal(t, []string{
+			"webhook.accepted", "ping.attempt", "ping.dead_letter",
+			"webhook.accepted", "ping.attempt", "ping.dead_letter",
+			"ping.replayed", "ping.attempt",
+		}, kinds)
+	})
 }
 
 func TestPingCoalescesChangesBeforeThePing(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{realClock: true})
-	b.hub.setPull(true)
-	for i := range 5 {
-		b.accept(t, webhookReq{body: profileBody("u1", fmt.Sprintf("Ann %d", i))})
-	}
-	b.accept(t, webhookReq{body: profileBody("u2", "Bea")})
-	require.Len(t, b.pingJobs(t), 2, "one waiting ping per user")
+	eachBackend(t, func(t *testing.T, opts setupOpts) {
+		b := setup(t, setupOpts{store: opts.store, realClock: true})
+		b.hub.setPull(true)
+		for i := range 5 {
+			b.accept(t, webhookReq{body: profileBody("u1", fmt.Sprintf("Ann %d", i))})
+		}
+		b.accept(t, webhookReq{body: profileBody("u2", "Bea")})
+		require.Len(t, b.pingJobs(t), 2, "one waiting ping per user")
 
-	b.startJobs(t)
-	waitFor(t, "quiet", func() bool { return b.quiet(t) })
-	pings := b.hub.received()
-	require.Len(t, pings, 2, "five changes, one ping")
-	require.Equal(t, `{"id":"u1","display_name":"Ann 4"}`, b.hub.pulledProfile("u1"))
-	require.Equal(t, `{"id":"u2","display_name":"Bea"}`, b.hub.pulledProfile("u2"))
+		b.startJobs(t)
+		waitFor(t, "quiet", func() bool { return b.quiet(t) })
+		pings := b.hub.received()
+		require.Len(t, pings, 2, "five changes, one ping")
+		require.Equal(t, `{"id":"u1","display_name":"Ann 4"}`, b.hub.pulledProfile("u1"))
+		require.Equal(t, `{"id":"u2","display_name":"Bea"}`, b.hub.pulledProfile("u2"))
+	})
 }
 
 // TestPingChangeWhileInFlight is the case the coalescing rule exists for:
@@ -212,54 +216,56 @@ func TestPingCoalescesChangesBeforeThePing(t *testing.T) {
 // is committed. Version 2 must be pinged again after the first ping.
 func TestPingChangeWhileInFlight(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{realClock: true})
-	ctx := context.Background()
-	b.hub.setPull(true)
-	b.hub.holdPings()
-	b.startJobs(t)
+	eachBackend(t, func(t *testing.T, opts setupOpts) {
+		b := setup(t, setupOpts{store: opts.store, realClock: true})
+		ctx := context.Background()
+		b.hub.setPull(true)
+		b.hub.holdPings()
+		b.startJobs(t)
 
-	b.accept(t, webhookReq{body: profileBody("u1", "Ann v1")})
-	require.Equal(t, "u1", <-b.hub.entered)
-	require.Equal(t, `{"id":"u1","display_name":"Ann v1"}`, b.hub.pulledProfile("u1"))
+		b.accept(t, webhookReq{body: profileBody("u1", "Ann v1")})
+		require.Equal(t, "u1", <-b.hub.entered)
+		require.Equal(t, `{"id":"u1","display_name":"Ann v1"}`, b.hub.pulledProfile("u1"))
 
-	// The ping is in flight: the change is deduplicated into the running job.
-	a := b.accept(t, webhookReq{body: profileBody("u1", "Ann v2")})
-	require.Equal(t, WebhookAnswer{UserID: "u1", Version: 2, Status: StatusQueued}, a)
-	jobs := b.pingJobs(t)
-	require.Len(t, jobs, 1)
-	require.Equal(t, rivertype.JobStateRunning, jobs[0].State)
+		// The ping is in flight: the change is deduplicated into the running job.
+		a := b.accept(t, webhookReq{body: profileBody("u1", "Ann v2")})
+		require.Equal(t, WebhookAnswer{UserID: "u1", Version: 2, Status: StatusQueued}, a)
+		jobs := b.pingJobs(t)
+		require.Len(t, jobs, 1)
+		require.Equal(t, rivertype.JobStateRunning, jobs[0].State)
 
-	b.hub.releaseOne()
-	// The worker sees version 2 and pings again.
-	require.Equal(t, "u1", <-b.hub.entered)
-	require.Equal(t, `{"id":"u1","display_name":"Ann v2"}`, b.hub.pulledProfile("u1"))
-	b.hub.releaseOne()
-	waitFor(t, "quiet", func() bool { return b.quiet(t) })
-	require.Len(t, b.hub.received(), 2)
-	require.Len(t, b.pingJobs(t), 1, "the same job ran twice")
+		b.hub.releaseOne()
+		// The worker sees version 2 and pings again.
+		require.Equal(t, "u1", <-b.hub.entered)
+		require.Equal(t, `{"id":"u1","display_name":"Ann v2"}`, b.hub.pulledProfile("u1"))
+		b.hub.releaseOne()
+		waitFor(t, "quiet", func() bool { return b.quiet(t) })
+		require.Len(t, b.hub.received(), 2)
+		require.Len(t, b.pingJobs(t), 1, "the same job ran twice")
 
-	// A change after completion is a new job.
-	b.hub.releaseAll()
-	b.accept(t, webhookReq{body: profileBody("u1", "Ann v3")})
-	waitFor(t, "quiet after v3", func() bool {
-		return b.quiet(t) && b.hub.pulledProfile("u1") == `{"id":"u1","display_name":"Ann v3"}`
-	})
-	require.Len(t, b.hub.received(), 3)
+		// A change after completion is a new job.
+		b.hub.releaseAll()
+		b.accept(t, webhookReq{body: profileBody("u1", "Ann v3")})
+		waitFor(t, "quiet after v3", func() bool {
+			return b.quiet(t) && b.hub.pulledProfile("u1") == `{"id":"u1","display_name":"Ann v3"}`
+		})
+		require.Len(t, b.hub.received(), 3)
 
-	events, err := b.store.TimelineList(ctx, store.TimelineListParams{UserID: "u1"})
-	require.NoError(t, err)
-	var results []string
-	for i := len(events) - 1; i >= 0; i-- {
-		if events[i].Kind == "ping.attempt" {
-			var d struct {
-				Result string `json:"result"`
+		events, err := b.store.TimelineList(ctx, store.TimelineListParams{UserID: "u1"})
+		require.NoError(t, err)
+		var results []string
+		for i := len(events) - 1; i >= 0; i-- {
+			if events[i].Kind == "ping.attempt" {
+				var d struct {
+					Result string `json:"result"`
+				}
+				require.NoError(t, json.Unmarshal(events[i].Detail, &d))
+				results = append(results, d.Result)
 			}
-			require.NoError(t, json.Unmarshal(events[i].Detail, &d))
-			results = append(results, d.Result)
 		}
-	}
-	require.Equal(t, []string{"coalesced", "ok", "ok"}, results)
-	require.Equal(t, 1.0, metricValue(t, b.h.metrics.pings.WithLabelValues("coalesced")))
+		require.Equal(t, []string{"coalesced", "ok", "ok"}, results)
+		require.Equal(t, 1.0, metricValue(t, b.h.metrics.pings.WithLabelValues("coalesced")))
+	})
 }
 
 // TestPingInvariantRandomInterleavings: concurrent changes for several
@@ -267,32 +273,34 @@ func TestPingChangeWhileInFlight(t *testing.T) {
 // hub holds every user's latest profile.
 func TestPingInvariantRandomInterleavings(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{realClock: true})
-	ctx := context.Background()
-	b.hub.setPull(true)
-	b.hub.mu.Lock()
-	b.hub.failRate = 0.3
-	b.hub.mu.Unlock()
-	b.startJobs(t)
-	users := []string{"u1", "u2", "u3"}
-	var wg sync.WaitGroup
-	for _, u := range users {
-		wg.Go(func() {
-			for i := range 15 {
-				b.accept(t, webhookReq{body: profileBody(u, fmt.Sprintf("%s %d", u, i))})
-			}
-		})
-	}
-	wg.Wait()
-	waitFor(t, "quiet", func() bool { return b.quiet(t) })
-	for _, u := range users {
-		p, err := b.store.ProfileGet(ctx, u)
-		require.NoError(t, err)
-		require.Equal(t, int64(15), p.Version)
-		require.Equal(t, string(p.Data), b.hub.pulledProfile(u), "hub holds the latest profile of %s", u)
-	}
-	require.Empty(t, b.pingJobs(t, rivertype.JobStateCancelled, rivertype.JobStateDiscarded))
-	t.Logf("%d pings for 45 changes", len(b.hub.received()))
+	eachBackend(t, func(t *testing.T, opts setupOpts) {
+		b := setup(t, setupOpts{store: opts.store, realClock: true})
+		ctx := context.Background()
+		b.hub.setPull(true)
+		b.hub.mu.Lock()
+		b.hub.failRate = 0.3
+		b.hub.mu.Unlock()
+		b.startJobs(t)
+		users := []string{"u1", "u2", "u3"}
+		var wg sync.WaitGroup
+		for _, u := range users {
+			wg.Go(func() {
+				for i := range 15 {
+					b.accept(t, webhookReq{body: profileBody(u, fmt.Sprintf("%s %d", u, i))})
+				}
+			})
+		}
+		wg.Wait()
+		waitFor(t, "quiet", func() bool { return b.quiet(t) })
+		for _, u := range users {
+			p, err := b.store.ProfileGet(ctx, u)
+			require.NoError(t, err)
+			require.Equal(t, int64(15), p.Version)
+			require.Equal(t, string(p.Data), b.hub.pulledProfile(u), "hub holds the latest profile of %s", u)
+		}
+		require.Empty(t, b.pingJobs(t, rivertype.JobStateCancelled, rivertype.JobStateDiscarded))
+		t.Logf("%d pings for 45 changes", len(b.hub.received()))
+	})
 }
 
 func TestEnqueuePings(t *testing.T) {

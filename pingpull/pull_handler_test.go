@@ -36,33 +36,35 @@ func pullPath(id, token string) string {
 
 func TestPullServesProfile(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	ctx := context.Background()
-	b.accept(t, webhookReq{body: `{"user_id":"user-1.a_b","profile":{"display_name":"Bob Dole","autofollow_conversations":"true"}}`})
-	sub, err := b.store.Listen(ctx, store.ChannelProfileReady)
-	require.NoError(t, err)
-	defer sub.Close()
-
-	// The Node-minted system token (float expires, iat), clock at 1400000000.
-	status, header, body := b.do(t, http.MethodGet, pullPath("user-1.a_b", nodeSystemToken), "")
-	require.Equal(t, http.StatusOK, status, string(body))
-	require.Equal(t, `{"id":"user-1.a_b","display_name":"Bob Dole","autofollow_conversations":true}`, string(body))
-	require.Equal(t, "no-store", header.Get("Cache-Control"))
-	require.Equal(t, "application/json; charset=utf-8", header.Get("Content-Type"))
-
-	select {
-	case payload := <-sub.C():
-		require.JSONEq(t, `{"user_id":"user-1.a_b","version":1}`, string(payload))
-	case <-time.After(10 * time.Second):
-		t.Fatal("no profile_ready notification")
-	}
-	waitFor(t, "served version recorded", func() bool {
-		p, err := b.store.ProfileGet(ctx, "user-1.a_b")
+	eachBackend(t, func(t *testing.T, opts setupOpts) {
+		b := setup(t, opts)
+		ctx := context.Background()
+		b.accept(t, webhookReq{body: `{"user_id":"user-1.a_b","profile":{"display_name":"Bob Dole","autofollow_conversations":"true"}}`})
+		sub, err := b.store.Listen(ctx, store.ChannelProfileReady)
 		require.NoError(t, err)
-		return p.ServedVersion == 1
+		defer sub.Close()
+
+		// The Node-minted system token (float expires, iat), clock at 1400000000.
+		status, header, body := b.do(t, http.MethodGet, pullPath("user-1.a_b", nodeSystemToken), "")
+		require.Equal(t, http.StatusOK, status, string(body))
+		require.Equal(t, `{"id":"user-1.a_b","display_name":"Bob Dole","autofollow_conversations":true}`, string(body))
+		require.Equal(t, "no-store", header.Get("Cache-Control"))
+		require.Equal(t, "application/json; charset=utf-8", header.Get("Content-Type"))
+
+		select {
+		case payload := <-sub.C():
+			require.JSONEq(t, `{"user_id":"user-1.a_b","version":1}`, string(payload))
+		case <-time.After(10 * time.Second):
+			t.Fatal("no profile_ready notification")
+		}
+		waitFor(t, "served version recorded", func() bool {
+			p, err := b.store.ProfileGet(ctx, "user-1.a_b")
+			require.NoError(t, err)
+			return p.ServedVersion == 1
+		})
+		require.Equal(t, []string{"webhook.accepted", "pull.served"}, b.timelineKinds(t, "user-1.a_b"))
+		require.Equal(t, 1.0, metricValue(t, b.h.metrics.pulls.WithLabelValues("served")))
 	})
-	require.Equal(t, []string{"webhook.accepted", "pull.served"}, b.timelineKinds(t, "user-1.a_b"))
-	require.Equal(t, 1.0, metricValue(t, b.h.metrics.pulls.WithLabelValues("served")))
 }
 
 func TestPullRefusals(t *testing.T) {

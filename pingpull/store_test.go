@@ -1,23 +1,23 @@
 package pingpull
 
 import (
-	"context"
-	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
+	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/store"
-	"github.com/ssogate/ssogate/store/sqlite"
 )
 
-// newTestStore is a migrated SQLite store in a temp dir. TODO: testdb.SQLite
-// once internal/testdb lands.
+// newTestStore is a migrated SQLite store in a temp dir.
 func newTestStore(t *testing.T) store.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "test.db")})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	require.NoError(t, s.Migrate(context.Background()))
-	return s
+	return testdb.SQLite(t)
+}
+
+// eachBackend runs fn on SQLite and, when TEST_DATABASE_URL is set, on
+// PostgreSQL, as parallel subtests.
+func eachBackend(t *testing.T, fn func(t *testing.T, opts setupOpts)) {
+	t.Helper()
+	testdb.Each(t, func(t *testing.T, s store.Store) {
+		fn(t, setupOpts{store: s})
+	})
 }

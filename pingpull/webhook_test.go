@@ -18,43 +18,45 @@ import (
 
 func TestWebhookAccepted(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	ctx := context.Background()
-	sub, err := b.store.Listen(ctx, store.ChannelProfileChanged)
-	require.NoError(t, err)
-	defer sub.Close()
+	eachBackend(t, func(t *testing.T, opts setupOpts) {
+		b := setup(t, opts)
+		ctx := context.Background()
+		sub, err := b.store.Listen(ctx, store.ChannelProfileChanged)
+		require.NoError(t, err)
+		defer sub.Close()
 
-	status, header, body := b.webhook(t, webhookReq{id: "msg_1", body: `{"user_id":"u1","profile":{"display_name":"Ann","moderator":"true","bio":""},"updated_at":"2014-05-13T16:00:00Z"}`})
-	require.Equal(t, http.StatusAccepted, status, string(body))
-	require.Equal(t, "application/json; charset=utf-8", header.Get("Content-Type"))
-	require.JSONEq(t, `{"user_id":"u1","version":1,"status":"queued"}`, string(body))
+		status, header, body := b.webhook(t, webhookReq{id: "msg_1", body: `{"user_id":"u1","profile":{"display_name":"Ann","moderator":"true","bio":""},"updated_at":"2014-05-13T16:00:00Z"}`})
+		require.Equal(t, http.StatusAccepted, status, string(body))
+		require.Equal(t, "application/json; charset=utf-8", header.Get("Content-Type"))
+		require.JSONEq(t, `{"user_id":"u1","version":1,"status":"queued"}`, string(body))
 
-	p, err := b.store.ProfileGet(ctx, "u1")
-	require.NoError(t, err)
-	require.Equal(t, int64(1), p.Version)
-	require.Equal(t, `{"id":"u1","display_name":"Ann","moderator":true}`, string(p.Data))
-	require.True(t, p.UpdatedAt.Equal(time.Date(2014, 5, 13, 16, 0, 0, 0, time.UTC)))
+		p, err := b.store.ProfileGet(ctx, "u1")
+		require.NoError(t, err)
+		require.Equal(t, int64(1), p.Version)
+		require.Equal(t, `{"id":"u1","display_name":"Ann","moderator":true}`, string(p.Data))
+		require.True(t, p.UpdatedAt.Equal(time.Date(2014, 5, 13, 16, 0, 0, 0, time.UTC)))
 
-	jobs := b.pingJobs(t)
-	require.Len(t, jobs, 1)
-	require.Equal(t, PingQueue, jobs[0].Queue)
-	require.Equal(t, rivertype.JobStateAvailable, jobs[0].State)
-	require.GreaterOrEqual(t, jobs[0].MaxAttempts, 11)
-	require.JSONEq(t, `{"user_id":"u1"}`, string(jobs[0].EncodedArgs))
+		jobs := b.pingJobs(t)
+		require.Len(t, jobs, 1)
+		require.Equal(t, PingQueue, jobs[0].Queue)
+		require.Equal(t, rivertype.JobStateAvailable, jobs[0].State)
+		require.GreaterOrEqual(t, jobs[0].MaxAttempts, 11)
+		require.JSONEq(t, `{"user_id":"u1"}`, string(jobs[0].EncodedArgs))
 
-	select {
-	case payload := <-sub.C():
-		require.JSONEq(t, `{"user_id":"u1","version":1}`, string(payload))
-	case <-time.After(10 * time.Second):
-		t.Fatal("no profile_changed notification")
-	}
-	require.Equal(t, []string{"webhook.accepted"}, b.timelineKinds(t, "u1"))
-	require.Equal(t, 1.0, metricValue(t, b.h.metrics.webhooks.WithLabelValues("queued")))
+		select {
+		case payload := <-sub.C():
+			require.JSONEq(t, `{"user_id":"u1","version":1}`, string(payload))
+		case <-time.After(10 * time.Second):
+			t.Fatal("no profile_changed notification")
+		}
+		require.Equal(t, []string{"webhook.accepted"}, b.timelineKinds(t, "u1"))
+		require.Equal(t, 1.0, metricValue(t, b.h.metrics.webhooks.WithLabelValues("queued")))
 
-	// A second change bumps the version; the waiting ping carries it.
-	a := b.accept(t, webhookReq{body: profileBody("u1", "Ann B")})
-	require.Equal(t, WebhookAnswer{UserID: "u1", Version: 2, Status: StatusQueued}, a)
-	require.Len(t, b.pingJobs(t), 1, "coalesced into the waiting ping")
+		// A second change bumps the version; the waiting ping carries it.
+		a := b.accept(t, webhookReq{body: profileBody("u1", "Ann B")})
+		require.Equal(t, WebhookAnswer{UserID: "u1", Version: 2, Status: StatusQueued}, a)
+		require.Len(t, b.pingJobs(t), 1, "coalesced into the waiting ping")
+	})
 }
 
 func TestWebhookUnchangedAndStale(t *testing.T) {
@@ -108,23 +110,25 @@ func TestWebhookReplay(t *testing.T) {
 
 func TestWebhookConcurrentDuplicates(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	const n = 8
-	answers := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			status, _, body := b.webhook(t, webhookReq{id: "msg_same", body: profileBody("u1", "Ann")})
-			if status == http.StatusAccepted {
-				answers[i] = string(body)
-			}
-		})
-	}
-	wg.Wait()
-	for _, a := range answers {
-		require.JSONEq(t, `{"user_id":"u1","version":1,"status":"queued"}`, a)
-	}
-	require.Equal(t, []string{"webhook.accepted"}, b.timelineKinds(t, "u1"))
+	eachBackend(t, func(t *testing.T, opts setupOpts) {
+		b := setup(t, opts)
+		const n = 8
+		answers := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				status, _, body := b.webhook(t, webhookReq{id: "msg_same", body: profileBody("u1", "Ann")})
+				if status == http.StatusAccepted {
+					answers[i] = string(body)
+				}
+			})
+		}
+		wg.Wait()
+		for _, a := range answers {
+			require.JSONEq(t, `{"user_id":"u1","version":1,"status":"queued"}`, a)
+		}
+		require.Equal(t, []string{"webhook.accepted"}, b.timelineKinds(t, "u1"))
+	})
 }
 
 func TestWebhookSecretRotation(t *testing.T) {

@@ -20,7 +20,7 @@
 // wherever security is at stake:
 //
 //   - only HS256 is accepted ("none", RS*, ES*, PS*, EdDSA, HS384 and HS512
-//     are refused with ErrUnsupportedAlgorithm);
+//     are refused with ErrUnsupportedAlgorithm, and so is a "crit" header);
 //   - the signature is checked over the received segments, never over a
 //     re-serialisation, and any "typ" (or none) is accepted;
 //   - expires may be an integer or a float (the Node library writes

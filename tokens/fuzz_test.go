@@ -127,6 +127,9 @@ func wantValid(header, payload string, now time.Time) bool {
 	if !ok || hm["alg"] != "HS256" {
 		return false
 	}
+	if _, ok := hm["crit"]; ok {
+		return false
+	}
 	pm, ok := uniqueObject(payload)
 	if !ok {
 		return false
@@ -188,4 +191,24 @@ func uniqueObject(s string) (map[string]any, bool) {
 		return nil, false
 	}
 	return m, true
+}
+
+// FuzzPeekDomain: PeekDomain reads unverified input; it must never panic
+// and must read what encoding/json reads.
+func FuzzPeekDomain(f *testing.F) {
+	for _, seed := range []string{docSampleToken, nodeUserToken, "a.e30.b", "a.eyJkb21haW4iOjF9.b", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		domain, err := PeekDomain(token)
+		if err != nil {
+			requireOneSentinel(t, err)
+			return
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[1])
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(raw, &m))
+		require.Equal(t, domain, m["domain"])
+	})
 }

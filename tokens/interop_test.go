@@ -93,6 +93,7 @@ func runLivefyreNode(t *testing.T, req interopRequest) interopResponse {
 	var resp interopResponse
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &resp), "node output: %s", stdout.String())
 	require.Equal(t, "2.0.9", resp.Versions["livefyre"])
+	require.True(t, strings.HasPrefix(resp.Versions["jsonwebtoken"], "5."), "jsonwebtoken %s", resp.Versions["jsonwebtoken"])
 	return resp
 }
 

@@ -369,7 +369,10 @@ func (h *Handler) listen(ctx context.Context, resync bool) error {
 		}
 	}()
 	for _, ch := range []string{store.ChannelProfileChanged, store.ChannelProfileReady, store.ChannelSessionEnded} {
-		sub, err := h.store.Listen(ctx, ch)
+		// The subscriptions are closed by the deferred Close when this loop
+		// ends; not tying them to ctx as well keeps one owner (and avoids a
+		// close racing Listen's return in the in-process notifier).
+		sub, err := h.store.Listen(context.WithoutCancel(ctx), ch)
 		if err != nil {
 			return fmt.Errorf("authdelegate: listen %s: %w", ch, err)
 		}

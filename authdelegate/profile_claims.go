@@ -69,11 +69,12 @@ func (m ClaimMapping) profileFromClaims(userID string, raw map[string]any, exist
 	return out, nil
 }
 
-// claimsUpdatedAt is the provider's updated_at claim (seconds), zero when
-// absent.
+// claimsUpdatedAt is the provider's updated_at claim, zero when absent. The
+// claim has whole seconds; it is read as the end of its second, so that a
+// change made in the same second as the stored one is not taken for stale.
 func claimsUpdatedAt(raw map[string]any) time.Time {
-	if v, ok := raw["updated_at"].(float64); ok && v > 0 {
-		return time.Unix(int64(v), 0).UTC()
+	if v, ok := raw["updated_at"].(float64); ok && v > 0 && v < 1e11 {
+		return time.Unix(int64(v)+1, 0).Add(-time.Nanosecond).UTC()
 	}
 	return time.Time{}
 }

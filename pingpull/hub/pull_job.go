@@ -232,7 +232,8 @@ func (h *Handler) fail(ctx context.Context, job *river.Job[PullArgs], f *pullFai
 			"user_id", job.Args.UserID, "job_id", job.ID, "reason", f.err.Error())
 		return river.JobCancel(f)
 	}
-	if f.retryAfter > 0 {
+	// River asks NextRetry only when attempts remain.
+	if f.retryAfter > 0 && job.Attempt < job.MaxAttempts {
 		h.retryAfter.Store(job.ID, f.retryAfter)
 	}
 	h.log.WarnContext(ctx, "hub: pull failed; will retry", "network", job.Args.Network,

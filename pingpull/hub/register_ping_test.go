@@ -255,4 +255,6 @@ func TestPingCoalesces(t *testing.T) {
 	require.Len(t, jobs, 2)
 	require.EqualValues(t, 5, b.profile("u1").PingSeq)
 	require.EqualValues(t, 1, b.profile("u2").PingSeq)
+	require.InDelta(t, 2, b.metric("ssogate_hub_pull_queue_depth", "available"), 0)
+	require.InDelta(t, 6, b.metric("ssogate_hub_pings_total", "ok"), 0)
 }

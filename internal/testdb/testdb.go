@@ -11,9 +11,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,15 +38,23 @@ const setupTimeout = 60 * time.Second
 func logger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // SQLite returns a migrated SQLite store in a fresh temporary directory,
-// closed at cleanup.
+// closed at cleanup. The first call migrates a template database and keeps
+// its bytes; every call starts from a copy of them, because migrating
+// (River's migrations included) costs far more than copying, above all
+// under the race detector.
 func SQLite(tb testing.TB) store.Store {
 	tb.Helper()
+	template, err := sqliteTemplate()
+	if err != nil {
+		tb.Fatalf("testdb: %v", err)
+	}
+	path := filepath.Join(tb.TempDir(), "ssogate.db")
+	if err := os.WriteFile(path, template, 0o600); err != nil {
+		tb.Fatalf("testdb: write sqlite database: %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	s, err := sqlite.Open(ctx, sqlite.Config{
-		Path:   filepath.Join(tb.TempDir(), "ssogate.db"),
-		Logger: logger(),
-	})
+	s, err := sqlite.Open(ctx, sqlite.Config{Path: path, Logger: logger()})
 	if err != nil {
 		tb.Fatalf("testdb: open sqlite: %v", err)
 	}
@@ -52,11 +63,45 @@ func SQLite(tb testing.TB) store.Store {
 			tb.Errorf("testdb: close sqlite: %v", err)
 		}
 	})
+	// A no-op on the migrated copy; it keeps the helper right if the
+	// template ever falls behind.
 	if err := s.Migrate(ctx); err != nil {
 		tb.Fatalf("testdb: migrate sqlite: %v", err)
 	}
 	return s
 }
+
+// sqliteTemplate returns the bytes of a freshly migrated database file.
+var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "ssogate-testdb-")
+	if err != nil {
+		return nil, fmt.Errorf("template dir: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	path := filepath.Join(dir, "template.db")
+	s, err := sqlite.Open(ctx, sqlite.Config{Path: path, Logger: logger()})
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite template: %w", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("migrate sqlite template: %w", err)
+	}
+	// Closing the last connection checkpoints the WAL into the file.
+	if err := s.Close(); err != nil {
+		return nil, fmt.Errorf("close sqlite template: %w", err)
+	}
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		return nil, errors.New("sqlite template: WAL file left after close")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read sqlite template: %w", err)
+	}
+	return b, nil
+})
 
 // PostgresURL returns TEST_DATABASE_URL, skipping the test when it is unset.
 func PostgresURL(tb testing.TB) string {

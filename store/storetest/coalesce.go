@@ -237,7 +237,7 @@ func testCoalesce(t *testing.T, newStore NewStoreFunc) {
 			h := newCoalesceHarness(s)
 			h.start(t)
 			users := []string{"ann", "bob", "carl"}
-			const writers, writes = 4, 20
+			const writers, writes = 3, 15
 			var wg sync.WaitGroup
 			var n atomic.Int64
 			for w := range writers {

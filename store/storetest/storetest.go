@@ -105,13 +105,13 @@ func jsonDoc(t *testing.T, v any) json.RawMessage {
 // ctxFor returns the test's context with a deadline that bounds every wait.
 func ctxFor(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*waitTimeout)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // waitTimeout bounds each poll for an asynchronous result.
-const waitTimeout = 20 * time.Second
+const waitTimeout = 60 * time.Second
 
 // pollInterval is how often a condition is re-checked while waiting.
 const pollInterval = 5 * time.Millisecond

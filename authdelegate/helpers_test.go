@@ -71,6 +71,8 @@ type testBundle struct {
 }
 
 type setupOpts struct {
+	// site replaces the default allowed site origin.
+	site      string
 	mutate    func(*Config)
 	mutateIDP func(*devidp.Config)
 	noRun     bool
@@ -85,6 +87,11 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 		registry: prometheus.NewRegistry(),
 		site:     "http://localhost:8123",
 		changed:  make(chan string, 64),
+	}
+	for _, o := range opts {
+		if o.site != "" {
+			b.site = o.site
+		}
 	}
 	var gwHandler, idpHandler http.Handler
 	b.gw = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gwHandler.ServeHTTP(w, r) }))

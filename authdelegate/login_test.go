@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/ssogate/ssogate/internal/devidp"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -92,15 +93,28 @@ func TestLoginKeepsWebhookFields(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, msg.Version)
 
+	// Claims without updated_at cannot be placed in time: they fill what is
+	// missing (email, name) but do not overwrite the webhook's name.
 	again := b.login("bob")
-	require.EqualValues(t, 3, again.Version, "claims overwrite the display name: one more version")
+	require.EqualValues(t, 3, again.Version)
+	require.Equal(t, "Bobby", b.verify(again.Token).DisplayName)
 	p, err := b.store.ProfileGet(t.Context(), "bob")
 	require.NoError(t, err)
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(p.Data, &doc))
-	require.Equal(t, "Bob Example", doc["display_name"])
+	require.Equal(t, "Bobby", doc["display_name"])
+	require.Equal(t, "bob@example.com", doc["email"])
 	require.Equal(t, "x", doc["bio"])
 	require.Equal(t, []any{"a"}, doc["tags"])
+	require.EqualValues(t, 3, b.login("bob").Version, "nothing left to fill")
+
+	// A change at the provider (with updated_at) is newer than the webhook's:
+	// it wins.
+	_, err = b.idp.UpdateUser(t.Context(), "bob", func(u *devidp.User) { u.Name = "Robert" })
+	require.NoError(t, err)
+	latest := b.login("bob")
+	require.EqualValues(t, 4, latest.Version)
+	require.Equal(t, "Robert", b.verify(latest.Token).DisplayName)
 }
 
 func TestLoginFailures(t *testing.T) {

@@ -18,8 +18,9 @@ const maxDisplayNameRunes = 50
 // profileFromClaims merges the mapped claims into the existing profile
 // document (nil for a new user). Fields the mapping does not produce, or
 // that the provider left empty, keep their stored values, so a login never
-// erases what the backend's webhook set (bio, tags, …).
-func (m ClaimMapping) profileFromClaims(userID string, raw map[string]any, existing json.RawMessage) (json.RawMessage, error) {
+// erases what the backend's webhook set (bio, tags, …). With overwrite
+// false the claims only fill fields the document lacks.
+func (m ClaimMapping) profileFromClaims(userID string, raw map[string]any, existing json.RawMessage, overwrite bool) (json.RawMessage, error) {
 	doc := map[string]any{}
 	if len(existing) > 0 {
 		if err := json.Unmarshal(existing, &doc); err != nil {
@@ -27,17 +28,23 @@ func (m ClaimMapping) profileFromClaims(userID string, raw map[string]any, exist
 		}
 	}
 	doc["id"] = userID
-	for _, name := range m.DisplayName {
-		if v := strings.TrimSpace(claimString(raw, name)); v != "" {
-			doc["display_name"] = v
-			break
+	has := func(field string) bool {
+		v, ok := doc[field].(string)
+		return ok && v != ""
+	}
+	if overwrite || !has("display_name") {
+		for _, name := range m.DisplayName {
+			if v := strings.TrimSpace(claimString(raw, name)); v != "" {
+				doc["display_name"] = v
+				break
+			}
 		}
 	}
-	if _, ok := doc["display_name"].(string); !ok {
+	if !has("display_name") {
 		doc["display_name"] = userID
 	}
 	set := func(field, claim string) {
-		if v := strings.TrimSpace(claimString(raw, claim)); v != "" {
+		if v := strings.TrimSpace(claimString(raw, claim)); v != "" && (overwrite || !has(field)) {
 			doc[field] = v
 		}
 	}
@@ -54,10 +61,10 @@ func (m ClaimMapping) profileFromClaims(userID string, raw map[string]any, exist
 		if name == nil {
 			name = map[string]any{}
 		}
-		if first != "" {
+		if _, ok := name["first"]; first != "" && (overwrite || !ok) {
 			name["first"] = first
 		}
-		if last != "" {
+		if _, ok := name["last"]; last != "" && (overwrite || !ok) {
 			name["last"] = last
 		}
 		doc["name"] = name
@@ -83,10 +90,13 @@ func claimsUpdatedAt(raw map[string]any) time.Time {
 // the version moved (created or updated) it calls ProfileChangedFunc and
 // notifies ChannelProfileChanged in the same transaction.
 //
-// The change time is the provider's updated_at claim when present (so an
-// older IdP profile never overwrites a newer webhook), else the stored
-// UpdatedAt (so a login without a timestamp never makes a later webhook
-// look stale), else now.
+// Which side wins follows the version rule of the design: the newer change.
+// Claims with the provider's updated_at are a change at that time: they
+// overwrite the mapped fields unless the stored profile is newer (a later
+// webhook), in which case the store refuses them as stale. Claims without
+// updated_at cannot be placed in time, so they create the profile of a new
+// user and fill fields it lacks, but never overwrite what the backend's
+// webhook wrote.
 func (h *Handler) upsertProfile(ctx context.Context, tx store.Tx, userID string, raw map[string]any) (*store.Profile, error) {
 	now := h.cfg.Now()
 	// Lock the row (PostgreSQL) so that a concurrent webhook cannot slip in
@@ -96,6 +106,7 @@ func (h *Handler) upsertProfile(ctx context.Context, tx store.Tx, userID string,
 	}
 	var existing json.RawMessage
 	updatedAt := claimsUpdatedAt(raw)
+	overwrite := !updatedAt.IsZero()
 	current, err := tx.ProfileGet(ctx, userID)
 	switch {
 	case err == nil:
@@ -110,7 +121,7 @@ func (h *Handler) upsertProfile(ctx context.Context, tx store.Tx, userID string,
 	default:
 		return nil, fmt.Errorf("authdelegate: read profile: %w", err)
 	}
-	doc, err := h.cfg.ClaimMapping.profileFromClaims(userID, raw, existing)
+	doc, err := h.cfg.ClaimMapping.profileFromClaims(userID, raw, existing, overwrite)
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +144,8 @@ func (h *Handler) upsertProfile(ctx context.Context, tx store.Tx, userID string,
 			return nil, fmt.Errorf("authdelegate: notify profile changed: %w", err)
 		}
 	}
-	if status == store.ProfileStale && p == nil {
-		return nil, errors.New("authdelegate: upsert profile: stale and no stored row")
+	if p == nil {
+		return nil, errors.New("authdelegate: upsert profile: no row returned")
 	}
 	return p, nil
 }

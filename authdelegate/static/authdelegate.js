@@ -239,9 +239,8 @@
       });
     }
 
-    // applyToken takes a token from a fetch, a login or another tab. Every
-    // accepted token goes to the app, except a popup login's, which
-    // finishLogin hands over itself.
+    // applyToken takes a token from a fetch, a login or another tab. A popup
+    // login's token goes to the app through finishLogin instead.
     function applyToken(t, source) {
       if (!t || !t.token || t.credential !== state.credential) { return; }
       if (t.version < state.version) { return; }
@@ -252,7 +251,12 @@
       noteVersion(t.version);
       scheduleRefresh();
       if (source !== 'broadcast') { broadcast(t); }
-      if (source !== 'login') { giveApp(t.token, t.version); }
+      // The app gets a token when it has none or when the profile moved on;
+      // a refreshed token of the same version stays here (ready for the next
+      // page load or re-login), which spares the app an auth round trip.
+      if (source !== 'login' && (state.appVersion === 0 || t.version > state.appVersion || state.pendingAuth)) {
+        giveApp(t.token, t.version);
+      }
     }
 
     function scheduleRefresh() {

@@ -1,0 +1,262 @@
+package authdelegate
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// testSitePage is a site that embeds authdelegate.js with a stub Livefyre
+// auth object: the stub keeps the real auth's contract (delegate,
+// login(cb), logout(cb), authenticate(creds)) and shows the display name of
+// the token it was given, and records every call.
+var testSitePage = template.Must(template.New("site").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Test site</title>
+<style>body{font:16px system-ui;margin:2rem}#name{font-size:1.5rem;font-weight:bold}</style></head>
+<body>
+<h1>A site with comments</h1>
+<p>Signed in as: <span id="name">signed out</span></p>
+<p><button id="login">Sign in</button> <button id="logout">Sign out</button></p>
+<p id="error"></p>
+<script src="{{.Gateway}}/authdelegate.js"></script>
+<script>
+var calls = [];
+function displayName(token) {
+  var p = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+  var json = decodeURIComponent(Array.prototype.map.call(atob(p), function (c) {
+    return '%' + ('00' + c.charCodeAt(0).toString(16)).slice(-2);
+  }).join(''));
+  return JSON.parse(json).display_name;
+}
+var auth = {
+  d: null,
+  creds: null,
+  render: function () {
+    document.getElementById('name').textContent = this.creds ? displayName(this.creds.livefyre) : 'signed out';
+  },
+  delegate: function (d) {
+    var self = this;
+    this.d = d;
+    if (d.forEachAuthentication) {
+      d.forEachAuthentication(function (creds) { self.authenticate(creds); });
+    }
+  },
+  authenticate: function (creds) {
+    if (!creds) { return; }
+    calls.push('authenticate');
+    this.creds = creds;
+    this.render();
+  },
+  login: function (cb) {
+    var self = this;
+    this.d.login(function (err, creds) {
+      if (err) { document.getElementById('error').textContent = err.message; }
+      else { self.authenticate(creds); }
+      if (cb) { cb(err, creds); }
+    });
+  },
+  logout: function (cb) {
+    var self = this;
+    this.d.logout(function (err) {
+      if (!err) { calls.push('logout'); self.creds = null; self.render(); }
+      if (cb) { cb(err); }
+    });
+  }
+};
+var delegate = ssogate.authDelegate({auth: auth, onError: function (e) { calls.push('error: ' + e.message); }});
+auth.delegate(delegate);
+document.getElementById('login').onclick = function () { auth.login(); };
+document.getElementById('logout').onclick = function () { auth.logout(); };
+</script>
+</body></html>
+`))
+
+// TestChromium runs the script in a real browser: site on localhost,
+// gateway on 127.0.0.1 (another site), third-party cookies blocked.
+func TestChromium(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("chromium is required in CI: %v", err)
+		}
+		t.Skipf("no chromium at %s (apt-get install chromium); skipping the browser test", chromiumPath)
+	}
+	t.Parallel()
+
+	// The site, reached as http://localhost:PORT.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	site := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	var gateway string
+	siteSrv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = testSitePage.Execute(w, map[string]string{"Gateway": gateway})
+	})}}
+	siteSrv.Start()
+	t.Cleanup(siteSrv.Close)
+
+	b := setup(t, setupOpts{site: site})
+	gateway = b.gw.URL
+	require.True(t, strings.HasPrefix(gateway, "http://127.0.0.1:"))
+
+	shots := os.Getenv("OUT")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	shots = filepath.Join(shots, "authdelegate-chromium")
+	require.NoError(t, os.MkdirAll(shots, 0o755))
+	t.Logf("screenshots in %s", shots)
+
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox,
+		chromedp.WindowSize(900, 700),
+		// Block third-party cookies as browsers are going to by default; the
+		// gateway must not need them.
+		chromedp.Flag("test-third-party-cookie-phaseout", true),
+	)...)
+	defer cancelAlloc()
+	ctx, cancel := context.WithTimeout(allocCtx, 2*time.Minute)
+	defer cancel()
+	tab1, cancelTab1 := chromedp.NewContext(ctx)
+	defer cancelTab1()
+
+	blockThirdPartyCookies := func(tab context.Context) {
+		if _, err := chromedp.Call(tab, network.SetCookieControls, network.SetCookieControlsParams{EnableThirdPartyCookieRestriction: true}); err != nil {
+			t.Logf("Network.setCookieControls not available (%v); relying on the command-line flag", err)
+		}
+	}
+	shot := func(tab context.Context, name string) {
+		t.Helper()
+		buf, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644))
+	}
+	waitName := func(tab context.Context, want string) {
+		t.Helper()
+		_, err := chromedp.Run(tab, chromedp.Poll[bool](
+			fmt.Sprintf(`document.getElementById('name').textContent === %q`, want),
+			chromedp.WithPollingTimeout(waitFor)))
+		if err != nil {
+			name, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.getElementById('name').textContent + ' | ' + calls.join(',')`))
+			t.Fatalf("waiting for %q: %v (page shows %q)", want, err, name)
+		}
+	}
+	calls := func(tab context.Context) []string {
+		t.Helper()
+		c, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`calls`))
+		require.NoError(t, err)
+		return c
+	}
+
+	require.NoError(t, chromedp.Do(tab1))
+	blockThirdPartyCookies(tab1)
+	require.NoError(t, chromedp.Do(tab1, chromedp.Navigate(site+"/")))
+	shot(tab1, "01-signed-out")
+
+	// Popup login.
+	tab1ID := chromedp.FromContext(tab1).Target.TargetID
+	popupCh := chromedp.WaitNewTarget(tab1, func(info *target.Info) bool { return info.OpenerID == tab1ID })
+	require.NoError(t, chromedp.Do(tab1, chromedp.Click(chromedp.CSS("#login"))))
+	var popupID target.ID
+	select {
+	case popupID = <-popupCh:
+	case <-time.After(waitFor):
+		t.Fatal("no login popup opened")
+	}
+	popup, cancelPopup := chromedp.NewContext(tab1, chromedp.WithTargetID(popupID))
+	require.NoError(t, chromedp.Do(popup, chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`))))
+	shot(popup, "02-provider-login")
+	require.NoError(t, chromedp.Do(popup,
+		chromedp.SendKeys(chromedp.CSS(`#username`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "alice-password"),
+	))
+	// The popup closes itself after posting the credential.
+	_ = chromedp.Do(popup, chromedp.Click(chromedp.CSS(`button[value="login"].primary`)))
+	waitName(tab1, "Alice Example")
+	// Only now: cancelling a context attached to the popup closes it.
+	cancelPopup()
+	shot(tab1, "03-signed-in")
+	require.Equal(t, []string{"authenticate"}, calls(tab1))
+
+	// A second tab of the same site shares the session.
+	tab2, cancelTab2 := chromedp.NewContext(tab1)
+	defer cancelTab2()
+	require.NoError(t, chromedp.Do(tab2))
+	blockThirdPartyCookies(tab2)
+	require.NoError(t, chromedp.Do(tab2, chromedp.Navigate(site+"/")))
+	waitName(tab2, "Alice Example")
+	// One event stream serves both tabs (the leader relays).
+	b.waitStreams(1)
+
+	// The backend changes the name (what the webhook does), the hub pulls:
+	// both tabs show the new name without a click.
+	started := time.Now()
+	v := b.changeProfile("alice", "Alice Renamed")
+	b.markReady("alice", v)
+	waitName(tab1, "Alice Renamed")
+	waitName(tab2, "Alice Renamed")
+	t.Logf("profile change to both tabs' DOM: %s (polling granularity included)", time.Since(started))
+	shot(tab1, "04-tab1-renamed")
+	shot(tab2, "05-tab2-renamed")
+	for _, tab := range []context.Context{tab1, tab2} {
+		c := calls(tab)
+		require.Equal(t, []string{"logout", "authenticate"}, c[len(c)-2:], "silent re-login: app logout, then authenticate")
+	}
+	sessions, err := b.store.SessionListByUser(t.Context(), "alice", b.clock.Now())
+	require.NoError(t, err)
+	require.Len(t, sessions, 1, "the silent re-login keeps the gateway session")
+
+	// Logout in one tab logs out the other.
+	require.NoError(t, chromedp.Do(tab1, chromedp.Click(chromedp.CSS("#logout"))))
+	waitName(tab1, "signed out")
+	waitName(tab2, "signed out")
+	shot(tab2, "06-tab2-logged-out")
+	sessions, err = b.store.SessionListByUser(t.Context(), "alice", b.clock.Now())
+	require.NoError(t, err)
+	require.Empty(t, sessions)
+
+	// Sign in again (single sign-on at the provider: the popup answers at
+	// once); the other tab follows through storage events.
+	tab2ID := chromedp.FromContext(tab2).Target.TargetID
+	popupCh = chromedp.WaitNewTarget(tab2, func(info *target.Info) bool { return info.OpenerID == tab2ID })
+	require.NoError(t, chromedp.Do(tab2, chromedp.Click(chromedp.CSS("#login"))))
+	select {
+	case <-popupCh:
+	case <-time.After(waitFor):
+		t.Fatal("no login popup opened")
+	}
+	waitName(tab2, "Alice Renamed")
+	waitName(tab1, "Alice Renamed")
+	b.waitStreams(1)
+
+	// The provider logs alice out (back-channel): both tabs log out.
+	require.NoError(t, b.idp.Logout(t.Context(), "alice"))
+	waitName(tab1, "signed out")
+	waitName(tab2, "signed out")
+	shot(tab1, "07-tab1-backchannel-logout")
+	shot(tab2, "08-tab2-backchannel-logout")
+	for _, tab := range []context.Context{tab1, tab2} {
+		for _, c := range calls(tab) {
+			require.False(t, strings.HasPrefix(c, "error"), c)
+		}
+	}
+}

@@ -26,8 +26,7 @@ func receive(t *testing.T, sub store.Subscription) string {
 	}
 }
 
-// requireNothing checks that no payload is queued after a notification
-// that was sent later has arrived; used with a sentinel payload.
+// requireNext waits for the next payload on sub and checks it.
 func requireNext(t *testing.T, sub store.Subscription, want string) {
 	t.Helper()
 	require.Equal(t, want, receive(t, sub))

@@ -21,7 +21,7 @@ type Config struct {
 	ConfigFile string `yaml:"-"`
 
 	Listen      string `yaml:"listen" env:"SSOGATE_LISTEN" flag:"listen" default:"127.0.0.1:8080" help:"address the HTTP server listens on (host:port)"`
-	DatabaseURL string `yaml:"database_url" env:"SSOGATE_DATABASE_URL" flag:"database-url" help:"sqlite:PATH or postgres://…; default sqlite:<data_dir>/ssogate.db"`
+	DatabaseURL string `yaml:"database_url" env:"SSOGATE_DATABASE_URL" flag:"database-url" secret:"url-password" help:"sqlite:PATH or postgres://…; default sqlite:<data_dir>/ssogate.db; its password is hidden in dumps"`
 	DataDir     string `yaml:"data_dir" env:"SSOGATE_DATA_DIR" flag:"data-dir" default:"./ssogate-data" help:"directory for the SQLite database; created when missing"`
 	LogLevel    string `yaml:"log_level" env:"SSOGATE_LOG_LEVEL" flag:"log-level" default:"info" help:"debug, info, warn or error"`
 	LogFormat   string `yaml:"log_format" env:"SSOGATE_LOG_FORMAT" flag:"log-format" default:"json" help:"json or text (logs go to stderr)"`

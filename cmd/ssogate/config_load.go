@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 //	flag:"name"        the command-line flag, without dashes (optional)
 //	default:"…"        the default, in the same syntax as env (optional)
 //	secret:"true"      never a flag, never printed (Redacted) or logged
+//	secret:"url-password"  a URL whose password Redacted hides
 //	help:"…"           one line for --help and the README table
 //
 // A struct-typed field with a yaml tag is a section and is walked. Leaf types:
@@ -417,6 +419,8 @@ func redactValue(v reflect.Value) {
 		switch {
 		case sf.Tag.Get("secret") == "true":
 			redactSecret(fv)
+		case sf.Tag.Get("secret") == "url-password":
+			fv.SetString(redactURLPassword(fv.String()))
 		case sf.Type.Kind() == reflect.Struct && sf.Type != durationType:
 			redactValue(fv)
 		case sf.Type.Kind() == reflect.Slice && sf.Type.Elem().Kind() == reflect.Struct && !fv.IsNil():
@@ -450,6 +454,20 @@ func redactSecret(v reflect.Value) {
 	default:
 		panic(fmt.Sprintf("config: secret of type %s", v.Type()))
 	}
+}
+
+// redactURLPassword hides the password of a URL; a URL that does not parse
+// is hidden whole, since it may hold one.
+func redactURLPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redactedText
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), redactedText)
+		return u.String()
+	}
+	return raw
 }
 
 // configReference renders the Markdown table of every configuration key
@@ -505,4 +523,6 @@ func referenceRows(t reflect.Type, prefix string) [][5]string {
 	return rows
 }
 
-func escapeCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+var cellEscaper = strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;")
+
+func escapeCell(s string) string { return cellEscaper.Replace(s) }

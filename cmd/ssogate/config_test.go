@@ -374,6 +374,7 @@ func TestConfigDeclarations(t *testing.T) {
 func secretConfig() Config {
 	var c Config
 	c.AdminToken = "SECRET-admin-0123456789"
+	c.DatabaseURL = "postgres://ssogate:SECRET-pw@db.example:5432/ssogate?sslmode=require"
 	c.Network = NetworkConfig{Name: "labs.fyre.co", Key: "SECRET-key", PreviousKeys: []string{"SECRET-old", ""}}
 	c.Gateway.WebhookSecrets = []string{"whsec_SECRET"}
 	c.Gateway.ProfileSourceToken = "SECRET-source"
@@ -389,6 +390,7 @@ func TestRedacted(t *testing.T) {
 	r := c.Redacted()
 
 	require.Equal(t, "REDACTED", r.AdminToken)
+	require.Equal(t, "postgres://ssogate:REDACTED@db.example:5432/ssogate?sslmode=require", r.DatabaseURL)
 	require.Equal(t, "labs.fyre.co", r.Network.Name)
 	require.Equal(t, "REDACTED", r.Network.Key)
 	require.Equal(t, []string{"REDACTED", ""}, r.Network.PreviousKeys)
@@ -435,6 +437,21 @@ func TestRedactedCoversEverySecret(t *testing.T) {
 	}
 	for _, n := range r.Hub.Networks {
 		require.NotContains(t, n.Key+strings.Join(n.PreviousKeys, ""), "SECRET")
+	}
+}
+
+func TestRedactURLPassword(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"sqlite:ssogate-data/ssogate.db":       "sqlite:ssogate-data/ssogate.db",
+		"postgres://u@h/db":                    "postgres://u@h/db",
+		"postgres://u:pw@h/db?sslmode=disable": "postgres://u:REDACTED@h/db?sslmode=disable",
+		"postgres://u:p%40ss@h/db":             "postgres://u:REDACTED@h/db",
+		"postgres://u:pw@h:bad-port/db":        "REDACTED",
+		"":                                     "",
+	}
+	for raw, want := range tests {
+		require.Equal(t, want, redactURLPassword(raw), raw)
 	}
 }
 

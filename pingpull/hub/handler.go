@@ -118,6 +118,7 @@ func New(cfg Config) (*Handler, error) {
 //	GET  /auth.js                            the Livefyre.js-compatible auth module
 //	GET  /users                              users page
 //	GET  /api/networks/{network}/users/{id}  one remote profile as JSON
+//	GET  /api/networks/{network}/updates     remote profiles changed by pulls (server-sent events)
 //	GET  /api/comments, POST /api/comments   the demo app's comments
 func (h *Handler) Mount(r *mux.Router) {
 	r.HandleFunc("/", h.handleRegister).Methods(http.MethodPost)
@@ -130,6 +131,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.HandleFunc("/auth.js", h.handleAuthJS).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/users", h.handleUsersPage).Methods(http.MethodGet)
 	r.HandleFunc("/api/networks/{network}/users/{id}", h.handleUserJSON).Methods(http.MethodGet)
+	r.HandleFunc("/api/networks/{network}/updates", h.handleUpdates).Methods(http.MethodGet, http.MethodOptions)
 	r.HandleFunc("/api/comments", h.handleComments).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
 }
 

@@ -271,8 +271,18 @@ func (h *Handler) record(ctx context.Context, job *river.Job[PullArgs], seq int6
 			}
 		}
 		result = params.Result
-		if _, _, err := tx.RemoteProfileRecordPull(ctx, params); err != nil {
+		after, changed, err := tx.RemoteProfileRecordPull(ctx, params)
+		if err != nil {
 			return fmt.Errorf("hub: record pull: %w", err)
+		}
+		if changed {
+			ev := UpdateEvent{Network: after.Network, UserID: after.UserID, DisplayName: after.DisplayName, Avatar: after.AvatarURL, PulledAt: now}
+			if !before.PingReceivedAt.IsZero() {
+				ev.PingReceivedAt = &before.PingReceivedAt
+			}
+			if err := notifyUpdate(ctx, tx, ev); err != nil {
+				return err
+			}
 		}
 		if cur != seq {
 			return nil

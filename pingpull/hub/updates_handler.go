@@ -1,0 +1,180 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/tokens"
+)
+
+// ChannelRemoteProfileUpdated is the notification channel on which the pull
+// job announces a remote profile whose data a pull changed. The payload is
+// the JSON of UpdateEvent, sent with Tx.Notify in the transaction that
+// records the pull.
+const ChannelRemoteProfileUpdated = "remote_profile_updated"
+
+// Update stream timing.
+const (
+	// updatesKeepAlive is how often an idle update stream gets a comment,
+	// so proxies and browsers keep it open.
+	updatesKeepAlive = 15 * time.Second
+	// updatesWriteTimeout bounds one write to an update stream, so a client
+	// that stopped reading cannot hold a goroutine forever.
+	updatesWriteTimeout = 30 * time.Second
+	// maxUpdatePayload is the notification payload limit (store.Notifier)
+	// minus headroom.
+	maxUpdatePayload = 7800
+)
+
+// UpdateEvent is a remote profile changed by a pull: the payload of
+// ChannelRemoteProfileUpdated and the data of a "profile" event on
+// GET /api/networks/{network}/updates.
+type UpdateEvent struct {
+	Network     string `json:"network"`
+	UserID      string `json:"user_id"`
+	DisplayName string `json:"display_name"`
+	// Avatar is the profile's image_url; empty when it has none or when it
+	// is too long for a notification (read the profile then).
+	Avatar string `json:"avatar"`
+	// PulledAt is when the pull was recorded (RFC 3339 with nanoseconds).
+	PulledAt time.Time `json:"pulled_at"`
+	// PingReceivedAt is when the oldest ping this pull answered arrived;
+	// absent when the pull had no pending ping (a token for a user never
+	// seen, a replay).
+	PingReceivedAt *time.Time `json:"ping_received_at,omitempty"`
+}
+
+// updatePayload encodes ev for the notification channel, dropping the
+// avatar when the payload would be over the channel's limit.
+func updatePayload(ev UpdateEvent) ([]byte, error) {
+	ev.PulledAt = ev.PulledAt.UTC()
+	if ev.PingReceivedAt != nil {
+		t := ev.PingReceivedAt.UTC()
+		ev.PingReceivedAt = &t
+	}
+	b, err := json.Marshal(ev)
+	if err == nil && len(b) > maxUpdatePayload {
+		ev.Avatar = ""
+		b, err = json.Marshal(ev)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hub: encode update event: %w", err)
+	}
+	return b, nil
+}
+
+// notifyUpdate queues the update event of a pull that changed the profile
+// in tx; it is sent when tx commits.
+func notifyUpdate(ctx context.Context, tx store.Tx, ev UpdateEvent) error {
+	payload, err := updatePayload(ev)
+	if err != nil {
+		return err
+	}
+	if err := tx.Notify(ctx, ChannelRemoteProfileUpdated, payload); err != nil {
+		return fmt.Errorf("hub: notify update: %w", err)
+	}
+	return nil
+}
+
+// handleUpdates serves GET /api/networks/{network}/updates[?user=ID]: a
+// server-sent event stream of the network's remote profiles changed by
+// pulls, as they commit.
+//
+//	event: profile   data: UpdateEvent JSON
+//	event: lagged    data: {}   events were dropped; re-read what you show
+//
+// A comment line is sent every 15 s while idle. Delivery is best effort
+// (store.Notifier): a client that must not miss a change re-reads the
+// profiles it shows on "lagged" and after reconnecting. CORS for app
+// origins, like the comment API.
+func (h *Handler) handleUpdates(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		h.handlePreflight(w, r)
+		return
+	}
+	h.cors(w, r)
+	network := mux.Vars(r)["network"]
+	if h.networks[network] == nil {
+		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", network))
+		return
+	}
+	user := r.URL.Query().Get("user")
+	if user != "" && !tokens.ValidUserID(user) {
+		h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_user_id", "user must match [a-zA-Z0-9_.-]+"))
+		return
+	}
+	h.serveUpdates(w, r, network, user, updatesKeepAlive)
+}
+
+// serveUpdates streams the updates of network (and user, when not empty)
+// until the client leaves, the server drains or the store closes.
+func (h *Handler) serveUpdates(w http.ResponseWriter, r *http.Request, network, user string, keepAlive time.Duration) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	// Subscribe before answering, so that every update committed after the
+	// client got the response headers and the first comment is delivered.
+	sub, err := h.store.Listen(ctx, ChannelRemoteProfileUpdated)
+	if err != nil {
+		h.writeError(w, r, fmt.Errorf("hub: listen for updates: %w", err))
+		return
+	}
+	defer func() { _ = sub.Close() }()
+
+	rc := http.NewResponseController(w)
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Accel-Buffering", "no")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	write := func(s string) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(updatesWriteTimeout))
+		if _, err := io.WriteString(w, s); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !write("retry: 2000\n: ssogate hub updates\n\n") {
+		return
+	}
+	ticker := time.NewTicker(keepAlive)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-httpbase.Draining(r.Context()):
+			return
+		case payload, ok := <-sub.C():
+			if !ok {
+				return
+			}
+			var ev struct {
+				Network string `json:"network"`
+				UserID  string `json:"user_id"`
+			}
+			if json.Unmarshal(payload, &ev) != nil || ev.Network != network || (user != "" && ev.UserID != user) {
+				continue
+			}
+			if !write("event: profile\ndata: " + string(payload) + "\n\n") {
+				return
+			}
+		case <-sub.Lagged():
+			if !write("event: lagged\ndata: {}\n\n") {
+				return
+			}
+		case <-ticker.C:
+			if !write(": keep-alive\n\n") {
+				return
+			}
+		}
+	}
+}

@@ -288,6 +288,8 @@
       state.token = null;
       state.expiresAt = 0;
       state.version = 0;
+      // A stream of the previous session must not go on.
+      if (state.streamAbort) { state.streamAbort.abort(); }
       wakeStream();
     }
 
@@ -403,11 +405,12 @@
             watchdog = setTimeout(function () { ctrl.abort(); }, 75000);
           };
           activity();
+          var headers = {Authorization: 'Bearer ' + cred, Accept: 'text/event-stream'};
+          // The version this browser holds; without one (no token yet) the
+          // gateway takes the current version as the starting point.
           var last = Math.max(state.version, sharedVersion());
-          return call('/events', {
-            headers: {Authorization: 'Bearer ' + cred, 'Last-Event-ID': String(last), Accept: 'text/event-stream'},
-            signal: ctrl.signal
-          }).then(function (res) {
+          if (last > 0) { headers['Last-Event-ID'] = String(last); }
+          return call('/events', {headers: headers, signal: ctrl.signal}).then(function (res) {
             if (sessionGone(res)) {
               if (cred === state.credential) { endSession('expired'); }
               return;

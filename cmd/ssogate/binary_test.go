@@ -190,7 +190,7 @@ func TestBinaryBadConfigExits2(t *testing.T) {
 	require.Equal(t, 2, exitCodeOf(cmd))
 	require.Equal(t, "ssogate: invalid configuration:\n"+
 		"  - "+path+":2: unknown key lisen\n"+
-		"  - "+path+":4: gateway.webhook_rate: not an integer\n"+
+		"  - "+path+":4: gateway.webhook_rate: not a number\n"+
 		"  - log_level: \"loud\" is not debug, info, warn or error\n", stderr.String())
 	require.NoDirExists(t, filepath.Join(dir, "ssogate-data"), "nothing starts on a bad configuration")
 }

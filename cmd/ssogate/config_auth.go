@@ -11,20 +11,54 @@ import (
 // AuthConfig configures the gateway's browser side (authdelegate): the
 // OpenID provider, the allowed site origins and the sessions.
 type AuthConfig struct {
-	IssuerURL       string        `yaml:"issuer_url" env:"SSOGATE_AUTH_ISSUER_URL" flag:"auth-issuer-url" help:"OpenID provider issuer URL; login is off without it"`
-	ClientID        string        `yaml:"client_id" env:"SSOGATE_AUTH_CLIENT_ID" flag:"auth-client-id" help:"OAuth client id at the provider"`
-	ClientSecret    string        `yaml:"client_secret" env:"SSOGATE_AUTH_CLIENT_SECRET" secret:"true" help:"OAuth client secret (empty for a public client)"`
-	Scopes          []string      `yaml:"scopes" env:"SSOGATE_AUTH_SCOPES" flag:"auth-scopes" default:"openid,profile,email,offline_access" help:"scopes requested at login (comma-separated)"`
-	AllowedOrigins  []string      `yaml:"allowed_origins" env:"SSOGATE_AUTH_ALLOWED_ORIGINS" flag:"auth-allowed-origins" help:"site origins that may embed the delegate (postMessage target, CORS, return_to)"`
-	SessionKey      string        `yaml:"session_key" env:"SSOGATE_AUTH_SESSION_KEY" secret:"true" help:"base64 of 32 random bytes: the AES-256-GCM key for refresh tokens at rest; required with issuer_url"`
-	IdleTimeout     time.Duration `yaml:"idle_timeout" env:"SSOGATE_AUTH_IDLE_TIMEOUT" flag:"auth-idle-timeout" default:"168h" help:"a session ends after this long unused"`
-	AbsoluteTimeout time.Duration `yaml:"absolute_timeout" env:"SSOGATE_AUTH_ABSOLUTE_TIMEOUT" flag:"auth-absolute-timeout" default:"720h" help:"a session ends this long after login, used or not"`
+	IssuerURL           string        `yaml:"issuer_url" env:"SSOGATE_AUTH_ISSUER_URL" flag:"auth-issuer-url" help:"OpenID provider issuer URL; login is off without it"`
+	ClientID            string        `yaml:"client_id" env:"SSOGATE_AUTH_CLIENT_ID" flag:"auth-client-id" help:"OAuth client id at the provider"`
+	ClientSecret        string        `yaml:"client_secret" env:"SSOGATE_AUTH_CLIENT_SECRET" secret:"true" help:"OAuth client secret (empty for a public client)"`
+	Scopes              []string      `yaml:"scopes" env:"SSOGATE_AUTH_SCOPES" flag:"auth-scopes" default:"openid,profile,email,offline_access" help:"scopes requested at login (comma-separated)"`
+	AllowedOrigins      []string      `yaml:"allowed_origins" env:"SSOGATE_AUTH_ALLOWED_ORIGINS" flag:"auth-allowed-origins" help:"site origins that may embed the delegate (postMessage target, CORS, return_to)"`
+	SessionKey          string        `yaml:"session_key" env:"SSOGATE_AUTH_SESSION_KEY" secret:"true" help:"base64 of 32 random bytes: the AES-256-GCM key for refresh tokens at rest; required with issuer_url"`
+	PreviousSessionKeys []string      `yaml:"previous_session_keys" env:"SSOGATE_AUTH_PREVIOUS_SESSION_KEYS" secret:"true" help:"older session keys that still decrypt during a rotation (comma-separated)"`
+	IdleTimeout         time.Duration `yaml:"idle_timeout" env:"SSOGATE_AUTH_IDLE_TIMEOUT" flag:"auth-idle-timeout" default:"168h" help:"a session ends after this long unused"`
+	AbsoluteTimeout     time.Duration `yaml:"absolute_timeout" env:"SSOGATE_AUTH_ABSOLUTE_TIMEOUT" flag:"auth-absolute-timeout" default:"720h" help:"a session ends this long after login, used or not"`
+
+	Claims ClaimsConfig `yaml:"claims"`
 }
 
-// SessionKeyBytes decodes SessionKey (standard or URL base64, padded or
-// not).
+// ClaimsConfig maps the provider's ID token and userinfo claims onto the
+// profile. "-" turns a field off.
+type ClaimsConfig struct {
+	UserID      string   `yaml:"user_id" env:"SSOGATE_AUTH_CLAIM_USER_ID" flag:"auth-claim-user-id" default:"sub" help:"claim that becomes the Livefyre user id; the same id the backend's webhooks use"`
+	DisplayName []string `yaml:"display_name" env:"SSOGATE_AUTH_CLAIM_DISPLAY_NAME" flag:"auth-claim-display-name" default:"name,preferred_username" help:"claims tried in order for the display name"`
+	Email       string   `yaml:"email" env:"SSOGATE_AUTH_CLAIM_EMAIL" flag:"auth-claim-email" default:"email" help:"claim for email (skipped when email_verified is false)"`
+	ImageURL    string   `yaml:"image_url" env:"SSOGATE_AUTH_CLAIM_IMAGE_URL" flag:"auth-claim-image-url" default:"picture" help:"claim for image_url"`
+	ProfileURL  string   `yaml:"profile_url" env:"SSOGATE_AUTH_CLAIM_PROFILE_URL" flag:"auth-claim-profile-url" default:"profile" help:"claim for profile_url"`
+	SettingsURL string   `yaml:"settings_url" env:"SSOGATE_AUTH_CLAIM_SETTINGS_URL" flag:"auth-claim-settings-url" default:"-" help:"claim for settings_url"`
+	FirstName   string   `yaml:"first_name" env:"SSOGATE_AUTH_CLAIM_FIRST_NAME" flag:"auth-claim-first-name" default:"given_name" help:"claim for name.first"`
+	LastName    string   `yaml:"last_name" env:"SSOGATE_AUTH_CLAIM_LAST_NAME" flag:"auth-claim-last-name" default:"family_name" help:"claim for name.last"`
+}
+
+// SessionKeyBytes decodes SessionKey.
 func (a AuthConfig) SessionKeyBytes() ([]byte, error) {
-	s := strings.TrimRight(a.SessionKey, "=")
+	return decodeSessionKey(a.SessionKey)
+}
+
+// PreviousSessionKeyBytes decodes PreviousSessionKeys.
+func (a AuthConfig) PreviousSessionKeyBytes() ([][]byte, error) {
+	keys := make([][]byte, 0, len(a.PreviousSessionKeys))
+	for i, k := range a.PreviousSessionKeys {
+		key, err := decodeSessionKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("previous_session_keys[%d]: %w", i, err)
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// decodeSessionKey decodes a 32-byte key in standard or URL base64, padded
+// or not. Errors never quote the key.
+func decodeSessionKey(raw string) ([]byte, error) {
+	s := strings.TrimRight(raw, "=")
 	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
 		if key, err := enc.DecodeString(s); err == nil {
 			if len(key) != 32 {
@@ -55,6 +89,12 @@ func (a *AuthConfig) validate(probs *problems) {
 		if _, err := a.SessionKeyBytes(); err != nil {
 			probs.addf("auth.session_key: %v", err)
 		}
+	}
+	if _, err := a.PreviousSessionKeyBytes(); err != nil {
+		probs.addf("auth.%v", err)
+	}
+	if a.Claims.UserID == "" || a.Claims.UserID == "-" {
+		probs.addf("auth.claims.user_id: must name a claim")
 	}
 	for i, o := range a.AllowedOrigins {
 		if err := checkOrigin(o); err != nil {

@@ -12,7 +12,8 @@ type GatewayConfig struct {
 	PublicURL            string        `yaml:"public_url" env:"SSOGATE_PUBLIC_URL" flag:"public-url" help:"the gateway's public base URL; the hub pulls {public_url}/pull?id={id}"`
 	HubURL               string        `yaml:"hub_url" env:"SSOGATE_HUB_URL" flag:"hub-url" help:"the hub that pings and the registration go to; default https://{short}.quill.fyre.co from network.name"`
 	WebhookSecrets       []string      `yaml:"webhook_secrets" env:"SSOGATE_WEBHOOK_SECRETS" secret:"true" help:"Standard Webhooks secrets (whsec_…), comma-separated; several during a rotation"`
-	WebhookRate          int           `yaml:"webhook_rate" env:"SSOGATE_WEBHOOK_RATE" flag:"webhook-rate" default:"0" help:"webhooks accepted per second before 429 with Retry-After; 0: no limit"`
+	WebhookRate          float64       `yaml:"webhook_rate" env:"SSOGATE_WEBHOOK_RATE" flag:"webhook-rate" default:"100" help:"webhooks accepted per second on average before 429 with Retry-After; negative: no limit"`
+	WebhookBurst         int           `yaml:"webhook_burst" env:"SSOGATE_WEBHOOK_BURST" flag:"webhook-burst" help:"webhooks accepted at once above webhook_rate; default 2×webhook_rate"`
 	ProfileSourceURL     string        `yaml:"profile_source_url" env:"SSOGATE_PROFILE_SOURCE_URL" flag:"profile-source-url" help:"URL template with {id}, fetched when a webhook carries no profile"`
 	ProfileSourceToken   string        `yaml:"profile_source_token" env:"SSOGATE_PROFILE_SOURCE_TOKEN" secret:"true" help:"bearer token sent to profile_source_url"`
 	ProfileSourceTimeout time.Duration `yaml:"profile_source_timeout" env:"SSOGATE_PROFILE_SOURCE_TIMEOUT" flag:"profile-source-timeout" default:"10s" help:"time limit of one profile_source_url request"`
@@ -40,8 +41,11 @@ func (g *GatewayConfig) validate(probs *problems) {
 			probs.addf("gateway.webhook_secrets[%d]: %s", i, err)
 		}
 	}
-	if g.WebhookRate < 0 {
-		probs.addf("gateway.webhook_rate: must not be negative")
+	if g.WebhookRate == 0 {
+		probs.addf("gateway.webhook_rate: must not be 0 (negative turns the limit off)")
+	}
+	if g.WebhookBurst < 0 {
+		probs.addf("gateway.webhook_burst: must not be negative")
 	}
 	if g.ProfileSourceURL != "" {
 		if err := checkHTTPURL(g.ProfileSourceURL); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"reflect"
@@ -26,7 +27,7 @@ import (
 //	help:"…"           one line for --help and the README table
 //
 // A struct-typed field with a yaml tag is a section and is walked. Leaf types:
-// string, bool, int, time.Duration, []string (comma-separated in env and
+// string, bool, int, float64, time.Duration, []string (comma-separated in env and
 // flags, a list or a comma-separated string in YAML). Any other type, such as
 // a list of structs, is YAML-only.
 
@@ -106,7 +107,7 @@ func walkFields(t reflect.Type, prefix string, index []int) []configField {
 
 func scalarType(t reflect.Type) bool {
 	switch t.Kind() {
-	case reflect.String, reflect.Bool, reflect.Int:
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Float64:
 		return true
 	case reflect.Int64:
 		return t == durationType
@@ -141,6 +142,12 @@ func parseConfigValue(t reflect.Type, raw string) (reflect.Value, error) {
 			return v, fmt.Errorf("not an integer")
 		}
 		v.SetInt(int64(n))
+	case t.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return v, fmt.Errorf("not a number")
+		}
+		v.SetFloat(f)
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		list := reflect.MakeSlice(t, 0, 0)
 		for part := range strings.SplitSeq(raw, ",") {

@@ -59,6 +59,9 @@ func TestConfigDefaults(t *testing.T) {
 	require.Equal(t, []string{"openid", "profile", "email", "offline_access"}, cfg.Auth.Scopes)
 	require.Equal(t, 168*time.Hour, cfg.Auth.IdleTimeout)
 	require.Equal(t, 10*time.Second, cfg.Gateway.ProfileSourceTimeout)
+	require.InDelta(t, 100.0, cfg.Gateway.WebhookRate, 0)
+	require.Equal(t, "sub", cfg.Auth.Claims.UserID)
+	require.Equal(t, []string{"name", "preferred_username"}, cfg.Auth.Claims.DisplayName)
 	require.Empty(t, cfg.Gateway.HubURL, "no network, no default hub")
 	require.Empty(t, cfg.ConfigFile)
 }
@@ -104,11 +107,18 @@ func TestConfigPrecedence(t *testing.T) {
 			want:      [4]any{false, true, false, true},
 		},
 		{
-			name: "int", env: "SSOGATE_WEBHOOK_RATE", flag: "webhook-rate",
+			name: "int", env: "SSOGATE_WEBHOOK_BURST", flag: "webhook-burst",
 			values:    [3]string{"10", "20", "30"},
+			yamlValue: func(v string) string { return "gateway: {webhook_burst: " + v + "}" },
+			get:       func(c *Config) any { return c.Gateway.WebhookBurst },
+			want:      [4]any{0, 10, 20, 30},
+		},
+		{
+			name: "float", env: "SSOGATE_WEBHOOK_RATE", flag: "webhook-rate",
+			values:    [3]string{"0.5", "-1", "1e3"},
 			yamlValue: func(v string) string { return "gateway: {webhook_rate: " + v + "}" },
 			get:       func(c *Config) any { return c.Gateway.WebhookRate },
-			want:      [4]any{0, 10, 20, 30},
+			want:      [4]any{100.0, 0.5, -1.0, 1000.0},
 		},
 		{
 			name: "duration", env: "SSOGATE_AUTH_IDLE_TIMEOUT", flag: "auth-idle-timeout",
@@ -194,7 +204,7 @@ func TestConfigThreeMistakes(t *testing.T) {
 	probs := problemsOf(t, err)
 	require.Len(t, probs, 3, strings.Join(probs, "\n"))
 	require.Regexp(t, `ssogate\.yaml:2: unknown key lisen$`, probs[0])
-	require.Regexp(t, `ssogate\.yaml:4: gateway\.webhook_rate: not an integer$`, probs[1])
+	require.Regexp(t, `ssogate\.yaml:4: gateway\.webhook_rate: not a number$`, probs[1])
 	require.Equal(t, `log_level: "loud" is not debug, info, warn or error`, probs[2])
 }
 
@@ -211,7 +221,7 @@ func TestConfigEveryProblemAcrossSources(t *testing.T) {
 	want := []string{
 		`unknown key network.nmae`,
 		`auth.idle_timeout must be a single value`,
-		`SSOGATE_WEBHOOK_RATE: not an integer`,
+		`SSOGATE_WEBHOOK_RATE: not a number`,
 		`SSOGATE_AUTH_ABSOLUTE_TIMEOUT: not a duration (like 90s, 5m, 24h)`,
 		`--allow-private-targets: not a boolean (true or false)`,
 		`listen: "nohost" is not host:port`,
@@ -268,7 +278,15 @@ auth:
 			"gateway.webhook_secrets[2]: key shorter than 16 bytes",
 		}},
 		{name: "token without source", doc: "gateway: {profile_source_token: t}", want: []string{"gateway.profile_source_token is set but gateway.profile_source_url is not"}},
-		{name: "negative rate", doc: "gateway: {webhook_rate: -1}", want: []string{"gateway.webhook_rate: must not be negative"}},
+		{name: "zero rate", doc: "gateway: {webhook_rate: 0, webhook_burst: -1}", want: []string{
+			"gateway.webhook_rate: must not be 0 (negative turns the limit off)",
+			"gateway.webhook_burst: must not be negative",
+		}},
+		{name: "nan rate", doc: "gateway: {webhook_rate: .nan}", want: []string{"gateway.webhook_rate: not a number"}},
+		{name: "previous session keys", doc: "auth: {previous_session_keys: [AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8, c2hvcnQ]}", want: []string{
+			"auth.previous_session_keys[1]: decodes to 5 bytes, not 32",
+		}},
+		{name: "no user id claim", doc: "auth: {claims: {user_id: '-'}}", want: []string{"auth.claims.user_id: must name a claim"}},
 		{name: "hub networks", doc: "hub: {networks: [{name: a.fyre.co}, {name: a.fyre.co, key: k}, {key: k}]}", want: []string{
 			"hub.networks[0].key is required",
 			`hub.networks[1].name: "a.fyre.co" is listed twice`,
@@ -347,9 +365,9 @@ func TestSecretsAreNeverFlags(t *testing.T) {
 		guess := strings.ReplaceAll(strings.ReplaceAll(f.path, ".", "-"), "_", "-")
 		require.Nil(t, fs.Lookup(guess), f.path)
 	}
-	require.Equal(t, 7, secrets, "admin_token, network key and previous keys, webhook secrets, profile source token, client secret, session key")
+	require.Equal(t, 8, secrets, "admin_token, network key and previous keys, webhook secrets, profile source token, client secret, session key and previous ones")
 
-	for _, flagName := range []string{"admin-token", "network-key", "key", "webhook-secrets", "session-key", "auth-session-key", "auth-client-secret"} {
+	for _, flagName := range []string{"admin-token", "network-key", "key", "webhook-secrets", "session-key", "auth-session-key", "auth-previous-session-keys", "auth-client-secret"} {
 		require.Nil(t, fs.Lookup(flagName), flagName)
 		err := fs.Parse([]string{"--" + flagName + "=x"})
 		require.ErrorContains(t, err, "flag provided but not defined", flagName)
@@ -381,6 +399,7 @@ func secretConfig() Config {
 	c.Hub.Networks = []HubNetworkConfig{{Name: "a.fyre.co", Key: "SECRET-a", PreviousKeys: []string{"SECRET-a-old"}}}
 	c.Auth.ClientSecret = "SECRET-client"
 	c.Auth.SessionKey = "SECRET-session"
+	c.Auth.PreviousSessionKeys = []string{"SECRET-session-old"}
 	return c
 }
 

@@ -89,7 +89,7 @@ func TestRunConfigThreeMistakes(t *testing.T) {
 			require.Equal(t, 2, r.code)
 			require.Contains(t, r.stderr, "ssogate: invalid configuration:\n")
 			require.Contains(t, r.stderr, "unknown key lisen")
-			require.Contains(t, r.stderr, "gateway.webhook_rate: not an integer")
+			require.Contains(t, r.stderr, "gateway.webhook_rate: not a number")
 			require.Contains(t, r.stderr, `log_level: "loud"`)
 			require.Equal(t, 4, strings.Count(r.stderr, "\n"), r.stderr)
 		})

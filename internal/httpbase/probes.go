@@ -61,8 +61,12 @@ func Healthz(w http.ResponseWriter, _ *http.Request) {
 
 // Readyz answers 200 when every check passes, else 503 naming the failed
 // checks. It answers 503 as soon as the server starts shutting down, so load
-// balancers stop sending traffic.
+// balancers stop sending traffic. Failures are logged to logger (nil:
+// discarded).
 func Readyz(logger *slog.Logger, checks []Check) http.Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := readyBody{Status: "ready", Checks: map[string]string{}}
 		var failed []string

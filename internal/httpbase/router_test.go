@@ -204,8 +204,8 @@ func TestReadyzWhileDraining(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, "/readyz", nil)
 	req = req.WithContext(context.WithValue(req.Context(), drainingKey, draining))
 	rec := httptest.NewRecorder()
-	Readyz(nil, DatabaseChecks(fakeDatabase{current: true})).ServeHTTP(rec, req)
+	Readyz(nil, DatabaseChecks(fakeDatabase{current: false})).ServeHTTP(rec, req)
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	require.JSONEq(t, `{"status":"not_ready","checks":{"database":"ok","migrations":"ok"},
-		"error":{"code":"not_ready","message":"not ready: shutting down"}}`, rec.Body.String())
+	require.JSONEq(t, `{"status":"not_ready","checks":{"database":"ok","migrations":"failed"},
+		"error":{"code":"not_ready","message":"not ready: migrations, shutting down"}}`, rec.Body.String())
 }

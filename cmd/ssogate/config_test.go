@@ -307,6 +307,7 @@ auth:
 		{name: "timeouts", doc: "auth: {idle_timeout: 2h, absolute_timeout: 1h}", want: []string{"auth.absolute_timeout: must be at least auth.idle_timeout"}},
 		{name: "not a mapping", doc: "- a\n- b\n", want: []string{"the document must be a mapping"}},
 		{name: "section not a mapping", doc: "gateway: 3\n", want: []string{"gateway must be a mapping"}},
+		{name: "key twice", doc: "listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n", want: []string{"ssogate.yaml:2: listen is set twice"}},
 		{name: "broken yaml", doc: "listen: [\n", want: []string{"yaml:"}},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package authdelegate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -57,6 +58,11 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 		h.hub.catchUp(st, p)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		h.log.WarnContext(ctx, "authdelegate: events: read profile", slog.String("error", err.Error()))
+	}
+	// A logout that committed between the session check and the
+	// registration was notified to nobody here; the store has it.
+	if cur, err := h.store.SessionGet(ctx, sess.ID); err == nil && !cur.EndedAt.IsZero() {
+		st.offerLogout(cmp.Or(cur.EndReason, reasonLogout))
 	}
 
 	rc := http.NewResponseController(w)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -213,4 +214,27 @@ func FuzzParseLastEventID(f *testing.F) {
 func profileEventPayload(userID string, v int64) []byte {
 	raw, _ := json.Marshal(store.ProfileEvent{UserID: userID, Version: v})
 	return raw
+}
+
+// TestEventsAcrossReplicas: the tab's stream is on one replica, the change
+// and the logout happen on another; the store's notification channel
+// (in-process on SQLite, LISTEN/NOTIFY on PostgreSQL) carries them.
+func TestEventsAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, s store.Store) {
+		b := setup(t, setupOpts{store: s})
+		other, otherURL := b.replica()
+		msg := b.login("alice")
+		es := b.openEventsAt(otherURL, msg.Credential, "1")
+		require.Eventually(t, func() bool { return counterValue(t, other.metrics.liveStreams) == 1 }, waitFor, pollEvery)
+
+		v := b.changeProfile("alice", "Across")
+		b.markReady("alice", v)
+		require.Equal(t, "2", es.next(t).id)
+
+		status, _ := b.api(http.MethodPost, "/logout", msg.Credential, nil)
+		require.Equal(t, http.StatusOK, status)
+		ev := es.next(t)
+		require.Equal(t, "logout", ev.name)
+	})
 }

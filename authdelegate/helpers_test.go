@@ -68,11 +68,14 @@ type testBundle struct {
 	registry *prometheus.Registry
 	site     string // an allowed site origin
 	changed  chan string
+	cfg      Config
 }
 
 type setupOpts struct {
 	// site replaces the default allowed site origin.
-	site      string
+	site string
+	// store replaces the default SQLite store.
+	store     store.Store
 	mutate    func(*Config)
 	mutateIDP func(*devidp.Config)
 	noRun     bool
@@ -82,7 +85,6 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 	t.Helper()
 	b := &testBundle{
 		t:        t,
-		store:    testdb.SQLite(t),
 		clock:    &testClock{},
 		registry: prometheus.NewRegistry(),
 		site:     "http://localhost:8123",
@@ -92,6 +94,12 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 		if o.site != "" {
 			b.site = o.site
 		}
+		if o.store != nil {
+			b.store = o.store
+		}
+	}
+	if b.store == nil {
+		b.store = testdb.SQLite(t)
 	}
 	var gwHandler, idpHandler http.Handler
 	b.gw = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gwHandler.ServeHTTP(w, r) }))
@@ -148,6 +156,7 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 			o.mutate(&cfg)
 		}
 	}
+	b.cfg = cfg
 	h, err := New(t.Context(), cfg)
 	require.NoError(t, err)
 	b.h = h
@@ -161,15 +170,37 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 		noRun = noRun || o.noRun
 	}
 	if !noRun {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = h.Run(ctx)
-		}()
-		t.Cleanup(func() { cancel(); <-done })
+		run(t, h)
 	}
 	return b
+}
+
+// run runs h's event fan-out until the test ends.
+func run(t *testing.T, h *Handler) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = h.Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// replica starts a second gateway on the same store (another replica
+// behind the load balancer) and returns it with its base URL.
+func (b *testBundle) replica() (*Handler, string) {
+	b.t.Helper()
+	r := mux.NewRouter()
+	srv := httptest.NewServer(r)
+	b.t.Cleanup(srv.Close)
+	cfg := b.cfg
+	cfg.Registerer = prometheus.NewRegistry()
+	h, err := New(b.t.Context(), cfg)
+	require.NoError(b.t, err)
+	b.t.Cleanup(func() { _ = h.Close() })
+	h.Mount(r)
+	run(b.t, h)
+	return h, srv.URL
 }
 
 // browser is a cookie-keeping user agent. It follows redirects except to
@@ -326,8 +357,14 @@ type eventStream struct {
 // openEvents connects to /events and reads events in the background.
 func (b *testBundle) openEvents(credential string, lastEventID string) *eventStream {
 	b.t.Helper()
+	return b.openEventsAt(b.gw.URL, credential, lastEventID)
+}
+
+// openEventsAt connects to /events of the gateway at base.
+func (b *testBundle) openEventsAt(base, credential string, lastEventID string) *eventStream {
+	b.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.gw.URL+"/events", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/events", nil)
 	require.NoError(b.t, err)
 	req.Header.Set("Origin", b.site)
 	req.Header.Set("Authorization", "Bearer "+credential)

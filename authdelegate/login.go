@@ -107,7 +107,7 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		result := loginBadOrigin
 		if !errors.Is(err, errOriginNotAllowed) {
-			result = "bad_request"
+			result = loginBadRequest
 		}
 		h.metrics.logins.WithLabelValues(result).Inc()
 		h.renderPage(w, http.StatusBadRequest, pageData{Title: "Sign-in not possible", Message: err.Error()})

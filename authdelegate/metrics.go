@@ -25,6 +25,7 @@ const (
 	loginDenied         = "denied"
 	loginBadState       = "bad_state"
 	loginBadOrigin      = "bad_origin"
+	loginBadRequest     = "bad_request"
 	loginProviderError  = "provider_error"
 	loginInvalidToken   = "invalid_token"
 	loginInternalError  = "internal_error"

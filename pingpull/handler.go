@@ -38,6 +38,12 @@ type Handler struct {
 	// enqueueBatch is EnqueuePings' transaction size (tests shrink it).
 	enqueueBatch int
 
+	served servedRecorder
+
+	// tokenCache maps pull tokens that verified to their expiry.
+	tokenMu    sync.Mutex
+	tokenCache map[string]time.Time
+
 	// lastReceiptSweep is when expired webhook receipts were last deleted.
 	sweepMu          sync.Mutex
 	lastReceiptSweep time.Time
@@ -64,6 +70,9 @@ func New(cfg Config) (*Handler, error) {
 
 		enqueueBatch: defaultEnqueueBatch,
 	}
+	h.served.idle = make(chan struct{})
+	h.served.taken = make(chan struct{})
+	h.tokenCache = make(map[string]time.Time)
 	for _, secret := range cfg.WebhookSecrets {
 		wh, err := parseWebhookSecret(secret)
 		if err != nil {

@@ -77,7 +77,7 @@ type setupOpts struct {
 	store store.Store
 }
 
-func setup(t *testing.T, opts ...setupOpts) *testBundle {
+func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	t.Helper()
 	var o setupOpts
 	for _, opt := range opts {
@@ -128,6 +128,11 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 	h, err := New(cfg)
 	require.NoError(t, err)
 	b.h = h
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = h.Flush(ctx)
+	})
 	h.Mount(router)
 	b.hub.pullBase = b.server.URL
 	return b
@@ -162,7 +167,7 @@ type webhookReq struct {
 	header      func(http.Header)
 }
 
-func (b *testBundle) webhook(t *testing.T, req webhookReq) (int, http.Header, []byte) {
+func (b *testBundle) webhook(t testing.TB, req webhookReq) (int, http.Header, []byte) {
 	t.Helper()
 	if req.secret == "" {
 		req.secret = b.secret
@@ -312,7 +317,7 @@ type testHub struct {
 	release       chan struct{}
 }
 
-func newTestHub(t *testing.T, codec *tokens.Codec) *testHub {
+func newTestHub(t testing.TB, codec *tokens.Codec) *testHub {
 	hub := &testHub{codec: codec, pulled: map[string]string{}, entered: make(chan string, 100), release: make(chan struct{})}
 	r := mux.NewRouter()
 	r.HandleFunc("/api/v3_0/user/{id}/refresh", hub.servePing).Methods(http.MethodPost)

@@ -145,6 +145,13 @@ func CanonicalProfile(raw []byte) (json.RawMessage, error) {
 	return p.Canonical()
 }
 
+// CanonicalProfile is the package function CanonicalProfile, as a method
+// so that cmd can hand it to packages that must not import pingpull (the
+// login side stores profiles built from ID token claims).
+func (h *Handler) CanonicalProfile(raw json.RawMessage) (json.RawMessage, error) {
+	return CanonicalProfile(raw)
+}
+
 // Canonical returns the exact JSON of p: fixed field order, no empty
 // fields, real booleans. It does not validate.
 func (p *Profile) Canonical() (json.RawMessage, error) {

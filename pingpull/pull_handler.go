@@ -4,14 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/ssogate/ssogate/store"
 )
 
 // servePull is GET /pull?id={id}&lftoken={system token} (spec §3.5): 403
 // with an empty body unless lftoken is a valid system token of the
-// network, then 404 for an unknown user, else the canonical profile.
+// network, then 404 for an unknown user, else the canonical profile. The
+// pull is recorded (version served, timeline, "profile ready") by the
+// group-committing servedRecorder, a few milliseconds later.
 func (h *Handler) servePull(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	query := r.URL.Query()
@@ -22,7 +27,7 @@ func (h *Handler) servePull(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}
-	if _, err := h.tokens.VerifySystem(token); err != nil {
+	if err := h.verifyPullToken(token); err != nil {
 		h.metrics.pulls.WithLabelValues("forbidden").Inc()
 		// The error names the check that failed, never the token.
 		h.log.WarnContext(ctx, "pingpull: pull refused", "reason", err.Error(), "remote_addr", r.RemoteAddr)
@@ -53,31 +58,194 @@ func (h *Handler) servePull(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(p.Data)
-	// The hub gets its answer before "profile ready" goes out.
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush()
+	h.recordServed(ctx, servedRecord{userID: userID, version: p.Version, first: p.ServedVersion < p.Version, at: h.cfg.Now()})
+}
+
+// servedRecord is one pull served, to be recorded.
+type servedRecord struct {
+	userID  string
+	version int64
+	// first: the version had not been served when the profile was read.
+	first bool
+	at    time.Time
+}
+
+// servedRecorder group-commits served records: a pull appends its record
+// and returns; one goroutine at a time (started when records are pending,
+// gone when none are) writes everything pending in one transaction, then
+// the next batch. A transaction per pull would cap pulls at the store's
+// write rate; a batch costs about one transaction.
+type servedRecorder struct {
+	mu       sync.Mutex
+	pending  []servedRecord
+	flushing bool
+	// idle is closed and replaced when a flush goroutine exits (Flush waits
+	// on it); taken when a batch is taken (full queues wait on it).
+	idle  chan struct{}
+	taken chan struct{}
+}
+
+// maxServedBatch bounds one transaction; maxServedPending bounds the
+// queue; servedLinger is how long a batch waits for more pulls before it is
+// written.
+const (
+	maxServedBatch   = 1000
+	maxServedPending = 4 * maxServedBatch
+	servedLinger     = 5 * time.Millisecond
+)
+
+// recordServed queues rec and starts a flush when none is running.
+// When maxServedPending records wait already, it waits for the writer to
+// take a batch (or ctx to end, dropping the record): pulls then go no
+// faster than the store records them, and memory stays bounded.
+func (h *Handler) recordServed(ctx context.Context, rec servedRecord) {
+	r := &h.served
+	r.mu.Lock()
+	for len(r.pending) >= maxServedPending {
+		taken := r.taken
+		r.mu.Unlock()
+		select {
+		case <-taken:
+		case <-ctx.Done():
+			h.log.WarnContext(ctx, "pingpull: pull served but not recorded: the recorder is behind", "user_id", rec.userID, "version", rec.version)
+			return
+		}
+		r.mu.Lock()
 	}
-	if err := h.recordServed(context.WithoutCancel(ctx), p); err != nil {
-		// The record is not worth failing the pull for.
-		h.log.WarnContext(ctx, "pingpull: record pull served failed", "user_id", userID, "version", p.Version, "error", err)
+	r.pending = append(r.pending, rec)
+	start := !r.flushing
+	r.flushing = true
+	r.mu.Unlock()
+	if start {
+		go h.flushServed()
 	}
 }
 
-// recordServed stores the served version, appends the timeline entry and
-// notifies "profile ready" in one transaction.
-func (h *Handler) recordServed(ctx context.Context, p *store.Profile) error {
-	now := h.cfg.Now()
-	first := p.ServedVersion < p.Version
+func (h *Handler) flushServed() {
+	r := &h.served
+	for {
+		// Let a few more pulls join the batch: under load one transaction
+		// then records many pulls, and repeated pulls of a version fold.
+		time.Sleep(servedLinger)
+		r.mu.Lock()
+		n := min(len(r.pending), maxServedBatch)
+		if n == 0 {
+			r.flushing = false
+			close(r.idle)
+			r.idle = make(chan struct{})
+			r.mu.Unlock()
+			return
+		}
+		batch := r.pending[:n:n]
+		r.pending = r.pending[n:]
+		if len(r.pending) == 0 {
+			r.pending = nil
+		}
+		close(r.taken)
+		r.taken = make(chan struct{})
+		r.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := h.writeServed(ctx, batch); err != nil {
+			// The record is not worth failing pulls for; the browser side
+			// falls back to a timeout when no "profile ready" comes.
+			h.log.WarnContext(ctx, "pingpull: record pulls served failed", "count", len(batch), "error", err)
+		}
+		cancel()
+	}
+}
+
+// writeServed stores a batch in one transaction. Pulls of the same user
+// and version are folded into one timeline entry with their count; a
+// version served for the first time is marked served and announced
+// ("profile ready").
+func (h *Handler) writeServed(ctx context.Context, batch []servedRecord) error {
+	type key struct {
+		userID  string
+		version int64
+	}
+	type group struct {
+		servedRecord
+		count int
+	}
+	var groups []*group
+	index := make(map[key]*group)
+	for _, rec := range batch {
+		k := key{rec.userID, rec.version}
+		if g := index[k]; g != nil {
+			g.count++
+			g.first = g.first || rec.first
+			continue
+		}
+		g := &group{servedRecord: rec, count: 1}
+		index[k] = g
+		groups = append(groups, g)
+	}
 	return h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if first {
-			if err := tx.ProfileMarkServed(ctx, p.UserID, p.Version, now); err != nil {
+		for _, g := range groups {
+			if g.first {
+				err := tx.ProfileMarkServed(ctx, g.userID, g.version, g.at)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				event, _ := json.Marshal(store.ProfileEvent{UserID: g.userID, Version: g.version})
+				if err := tx.Notify(ctx, store.ChannelProfileReady, event); err != nil {
+					return err
+				}
+			}
+			detail := map[string]any{"version": g.version, "first": g.first, "count": g.count}
+			if _, err := tx.TimelineAppend(ctx, timelineEvent(g.userID, "pull.served", detail, g.at)); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.TimelineAppend(ctx, timelineEvent(p.UserID, "pull.served", map[string]any{"version": p.Version, "first": first}, now)); err != nil {
-			return err
-		}
-		event, _ := json.Marshal(store.ProfileEvent{UserID: p.UserID, Version: p.Version})
-		return tx.Notify(ctx, store.ChannelProfileReady, event)
+		return nil
 	})
+}
+
+// Flush waits until the pulls served so far are recorded (or ctx ends).
+// Call it at shutdown, after the HTTP server stopped.
+func (h *Handler) Flush(ctx context.Context) error {
+	r := &h.served
+	for {
+		r.mu.Lock()
+		if !r.flushing {
+			r.mu.Unlock()
+			return nil
+		}
+		idle := r.idle
+		r.mu.Unlock()
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return fmt.Errorf("pingpull: flush served pulls: %w", ctx.Err())
+		}
+	}
+}
+
+// pullTokenCacheSize bounds the verified-token cache; it is cleared when
+// full. A hub reuses a token for many pulls, or sends a fresh one each
+// time (then the cache only costs a map insert).
+const pullTokenCacheSize = 256
+
+// verifyPullToken checks a system token, remembering tokens that verified
+// until they expire: the signature of a given string never changes, and
+// the codec's keys are fixed for the Handler's life.
+func (h *Handler) verifyPullToken(token string) error {
+	now := h.cfg.Now()
+	h.tokenMu.Lock()
+	expires, ok := h.tokenCache[token]
+	h.tokenMu.Unlock()
+	if ok && now.Before(expires) {
+		return nil
+	}
+	claims, err := h.tokens.VerifySystem(token)
+	if err != nil {
+		return err
+	}
+	h.tokenMu.Lock()
+	if len(h.tokenCache) >= pullTokenCacheSize {
+		clear(h.tokenCache)
+	}
+	h.tokenCache[token] = claims.Expires
+	h.tokenMu.Unlock()
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,6 +148,7 @@ func TestPullRepeatedAndNewerVersions(t *testing.T) {
 	for range 2 {
 		status, _, _ := b.do(t, http.MethodGet, pullPath("u1", token), "")
 		require.Equal(t, http.StatusOK, status)
+		require.NoError(t, b.h.Flush(ctx))
 	}
 	b.accept(t, webhookReq{body: profileBody("u1", "Bea")})
 	status, _, body := b.do(t, http.MethodGet, pullPath("u1", token), "")
@@ -168,8 +170,58 @@ func TestPullRepeatedAndNewerVersions(t *testing.T) {
 		}
 	}
 	require.Equal(t, []map[string]any{
-		{"version": 1.0, "first": true},
-		{"version": 1.0, "first": false},
-		{"version": 2.0, "first": true},
+		{"version": 1.0, "first": true, "count": 1.0},
+		{"version": 1.0, "first": false, "count": 1.0},
+		{"version": 2.0, "first": true, "count": 1.0},
 	}, served)
+}
+
+func TestPullBurstIsRecordedOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.accept(t, webhookReq{body: profileBody("u1", "Ann")})
+	sub, err := b.store.Listen(ctx, store.ChannelProfileReady)
+	require.NoError(t, err)
+	defer sub.Close()
+	token, err := b.codec.MintSystem(0)
+	require.NoError(t, err)
+
+	const pulls = 50
+	var wg sync.WaitGroup
+	for range pulls {
+		wg.Go(func() {
+			status, _, _ := b.do(t, http.MethodGet, pullPath("u1", token), "")
+			require.Equal(t, http.StatusOK, status)
+		})
+	}
+	wg.Wait()
+	require.NoError(t, b.h.Flush(ctx))
+
+	events, err := b.store.TimelineList(ctx, store.TimelineListParams{UserID: "u1"})
+	require.NoError(t, err)
+	count, firsts := 0, 0
+	for _, e := range events {
+		if e.Kind != "pull.served" {
+			continue
+		}
+		var d struct {
+			Count int  `json:"count"`
+			First bool `json:"first"`
+		}
+		require.NoError(t, json.Unmarshal(e.Detail, &d))
+		count += d.Count
+		if d.First {
+			firsts++
+		}
+	}
+	require.Equal(t, pulls, count, "every pull is counted")
+	require.GreaterOrEqual(t, firsts, 1)
+	require.Less(t, len(events), pulls, "pulls of one version fold")
+	select {
+	case payload := <-sub.C():
+		require.JSONEq(t, `{"user_id":"u1","version":1}`, string(payload))
+	case <-time.After(10 * time.Second):
+		t.Fatal("no profile_ready notification")
+	}
 }

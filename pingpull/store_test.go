@@ -8,7 +8,7 @@ import (
 )
 
 // newTestStore is a migrated SQLite store in a temp dir.
-func newTestStore(t *testing.T) store.Store {
+func newTestStore(t testing.TB) store.Store {
 	t.Helper()
 	return testdb.SQLite(t)
 }

@@ -42,6 +42,19 @@
 // which is stable, valid, and cannot collide with an unchanged id because
 // unchanged ids never start with "s_". See UserIDFromSubject.
 //
+// # Profiles from claims
+//
+// A login (and every provider refresh) writes the mapped claims
+// (ClaimMapping; ID token and userinfo) into the user's profile through
+// CanonicalProfileFunc and the store's ProfileUpsert; a new version calls
+// ProfileChangedFunc (the ping) and notifies ChannelProfileChanged in the
+// same transaction. Fields the claims do not carry keep the values the
+// backend's webhook wrote. The newer change wins: claims with the provider's
+// updated_at overwrite unless the stored profile is newer; claims without
+// updated_at only create a new user's profile and fill missing fields. When
+// CanonicalProfileFunc refuses the document, the login retries with the
+// display name alone rather than locking the user out.
+//
 // # Live events
 //
 // GET /events is a server-sent event stream per session. Events:

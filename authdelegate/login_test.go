@@ -3,6 +3,7 @@ package authdelegate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -296,4 +297,27 @@ func (b *testBundle) apiFrom(origin, path string, body any) (int, map[string]any
 	var out map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+func TestLoginProfileRefused(t *testing.T) {
+	t.Parallel()
+	refuseEmail := func(doc json.RawMessage) (json.RawMessage, error) {
+		if strings.Contains(string(doc), `"email"`) {
+			return nil, errors.New("email refused")
+		}
+		return defaultCanonicalProfile(doc)
+	}
+	b := setup(t, setupOpts{mutate: func(c *Config) { c.CanonicalProfileFunc = refuseEmail }})
+	msg := b.login("alice")
+	require.Equal(t, "Alice Example", b.verify(msg.Token).DisplayName, "the display name alone is kept")
+	p, err := b.store.ProfileGet(t.Context(), "alice")
+	require.NoError(t, err)
+	require.NotContains(t, string(p.Data), "email")
+
+	refuseAll := func(json.RawMessage) (json.RawMessage, error) { return nil, errors.New("no") }
+	b = setup(t, setupOpts{mutate: func(c *Config) { c.CanonicalProfileFunc = refuseAll }})
+	br := b.newBrowser()
+	res := br.submitLogin(br.get(b.loginURL(modePopup, "")), "alice", "login")
+	require.Equal(t, http.StatusServiceUnavailable, res.status)
+	require.Contains(t, res.body, "could not be saved")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -127,7 +128,17 @@ func (h *Handler) upsertProfile(ctx context.Context, tx store.Tx, userID string,
 	}
 	canonical, err := h.cfg.CanonicalProfileFunc(doc)
 	if err != nil {
-		return nil, fmt.Errorf("authdelegate: canonical profile: %w", err)
+		// One claim the profile schema refuses (an odd picture URL) must not
+		// lock the user out: retry with the display name alone.
+		h.log.WarnContext(ctx, "authdelegate: profile from claims refused; retrying with the display name only",
+			slog.String("user_id", userID), slog.String("error", err.Error()))
+		minimal := ClaimMapping{DisplayName: h.cfg.ClaimMapping.DisplayName, Email: "-", ImageURL: "-", ProfileURL: "-", SettingsURL: "-", FirstName: "-", LastName: "-"}
+		if doc, err = minimal.profileFromClaims(userID, raw, existing, overwrite); err != nil {
+			return nil, err
+		}
+		if canonical, err = h.cfg.CanonicalProfileFunc(doc); err != nil {
+			return nil, fmt.Errorf("authdelegate: canonical profile: %w", err)
+		}
 	}
 	p, status, err := tx.ProfileUpsert(ctx, store.ProfileUpsertParams{UserID: userID, Data: canonical, UpdatedAt: updatedAt, Now: now})
 	if err != nil {

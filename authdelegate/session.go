@@ -214,21 +214,21 @@ func (h *Handler) refreshSession(ctx context.Context, s *store.Session) (*store.
 		params.AccessTokenExpiresAt = h.cfg.Now().Add(h.cfg.TokenTTL)
 	}
 	userID := UserIDFromSubject(claimString(pc.Raw, h.cfg.ClaimMapping.UserID))
-	err = h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.SessionRefresh(ctx, params); err != nil {
-			return fmt.Errorf("authdelegate: store refreshed session: %w", err)
-		}
-		if userID == s.UserID {
-			if _, err := h.upsertProfile(ctx, tx, userID, pc.Raw); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	// The rotated refresh token is stored on its own: a profile the ping side
+	// refuses must never lose it (the old one is spent at the provider).
+	if err := h.store.SessionRefresh(ctx, params); err != nil {
+		return nil, fmt.Errorf("authdelegate: store refreshed session: %w", err)
 	}
 	h.metrics.providerRefresh.WithLabelValues("success").Inc()
+	if userID == s.UserID {
+		err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			_, err := h.upsertProfile(ctx, tx, userID, pc.Raw)
+			return err
+		})
+		if err != nil {
+			h.errorf(ctx, "profile from refreshed claims", err)
+		}
+	}
 	s.RefreshTokenEnc, s.AccessTokenExpiresAt = params.RefreshTokenEnc, params.AccessTokenExpiresAt
 	if rawIDToken != "" {
 		s.IDTokenHint = rawIDToken

@@ -332,3 +332,25 @@ func TestEnqueuePingTxRejectsBadID(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidProfile)
 	require.True(t, strings.HasPrefix(err.Error(), "pingpull: "))
 }
+
+func TestPingReplayWhileAnotherIsQueued(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{realClock: true})
+	b.hub.setScript(hubResponse{status: http.StatusForbidden})
+	b.startJobs(t)
+	b.accept(t, webhookReq{body: profileBody("u1", "Ann")})
+	waitFor(t, "dead letter", func() bool { return len(b.pingJobs(t, rivertype.JobStateCancelled)) == 1 })
+	dead := b.pingJobs(t, rivertype.JobStateCancelled)[0]
+
+	// A newer ping for u1 is running: it carries the latest profile, so the
+	// replay is refused rather than queued twice.
+	b.hub.holdPings()
+	b.accept(t, webhookReq{body: profileBody("u1", "Bea")})
+	require.Equal(t, "u1", <-b.hub.entered)
+	status, _, body := b.do(t, http.MethodPost, fmt.Sprintf("/admin/api/deadletters/%d/replay", dead.ID), testAdmin)
+	require.Equal(t, http.StatusConflict, status, string(body))
+	require.Equal(t, "already_queued", errorCode(t, body))
+	b.hub.releaseAll()
+	waitFor(t, "quiet", func() bool { return b.quiet(t) })
+	require.Len(t, b.pingJobs(t, rivertype.JobStateCancelled), 1)
+}

@@ -11,8 +11,8 @@ func runHub(ctx context.Context, e *env, args []string) error {
 	}
 	defer a.close()
 
-	// Wiring point for pingpull/hub: built from a.cfg.HubNetworks(),
-	// a.cfg.Hub (app origins, private targets), a.store, a.log and
-	// a.router.Registry(), then a.mount(h) and a.addJobs(h) (queue "pull").
+	if _, err := wireHub(a); err != nil {
+		return err
+	}
 	return a.serve(ctx)
 }

@@ -11,14 +11,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer a.close()
 
-	// Wiring point for the gateway's domain packages. Each is built from
-	// a.cfg (Gateway, Auth, Network, AdminToken), a.store, a.log and
-	// a.router.Registry(), then:
-	//
-	//	a.mount(handler)     // routes on the one router
-	//	a.addJobs(handler)   // River workers and queues (pingpull: queue "ping")
-	//	a.onShutdown = append(a.onShutdown, hook)
-	//
-	// and background loops (registration at the hub) started with ctx.
+	if _, err := wireGateway(ctx, a); err != nil {
+		return err
+	}
 	return a.serve(ctx)
 }

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/riverqueue/river"
+	"riverqueue.com/riverui"
+
+	"github.com/ssogate/ssogate/authdelegate"
+	"github.com/ssogate/ssogate/pingpull"
+	"github.com/ssogate/ssogate/pingpull/hub"
+	"github.com/ssogate/ssogate/store/postgres"
+	"github.com/ssogate/ssogate/store/sqlite"
+	"github.com/ssogate/ssogate/tokens"
+)
+
+// gateway is the gateway's domain handlers, wired on an app.
+type gateway struct {
+	pingpull *pingpull.Handler
+	// auth is nil when no OpenID provider is configured.
+	auth *authdelegate.Handler
+}
+
+// wireGateway builds the gateway's handlers from a.cfg, mounts them, adds
+// their jobs and starts the registration at the hub in the background. It
+// returns (nil, nil) when no network is configured: the gateway then serves
+// only its probes, and says so.
+func wireGateway(ctx context.Context, a *app) (*gateway, error) {
+	cfg := a.cfg
+	if cfg.Network.Name == "" {
+		a.log.Warn("no network configured (network.name, SSOGATE_NETWORK_NAME): Ping for Pull and login are off")
+		return nil, nil
+	}
+	var probs problems
+	if cfg.Network.Key == "" {
+		probs.addf("network.key is required with network.name (config file or SSOGATE_NETWORK_KEY)")
+	}
+	if cfg.Gateway.PublicURL == "" {
+		probs.addf("gateway.public_url is required with network.name (--public-url, SSOGATE_PUBLIC_URL): the hub pulls profiles from it")
+	}
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+	codec, err := tokenCodec(cfg)
+	if err != nil {
+		return nil, err
+	}
+	riverUI, err := newRiverUI(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	rate := float64(cfg.Gateway.WebhookRate)
+	if rate == 0 {
+		rate = -1 // 0 in our config means no limit; pingpull's negative does
+	}
+	pp, err := pingpull.New(pingpull.Config{
+		Store:                a.store,
+		Tokens:               codec,
+		PublicURL:            cfg.Gateway.PublicURL,
+		HubURL:               cfg.Gateway.HubURL,
+		WebhookSecrets:       cfg.Gateway.WebhookSecrets,
+		WebhookRate:          rate,
+		ProfileSourceURL:     cfg.Gateway.ProfileSourceURL,
+		ProfileSourceToken:   cfg.Gateway.ProfileSourceToken,
+		ProfileSourceTimeout: cfg.Gateway.ProfileSourceTimeout,
+		AdminToken:           cfg.AdminToken,
+		RiverUI:              riverUI,
+		Logger:               a.log,
+		Registerer:           a.router.Registry(),
+	})
+	if err != nil {
+		return nil, &ConfigError{Problems: []string{err.Error()}}
+	}
+	a.mount(pp)
+	a.addJobs(pp)
+	g := &gateway{pingpull: pp}
+
+	if cfg.Auth.IssuerURL != "" {
+		if g.auth, err = wireAuth(ctx, a, codec, pp); err != nil {
+			return nil, err
+		}
+		a.mount(g.auth)
+		a.onShutdown = append(a.onShutdown, func(context.Context) error { return g.auth.Close() })
+	} else {
+		a.log.Info("no OpenID provider configured (auth.issuer_url): login, /token and /events are off")
+	}
+
+	go func() {
+		if err := pp.Register(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("registration at the hub stopped", slog.String("error", err.Error()))
+		}
+	}()
+	return g, nil
+}
+
+// wireAuth builds the browser side. It shares the profile's canonical form
+// and the ping job with pingpull through functions, so the two packages do
+// not import each other.
+func wireAuth(ctx context.Context, a *app, codec *tokens.Codec, pp *pingpull.Handler) (*authdelegate.Handler, error) {
+	cfg := a.cfg
+	key, err := cfg.Auth.SessionKeyBytes()
+	if err != nil {
+		return nil, &ConfigError{Problems: []string{"auth.session_key: " + err.Error()}}
+	}
+	previous, err := cfg.Auth.PreviousSessionKeyBytes()
+	if err != nil {
+		return nil, &ConfigError{Problems: []string{"auth.previous_session_keys: " + err.Error()}}
+	}
+	h, err := authdelegate.New(ctx, authdelegate.Config{
+		Store:          a.store,
+		Tokens:         codec,
+		IssuerURL:      cfg.Auth.IssuerURL,
+		ClientID:       cfg.Auth.ClientID,
+		ClientSecret:   cfg.Auth.ClientSecret,
+		Scopes:         cfg.Auth.Scopes,
+		PublicURL:      cfg.Gateway.PublicURL,
+		AllowedOrigins: cfg.Auth.AllowedOrigins,
+		ClaimMapping: authdelegate.ClaimMapping{
+			UserID:      cfg.Auth.Claims.UserID,
+			DisplayName: cfg.Auth.Claims.DisplayName,
+			Email:       cfg.Auth.Claims.Email,
+			ImageURL:    cfg.Auth.Claims.ImageURL,
+			ProfileURL:  cfg.Auth.Claims.ProfileURL,
+			SettingsURL: cfg.Auth.Claims.SettingsURL,
+			FirstName:   cfg.Auth.Claims.FirstName,
+			LastName:    cfg.Auth.Claims.LastName,
+		},
+		SessionKey:           key,
+		PreviousSessionKeys:  previous,
+		IdleTimeout:          cfg.Auth.IdleTimeout,
+		AbsoluteTimeout:      cfg.Auth.AbsoluteTimeout,
+		CanonicalProfileFunc: pp.CanonicalProfile,
+		ProfileChangedFunc:   pp.EnqueuePingTx,
+		Logger:               a.log,
+		Registerer:           a.router.Registry(),
+	})
+	if err != nil {
+		return nil, &ConfigError{Problems: []string{err.Error()}}
+	}
+	return h, nil
+}
+
+// wireHub builds the hub from a.cfg, mounts it and adds its pull jobs.
+func wireHub(a *app) (*hub.Handler, error) {
+	cfg := a.cfg
+	var networks []hub.NetworkConfig
+	for _, n := range cfg.HubNetworks() {
+		networks = append(networks, hub.NetworkConfig{
+			Name: n.Name, Key: n.Key, PreviousKeys: n.PreviousKeys,
+			JavaKeyTruncation: n.JavaKeyTruncation, AllowPrivateTargets: n.AllowPrivateTargets,
+		})
+	}
+	if len(networks) == 0 {
+		return nil, &ConfigError{Problems: []string{"the hub needs a network: hub.networks, or network.name and network.key (SSOGATE_NETWORK_NAME, SSOGATE_NETWORK_KEY)"}}
+	}
+	h, err := hub.New(hub.Config{
+		Networks:            networks,
+		AllowPrivateTargets: cfg.Hub.AllowPrivateTargets,
+		AppOrigins:          cfg.Hub.AppOrigins,
+		Store:               a.store,
+		Logger:              a.log,
+		Registerer:          a.router.Registry(),
+		UsersAuthFunc:       adminCheck(cfg.AdminToken),
+	})
+	if err != nil {
+		return nil, &ConfigError{Problems: []string{err.Error()}}
+	}
+	a.mount(h)
+	a.addJobs(hubJobs{h})
+	return h, nil
+}
+
+// hubJobs gives the hub the jobsHandler shape.
+type hubJobs struct{ *hub.Handler }
+
+func (hubJobs) Queues() map[string]river.QueueConfig {
+	return map[string]river.QueueConfig{hub.PullQueue: {MaxWorkers: 50}}
+}
+
+// adminCheck guards the hub's users page and users API with the admin token
+// (bearer, or the Basic password for browsers). Without an admin token they
+// are open: the demo runs that way.
+func adminCheck(token string) func(w http.ResponseWriter, r *http.Request) bool {
+	if token == "" {
+		return nil
+	}
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		presented := ""
+		if v, ok := bearerToken(r); ok {
+			presented = v
+		} else if _, pw, ok := r.BasicAuth(); ok {
+			presented = pw
+		}
+		if presented != "" && subtle.ConstantTimeCompare([]byte(presented), []byte(token)) == 1 {
+			return true
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="ssogate hub"`)
+		http.Error(w, `{"error":{"code":"unauthorized","message":"the admin token is required"}}`, http.StatusUnauthorized)
+		return false
+	}
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	const prefix = "Bearer "
+	h := r.Header.Get("Authorization")
+	if len(h) > len(prefix) && http.CanonicalHeaderKey(h[:len(prefix)-1]) == "Bearer" {
+		return h[len(prefix):], true
+	}
+	return "", false
+}
+
+// newRiverUI builds the River UI for the gateway's admin routes (nil
+// without an admin token). It needs the backend's concrete River client.
+func newRiverUI(ctx context.Context, a *app) (http.Handler, error) {
+	if a.cfg.AdminToken == "" {
+		return nil, nil
+	}
+	opts := &riverui.HandlerOpts{Logger: a.log, Prefix: "/admin/jobs", JobListHideArgsByDefault: true}
+	switch s := a.store.(type) {
+	case *sqlite.Store:
+		opts.Endpoints = riverui.NewEndpoints(s.RiverClient(), nil)
+	case *postgres.Store:
+		opts.Endpoints = riverui.NewEndpoints(s.RiverClient(), nil)
+	default:
+		return nil, nil
+	}
+	h, err := riverui.NewHandler(opts)
+	if err != nil {
+		return nil, fmt.Errorf("river ui: %w", err)
+	}
+	if err := h.Start(ctx); err != nil {
+		return nil, fmt.Errorf("river ui: %w", err)
+	}
+	return h, nil
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the gateway", runServe},
 		{"hub", "run the hub", runHub},
+		{"demo", "run gateway, hub, identity provider and a demo site in one process", runDemo},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"token", "mint or verify a token: token mint | token verify", runToken},
 		{"config", "check the configuration and print it, secrets redacted", runConfig},
@@ -213,6 +215,9 @@ type app struct {
 	workers    *river.Workers
 	queues     map[string]river.QueueConfig
 	onShutdown []func(ctx context.Context) error
+	// listener, when set, is served instead of listening on cfg.Listen (the
+	// demo binds its ports before it builds the apps).
+	listener net.Listener
 }
 
 // newApp opens and migrates the store and builds the router. Close the app
@@ -277,6 +282,7 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	srv, err := httpbase.NewServer(httpbase.ServerConfig{
 		Addr:       a.cfg.Listen,
+		Listener:   a.listener,
 		Handler:    a.router,
 		Logger:     a.log,
 		OnShutdown: hooks,

@@ -197,12 +197,15 @@ func (h *Handler) writeEnvelope(w http.ResponseWriter, r *http.Request, callback
 	_, _ = fmt.Fprintf(w, "/**/%s(%s);\n", callback, body)
 }
 
-// handleAuthJS serves auth.js, the Livefyre.js-compatible auth module. It
-// finds the hub's URL from its own src, so it needs no configuration.
-func (h *Handler) handleAuthJS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	http.ServeContent(w, r, "auth.js", time.Time{}, bytes.NewReader(h.authJS))
+// handleScript serves one of the hub's scripts: auth.js, the
+// Livefyre.js-compatible auth module, and comments.js, the demo app. Both
+// find the hub's URL from their own src, so they need no configuration.
+func (h *Handler) handleScript(name string, body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+	}
 }

@@ -39,6 +39,7 @@ type Handler struct {
 	retryAfter sync.Map
 	pages      *template.Template
 	authJS     []byte
+	commentsJS []byte
 }
 
 // network is one configured network with its token codec.
@@ -101,6 +102,9 @@ func New(cfg Config) (*Handler, error) {
 	if h.pages, err = template.New("").Funcs(pageFuncs).ParseFS(web.FS, "hub/*.html"); err != nil {
 		return nil, fmt.Errorf("hub: parse templates: %w", err)
 	}
+	if h.commentsJS, err = web.FS.ReadFile("hub/comments.js"); err != nil {
+		return nil, fmt.Errorf("hub: read comments.js: %w", err)
+	}
 	if h.authJS, err = web.FS.ReadFile("hub/auth.js"); err != nil {
 		return nil, fmt.Errorf("hub: read auth.js: %w", err)
 	}
@@ -116,6 +120,7 @@ func New(cfg Config) (*Handler, error) {
 //	POST /api/v3_0/user/{id}/refresh         ping (also /api/v3.0/…)
 //	GET  /api/v3.0/auth/                     auth API, JSON or JSONP (also v3_0, no slash)
 //	GET  /auth.js                            the Livefyre.js-compatible auth module
+//	GET  /comments.js                        the demo app: a comment stream
 //	GET  /users                              users page
 //	GET  /api/networks/{network}/users/{id}  one remote profile as JSON
 //	GET  /api/networks/{network}/updates     remote profiles changed by pulls (server-sent events)
@@ -128,7 +133,8 @@ func (h *Handler) Mount(r *mux.Router) {
 			r.HandleFunc(p, h.handleAuth).Methods(http.MethodGet, http.MethodOptions)
 		}
 	}
-	r.HandleFunc("/auth.js", h.handleAuthJS).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/auth.js", h.handleScript("auth.js", h.authJS)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/comments.js", h.handleScript("comments.js", h.commentsJS)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/users", h.handleUsersPage).Methods(http.MethodGet)
 	r.HandleFunc("/api/networks/{network}/users/{id}", h.handleUserJSON).Methods(http.MethodGet)
 	r.HandleFunc("/api/networks/{network}/updates", h.handleUpdates).Methods(http.MethodGet, http.MethodOptions)

@@ -1,0 +1,100 @@
+/*
+ * The news site's own script: what a site integrating ssogate writes. It
+ * hands the Livefyre auth a delegate from the gateway's authdelegate.js,
+ * mounts the app (the hub's comment stream), and drives the profile page.
+ */
+(function (global) {
+  'use strict';
+
+  var DEMO = global.DEMO;
+
+  function withAuth(cb) {
+    global.Livefyre.require(['auth'], function (auth) {
+      var delegate = global.ssogate.authDelegate({
+        auth: auth,
+        gateway: DEMO.gateway,
+        viewProfile: function () { location.href = '/profile'; },
+        editProfile: function () { location.href = '/profile'; }
+      });
+      auth.delegate(delegate);
+      var who = document.getElementById('whoami');
+      var show = function () {
+        var u = auth.get('livefyre');
+        who.textContent = u ? u.get('displayName') : '';
+        who.setAttribute('data-testid', 'whoami');
+      };
+      auth.on('login.livefyre', show);
+      auth.on('logout', show);
+      show();
+      cb(auth, delegate);
+    });
+  }
+
+  global.demoArticle = function (articleId) {
+    withAuth(function (auth) {
+      global.fyreComments.mount(document.getElementById('comments-app'), {
+        auth: auth, hub: DEMO.hub, network: DEMO.network, articleId: articleId
+      });
+    });
+  };
+
+  global.demoProfile = function () {
+    var form = document.getElementById('profile-form');
+    var signin = document.getElementById('profile-signin');
+    var status = document.getElementById('profile-status');
+    var name = document.getElementById('display-name');
+    var bio = document.getElementById('bio');
+
+    withAuth(function (auth) {
+      // The site backend verifies the app token the hub issued for this
+      // user: it is signed with the site's own network key.
+      function token() {
+        var u = auth.get('livefyre');
+        return u ? u.get('token') : null;
+      }
+      function call(method, body) {
+        return fetch('/api/profile', {
+          method: method,
+          headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + token()},
+          body: body ? JSON.stringify(body) : undefined
+        }).then(function (res) {
+          return res.json().then(function (j) {
+            if (!res.ok) { throw new Error(j.error ? j.error.message : 'HTTP ' + res.status); }
+            return j;
+          });
+        });
+      }
+      var loaded = false;
+      function load() {
+        if (!token()) {
+          form.hidden = true;
+          signin.hidden = false;
+          loaded = false;
+          return;
+        }
+        signin.hidden = true;
+        form.hidden = false;
+        if (loaded) { return; }
+        loaded = true;
+        call('GET').then(function (p) {
+          name.value = p.display_name || '';
+          bio.value = p.bio || '';
+          var radio = form.querySelector('input[name=avatar][value="' + p.avatar + '"]');
+          if (radio) { radio.checked = true; }
+        }).catch(function (err) { status.textContent = err.message; });
+      }
+      auth.on('login.livefyre', load);
+      auth.on('logout', load);
+      load();
+
+      form.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        var avatar = form.querySelector('input[name=avatar]:checked');
+        status.textContent = 'Saving…';
+        call('POST', {display_name: name.value, avatar: avatar ? avatar.value : 'fox', bio: bio.value})
+          .then(function () { status.textContent = 'Saved. Watch your other tabs.'; })
+          .catch(function (err) { status.textContent = err.message; });
+      });
+    });
+  };
+})(window);

@@ -104,8 +104,10 @@
     }
 
     function sharedVersion() {
-      var v = parseInt(localStorage.getItem(keyVersion) || '0', 10);
-      return isNaN(v) ? 0 : v;
+      try {
+        var v = parseInt(localStorage.getItem(keyVersion) || '0', 10);
+        return isNaN(v) ? 0 : v;
+      } catch (e) { return 0; }
     }
 
     function noteVersion(v) {
@@ -381,8 +383,10 @@
       var d = {};
       try { d = JSON.parse(data); } catch (e) { return; }
       if (type === 'profile') {
+        // The version is recorded (and becomes the stream's position) only
+        // once the token for it arrived, so a failed fetch is retried and a
+        // reconnect asks for the event again.
         if (typeof d.version === 'number' && d.version > state.version) {
-          noteVersion(d.version);
           refreshNow(0);
         }
       } else if (type === 'logout') {

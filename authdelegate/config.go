@@ -117,6 +117,13 @@ type Config struct {
 	StreamRecheckInterval time.Duration
 	// TouchInterval throttles LastSeenAt writes per session. Default 1m.
 	TouchInterval time.Duration
+	// CleanupInterval is how often Run deletes expired one-time values
+	// (login flows, exchange codes, logout jtis) and sessions that ended or
+	// expired more than EndedSessionRetention ago. Default 1h.
+	CleanupInterval time.Duration
+	// EndedSessionRetention keeps ended sessions (for support questions)
+	// before cleanup deletes them. Default 168h.
+	EndedSessionRetention time.Duration
 
 	// CanonicalProfileFunc validates a profile document and returns its
 	// canonical JSON (cmd wires pingpull's). Default: a JSON round trip with
@@ -150,6 +157,8 @@ const (
 	DefaultKeepAliveInterval     = 25 * time.Second
 	DefaultStreamRecheckInterval = 5 * time.Minute
 	DefaultTouchInterval         = time.Minute
+	DefaultCleanupInterval       = time.Hour
+	DefaultEndedSessionRetention = 168 * time.Hour
 )
 
 // DefaultScopes are requested when Config.Scopes is empty.
@@ -178,6 +187,8 @@ func (c Config) WithDefaults() Config {
 	setDur(&c.KeepAliveInterval, DefaultKeepAliveInterval)
 	setDur(&c.StreamRecheckInterval, DefaultStreamRecheckInterval)
 	setDur(&c.TouchInterval, DefaultTouchInterval)
+	setDur(&c.CleanupInterval, DefaultCleanupInterval)
+	setDur(&c.EndedSessionRetention, DefaultEndedSessionRetention)
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.CanonicalProfileFunc == nil {
 		c.CanonicalProfileFunc = defaultCanonicalProfile
@@ -261,7 +272,8 @@ func (c Config) validate() error {
 		"ExchangeCodeTTL": c.ExchangeCodeTTL, "RefreshBefore": c.RefreshBefore,
 		"BackchannelMaxAge": c.BackchannelMaxAge, "Leeway": c.Leeway,
 		"KeepAliveInterval": c.KeepAliveInterval, "StreamRecheckInterval": c.StreamRecheckInterval,
-		"TouchInterval": c.TouchInterval,
+		"TouchInterval": c.TouchInterval, "CleanupInterval": c.CleanupInterval,
+		"EndedSessionRetention": c.EndedSessionRetention,
 	} {
 		if d < 0 {
 			add("%s must not be negative", name)

@@ -320,11 +320,34 @@ func (b *hub) resyncOnce(ctx context.Context) {
 	}
 }
 
+// cleanup deletes spent one-time values and old ended sessions every
+// CleanupInterval until ctx ends. Every replica does it; the deletes are
+// idempotent.
+func (h *Handler) cleanup(ctx context.Context) {
+	t := time.NewTicker(h.cfg.CleanupInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := h.cfg.Now()
+		if _, err := h.store.OneTimeDeleteExpired(ctx, now); err != nil && ctx.Err() == nil {
+			h.log.WarnContext(ctx, "authdelegate: delete expired one-time values", slog.String("error", err.Error()))
+		}
+		if _, err := h.store.SessionDeleteEnded(ctx, now.Add(-h.cfg.EndedSessionRetention)); err != nil && ctx.Err() == nil {
+			h.log.WarnContext(ctx, "authdelegate: delete ended sessions", slog.String("error", err.Error()))
+		}
+	}
+}
+
 // Run forwards the store's notifications (profile changed, profile ready,
 // session ended) to this replica's event streams until ctx ends or Close is
 // called. When the notification channel lags or has to be re-opened, every
-// stream is compared with the store again, so nothing is missed. Run returns
-// nil on a clean stop.
+// stream is compared with the store again, so nothing is missed. Run also
+// deletes expired login flows, codes and jtis and old ended sessions every
+// CleanupInterval. Run returns nil on a clean stop.
 func (h *Handler) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -335,6 +358,7 @@ func (h *Handler) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
+	go h.cleanup(ctx)
 	backoff := time.Second
 	first := true
 	for {

@@ -1,6 +1,7 @@
 package authdelegate
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/devidp"
+	"github.com/ssogate/ssogate/store"
 )
 
 func TestTokenRequiresSession(t *testing.T) {
@@ -222,4 +224,17 @@ func TestScript(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusNotModified, resp.StatusCode)
+}
+
+func TestCleanupDeletesOldSessions(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{mutate: func(c *Config) { c.CleanupInterval = 20 * time.Millisecond }})
+	old := b.login("alice")
+	status, _ := b.api(http.MethodPost, "/logout", old.Credential, nil)
+	require.Equal(t, http.StatusOK, status)
+	b.clock.Advance(DefaultEndedSessionRetention + time.Hour)
+	require.Eventually(t, func() bool {
+		_, err := b.store.SessionGet(t.Context(), hashSecret(old.Credential))
+		return errors.Is(err, store.ErrNotFound)
+	}, waitFor, pollEvery)
 }

@@ -75,11 +75,19 @@ func (h *Handler) RegisterOnce(ctx context.Context) error {
 // retried: the hub's side may be fixed meanwhile.
 func (h *Handler) Register(ctx context.Context) error {
 	delay := h.cfg.RegisterBackoffMin
+	var last error // the last attempt that ctx did not cut short
 	for {
 		err := h.RegisterOnce(ctx)
 		if err == nil {
 			return nil
 		}
+		if ctx.Err() != nil {
+			if last == nil {
+				last = err
+			}
+			return fmt.Errorf("pingpull: register pull URL: %w (last error: %w)", ctx.Err(), last)
+		}
+		last = err
 		var re *RegisterError
 		if errors.As(err, &re) && re.Permanent {
 			h.log.ErrorContext(ctx, "pingpull: hub refused the pull URL registration", "status", re.StatusCode, "retry_in", delay)
@@ -91,7 +99,7 @@ func (h *Handler) Register(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return fmt.Errorf("pingpull: register pull URL: %w (last error: %w)", ctx.Err(), err)
+			return fmt.Errorf("pingpull: register pull URL: %w (last error: %w)", ctx.Err(), last)
 		case <-timer.C:
 		}
 		delay = min(2*delay, h.cfg.RegisterBackoffMax)

@@ -1,0 +1,304 @@
+package bench
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// writeReports writes results.csv, timeseries.csv, results.md and the
+// charts under cfg.Out, and prints the Markdown to cfg.Stdout.
+func writeReports(cfg Config, results []StepResult) error {
+	sortResults(cfg, results)
+	var errs []string
+	if err := writeFile(filepath.Join(cfg.Out, "results.csv"), func(w io.Writer) error { return writeResultsCSV(w, results) }); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if err := writeFile(filepath.Join(cfg.Out, "timeseries.csv"), func(w io.Writer) error { return writeTimeseriesCSV(w, results) }); err != nil {
+		errs = append(errs, err.Error())
+	}
+	var md strings.Builder
+	writeMarkdown(&md, cfg, results)
+	if err := os.WriteFile(filepath.Join(cfg.Out, "results.md"), []byte(md.String()), 0o644); err != nil {
+		errs = append(errs, err.Error())
+	}
+	_, _ = io.WriteString(cfg.Stdout, md.String())
+	if err := writeCharts(cfg, results); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("bench: reports: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func writeFile(path string, fill func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fill(f); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// floorOf returns the floor's result at rate, or nil.
+func floorOf(results []StepResult, rate int) *StepResult {
+	for i := range results {
+		if results[i].Target == KindFloor && results[i].Rate == rate && results[i].Err == "" {
+			return &results[i]
+		}
+	}
+	return nil
+}
+
+// ratio is a/b, NaN when b is zero.
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// writeResultsCSV writes one row per target, rate and metric.
+func writeResultsCSV(w io.Writer, results []StepResult) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"target", "rate", "metric", "value", "unit"})
+	row := func(r *StepResult, metric string, v float64, unit string) {
+		_ = cw.Write([]string{r.Target, strconv.Itoa(r.Rate), metric, strconv.FormatFloat(v, 'f', -1, 64), unit})
+	}
+	for i := range results {
+		r := &results[i]
+		if r.Err != "" {
+			_ = cw.Write([]string{r.Target, strconv.Itoa(r.Rate), "error", r.Err, ""})
+			continue
+		}
+		row(r, "offered", float64(r.Rate), "changes/s")
+		row(r, "duration", r.Duration.Seconds(), "s")
+		row(r, "sent", float64(r.Sent), "changes")
+		row(r, "accepted", float64(r.Accepted), "changes")
+		row(r, "accepted_rate", r.AcceptedPerSec, "changes/s")
+		row(r, "delivered_rate", r.DeliveredPerSec, "changes/s")
+		for _, d := range []struct {
+			name string
+			d    Dist
+		}{{"accept", r.Accept}, {"update", r.Update}} {
+			row(r, d.name+"_p50", ms(d.d.P50), "ms")
+			row(r, d.name+"_p95", ms(d.d.P95), "ms")
+			row(r, d.name+"_p99", ms(d.d.P99), "ms")
+			row(r, d.name+"_max", ms(d.d.Max), "ms")
+		}
+		row(r, "errors", float64(r.Errors), "requests")
+		kinds := make([]string, 0, len(r.ErrorKind))
+		for k := range r.ErrorKind {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			row(r, "errors_"+k, float64(r.ErrorKind[k]), "requests")
+		}
+		row(r, "not_queued", float64(r.NotQueued), "changes")
+		row(r, "lost", float64(r.Lost), "changes")
+		row(r, "reread", float64(r.Reread), "changes")
+		row(r, "lagged", float64(r.Lagged), "events")
+		row(r, "saturated", float64(r.Saturated), "sends")
+		row(r, "drain_time", r.DrainTime.Seconds(), "s")
+		if !math.IsNaN(r.MaxGatewayQueue) {
+			row(r, "gateway_queue_max", r.MaxGatewayQueue, "jobs")
+		}
+		if !math.IsNaN(r.MaxHubQueue) {
+			row(r, "hub_queue_max", r.MaxHubQueue, "jobs")
+		}
+		for _, p := range r.Procs {
+			row(r, p.Role+"_cpu", p.CPU.Seconds(), "s")
+			row(r, p.Role+"_cores", p.Cores, "cores")
+			row(r, p.Role+"_peak_rss", float64(p.PeakRSS)/(1<<20), "MiB")
+		}
+		row(r, "harness_cores", r.HarnessCores, "cores")
+		if f := floorOf(results, r.Rate); f != nil && r.Target != KindFloor {
+			row(r, "update_p50_vs_floor", ratio(r.Update.P50, f.Update.P50), "x")
+			row(r, "update_p95_vs_floor", ratio(r.Update.P95, f.Update.P95), "x")
+			row(r, "update_p99_vs_floor", ratio(r.Update.P99, f.Update.P99), "x")
+			row(r, "update_max_vs_floor", ratio(r.Update.Max, f.Update.Max), "x")
+		}
+		if b := r.Browser; b != nil {
+			row(r, "browser_p50", ms(b.Latency.P50), "ms")
+			row(r, "browser_p99", ms(b.Latency.P99), "ms")
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeTimeseriesCSV writes the per-second samples.
+func writeTimeseriesCSV(w io.Writer, results []StepResult) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"target", "rate", "t_s", "gateway_queue", "hub_queue", "gateway_cores", "hub_cores",
+		"gateway_rss_mib", "hub_rss_mib", "pending_webhooks", "users_behind"})
+	f := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	for _, r := range results {
+		for _, s := range r.Samples {
+			_ = cw.Write([]string{r.Target, strconv.Itoa(r.Rate), f(s.At.Seconds()), f(s.GatewayQueue), f(s.HubQueue),
+				f(s.GatewayCPU), f(s.HubCPU), f(float64(s.GatewayRSS) / (1 << 20)), f(float64(s.HubRSS) / (1 << 20)),
+				strconv.Itoa(s.Pending), strconv.Itoa(s.Behind)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// fmtDur prints a latency compactly: 0.8ms, 12ms, 1.25s.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "–"
+	case d < 10*time.Millisecond:
+		return strconv.FormatFloat(ms(d), 'f', 1, 64) + "ms"
+	case d < time.Second:
+		return strconv.FormatFloat(ms(d), 'f', 0, 64) + "ms"
+	default:
+		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+	}
+}
+
+func fmtRatio(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64) + "×"
+}
+
+func fmtQueue(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+func procOf(r *StepResult, role string) ProcResult {
+	for _, p := range r.Procs {
+		if p.Role == role {
+			return p
+		}
+	}
+	return ProcResult{}
+}
+
+// writeMarkdown writes the summary table, the details table and the
+// machine.
+func writeMarkdown(w io.Writer, cfg Config, results []StepResult) {
+	fmt.Fprintf(w, "## Webhook → remote profile updated\n\n")
+	fmt.Fprintf(w, "Open loop, %s per step, %d users, latencies from the intended send time.\n\n", cfg.Duration, cfg.Users)
+	fmt.Fprintln(w, "| target | offered/s | accepted/s | delivered/s | accept p50 | accept p99 | update p50 | update p95 | update p99 | update max | vs floor p50 / p99 | errors | lost | max queue ping / pull | CPU cores gw / hub | peak RSS MiB gw / hub |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for i := range results {
+		r := &results[i]
+		if r.Err != "" {
+			fmt.Fprintf(w, "| %s | %d | failed: %s |||||||||||||\n", r.Target, r.Rate, strings.ReplaceAll(firstLine(r.Err), "|", "/"))
+			continue
+		}
+		vs := "–"
+		if f := floorOf(results, r.Rate); f != nil && r.Target != KindFloor {
+			vs = fmtRatio(ratio(r.Update.P50, f.Update.P50)) + " / " + fmtRatio(ratio(r.Update.P99, f.Update.P99))
+		}
+		gw, hub := procOf(r, "gateway"), procOf(r, "hub")
+		fmt.Fprintf(w, "| %s | %d | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s | %d | %d | %s / %s | %.2f / %.2f | %.0f / %.0f |\n",
+			r.Target, r.Rate, r.AcceptedPerSec, r.DeliveredPerSec,
+			fmtDur(r.Accept.P50), fmtDur(r.Accept.P99),
+			fmtDur(r.Update.P50), fmtDur(r.Update.P95), fmtDur(r.Update.P99), fmtDur(r.Update.Max),
+			vs, r.Errors+r.NotQueued, r.Lost, fmtQueue(r.MaxGatewayQueue), fmtQueue(r.MaxHubQueue),
+			gw.Cores, hub.Cores, float64(gw.PeakRSS)/(1<<20), float64(hub.PeakRSS)/(1<<20))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| target | offered/s | sent | accepted | drain after load | harness cores | stream lagged | found by re-read | sender waits | errors by kind |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	for i := range results {
+		r := &results[i]
+		if r.Err != "" {
+			continue
+		}
+		kinds := make([]string, 0, len(r.ErrorKind))
+		for k, n := range r.ErrorKind {
+			kinds = append(kinds, fmt.Sprintf("%s: %d", k, n))
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %s | %.2f | %d | %d | %d | %s |\n", r.Target, r.Rate, r.Sent, r.Accepted,
+			fmtDur(r.DrainTime), r.HarnessCores, r.Lagged, r.Reread, r.Saturated, strings.Join(kinds, ", "))
+	}
+	fmt.Fprintln(w)
+	if best := sustained(cfg, results); best != "" {
+		fmt.Fprintln(w, best)
+	}
+	fmt.Fprintf(w, "Machine: %s, %d CPUs, %s RAM, %s/%s, %s.\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+// sustained names, per target, the highest rate with update p99 under 1s,
+// nothing lost and no errors.
+func sustained(cfg Config, results []StepResult) string {
+	var parts []string
+	for _, t := range cfg.Targets {
+		best := 0
+		for _, r := range results {
+			if r.Target == t.Name() && r.Err == "" && r.Lost == 0 && r.Errors == 0 && r.Update.N > 0 && r.Update.P99 < time.Second && r.Rate > best {
+				best = r.Rate
+			}
+		}
+		if best > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d/s", t.Name(), best))
+		} else {
+			parts = append(parts, t.Name()+" none of the rates")
+		}
+	}
+	return "Highest offered rate with update p99 < 1s, nothing lost and no errors: " + strings.Join(parts, ", ") + ".\n"
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+func memTotal() string {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			f := strings.Fields(v)
+			if n, err := strconv.ParseFloat(f[0], 64); err == nil {
+				return strconv.FormatFloat(n/(1<<20), 'f', 1, 64) + " GiB"
+			}
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,237 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// readyTimeout bounds a child's start (migrations included).
+const readyTimeout = 90 * time.Second
+
+// stopGrace is how long a child gets to stop after SIGTERM.
+const stopGrace = 20 * time.Second
+
+// secrets are one step's network key, webhook secret and admin token.
+type secrets struct {
+	networkKey    string
+	webhookSecret string
+	adminToken    string
+}
+
+func newSecrets() secrets {
+	return secrets{
+		networkKey:    randomHex(24),
+		webhookSecret: "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(32)),
+		adminToken:    randomHex(24),
+	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func randomHex(n int) string { return hex.EncodeToString(randomBytes(n)) }
+
+// system is a running gateway and hub.
+type system struct {
+	spec    TargetSpec
+	network string
+	secrets secrets
+	gateway *child
+	hub     *child
+	// scrape is true when both children serve ssogate's /metrics.
+	scrape  bool
+	cleanup []func()
+}
+
+func (s *system) webhookURL() string { return s.gateway.baseURL + "/hooks/profile-changed" }
+
+func (s *system) updatesURL() string {
+	return s.hub.baseURL + "/api/networks/" + url.PathEscape(s.network) + "/updates"
+}
+
+func (s *system) userURL(id string) string {
+	return s.hub.baseURL + "/api/networks/" + url.PathEscape(s.network) + "/users/" + url.PathEscape(id)
+}
+
+func (s *system) children() []*child { return []*child{s.gateway, s.hub} }
+
+// stop stops both children (gateway first: it pings the hub) and removes
+// what the step created.
+func (s *system) stop() error {
+	var errs []error
+	for _, c := range []*child{s.gateway, s.hub} {
+		if c != nil {
+			if err := c.stop(stopGrace); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for i := len(s.cleanup) - 1; i >= 0; i-- {
+		s.cleanup[i]()
+	}
+	return errors.Join(errs...)
+}
+
+// startSystem starts spec's hub, then its gateway, and waits for both to
+// be ready. stepDir holds data directories; logDir the children's logs
+// named after label.
+func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logDir, label string) (_ *system, err error) {
+	sys := &system{spec: spec, network: cfg.Network, secrets: newSecrets()}
+	defer func() {
+		if err != nil {
+			_ = sys.stop()
+		}
+	}()
+	hubPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	gwPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	hubURL := "http://127.0.0.1:" + strconv.Itoa(hubPort)
+	gwURL := "http://127.0.0.1:" + strconv.Itoa(gwPort)
+	common := []string{
+		"SSOGATE_NETWORK_NAME=" + cfg.Network,
+		"SSOGATE_NETWORK_KEY=" + sys.secrets.networkKey,
+	}
+	gwEnv := []string{
+		"SSOGATE_LISTEN=127.0.0.1:" + strconv.Itoa(gwPort),
+		"SSOGATE_PUBLIC_URL=" + gwURL,
+		"SSOGATE_HUB_URL=" + hubURL,
+		"SSOGATE_WEBHOOK_SECRETS=" + sys.secrets.webhookSecret,
+	}
+	hubEnv := []string{
+		"SSOGATE_LISTEN=127.0.0.1:" + strconv.Itoa(hubPort),
+	}
+
+	var bin string
+	var gwArgs, hubArgs []string
+	switch spec.Kind {
+	case KindFloor:
+		bin, gwArgs, hubArgs = cfg.SelfBin, []string{"floor-gateway"}, []string{"floor-hub"}
+	default:
+		sys.scrape = true
+		bin, gwArgs, hubArgs = cfg.SsogateBin, []string{"serve"}, []string{"hub"}
+		common = append(common, "SSOGATE_ADMIN_TOKEN="+sys.secrets.adminToken)
+		if cfg.ChildLogLevel != "" {
+			common = append(common, "SSOGATE_LOG_LEVEL="+cfg.ChildLogLevel)
+		}
+		gwEnv = append(gwEnv, "SSOGATE_WEBHOOK_RATE=0")
+		hubEnv = append(hubEnv, "SSOGATE_ALLOW_PRIVATE_TARGETS=true")
+		for _, role := range []string{"gateway", "hub"} {
+			dir := filepath.Join(stepDir, role)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("bench: data dir: %w", err)
+			}
+			dbURL := "sqlite:" + filepath.Join(dir, "ssogate.db")
+			if spec.Kind == KindPostgres {
+				u, drop, err := provisionPostgres(ctx, spec.DatabaseURL, role)
+				if err != nil {
+					return nil, err
+				}
+				sys.cleanup = append(sys.cleanup, drop)
+				dbURL = u
+			}
+			env := []string{"SSOGATE_DATA_DIR=" + dir, "SSOGATE_DATABASE_URL=" + dbURL}
+			if role == "gateway" {
+				gwEnv = append(gwEnv, env...)
+			} else {
+				hubEnv = append(hubEnv, env...)
+			}
+		}
+	}
+	gwEnv = append(append(append([]string(nil), common...), gwEnv...), cfg.ChildEnv...)
+	hubEnv = append(append(append([]string(nil), common...), hubEnv...), cfg.ChildEnv...)
+
+	// The hub first, so the gateway's registration succeeds at once.
+	if sys.hub, err = startChild("hub", bin, hubArgs, hubEnv, hubURL, filepath.Join(logDir, label+"-hub.log")); err != nil {
+		return nil, err
+	}
+	if err := sys.hub.waitReady(ctx, readyTimeout); err != nil {
+		return nil, err
+	}
+	if sys.gateway, err = startChild("gateway", bin, gwArgs, gwEnv, gwURL, filepath.Join(logDir, label+"-gateway.log")); err != nil {
+		return nil, err
+	}
+	if err := sys.gateway.waitReady(ctx, readyTimeout); err != nil {
+		return nil, err
+	}
+	return sys, nil
+}
+
+// provisionPostgres creates an empty database for one process on the
+// server of base and returns its URL and a function that drops it. Without
+// the CREATE DATABASE privilege it falls back to a schema (named in the
+// URL's search_path); the two processes then share the database's
+// notification channels, which only costs spurious wake-ups.
+func provisionPostgres(ctx context.Context, base, role string) (string, func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, fmt.Errorf("bench: connect to PostgreSQL: %w", err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, errors.New("bench: the PostgreSQL URL does not parse")
+	}
+	name := "ssogate_bench_" + role + "_" + randomHex(4)
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err = conn.Exec(ctx, "CREATE DATABASE "+ident); err == nil {
+		u.Path = "/" + name
+		return u.String(), func() { dropPostgres(base, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)") }, nil
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "42501" {
+		return "", nil, fmt.Errorf("bench: create database: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+ident); err != nil {
+		return "", nil, fmt.Errorf("bench: create schema: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String(), func() { dropPostgres(base, "DROP SCHEMA IF EXISTS "+ident+" CASCADE") }, nil
+}
+
+func dropPostgres(base, stmt string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	_, _ = conn.Exec(ctx, stmt)
+}
+
+// redactURL hides a URL's password for logs and reports.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return strings.TrimSpace(u.String())
+}

@@ -42,6 +42,8 @@ func commands() []command {
 		{"serve", "run the gateway", runServe},
 		{"hub", "run the hub", runHub},
 		{"demo", "run gateway, hub, identity provider and a demo site in one process", runDemo},
+		{"ping", "queue pings for users (initial or repair sync): ping USER… | ping --stdin", runPing},
+		{"register", "register the gateway's pull URL at the hub once", runRegister},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"token", "mint or verify a token: token mint | token verify", runToken},
 		{"config", "check the configuration and print it, secrets redacted", runConfig},

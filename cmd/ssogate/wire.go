@@ -14,6 +14,7 @@ import (
 	"github.com/ssogate/ssogate/authdelegate"
 	"github.com/ssogate/ssogate/pingpull"
 	"github.com/ssogate/ssogate/pingpull/hub"
+	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/store/postgres"
 	"github.com/ssogate/ssogate/store/sqlite"
 	"github.com/ssogate/ssogate/tokens"
@@ -54,30 +55,18 @@ func wireGateway(ctx context.Context, a *app) (*gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	rate := float64(cfg.Gateway.WebhookRate)
-	if rate == 0 {
-		rate = -1 // 0 in our config means no limit; pingpull's negative does
-	}
-	pp, err := pingpull.New(pingpull.Config{
-		Store:                a.store,
-		Tokens:               codec,
-		PublicURL:            cfg.Gateway.PublicURL,
-		HubURL:               cfg.Gateway.HubURL,
-		WebhookSecrets:       cfg.Gateway.WebhookSecrets,
-		WebhookRate:          rate,
-		ProfileSourceURL:     cfg.Gateway.ProfileSourceURL,
-		ProfileSourceToken:   cfg.Gateway.ProfileSourceToken,
-		ProfileSourceTimeout: cfg.Gateway.ProfileSourceTimeout,
-		AdminToken:           cfg.AdminToken,
-		RiverUI:              riverUI,
-		Logger:               a.log,
-		Registerer:           a.router.Registry(),
-	})
+	ppCfg := pingpullConfig(cfg, a.store, codec, a.log)
+	ppCfg.RiverUI = riverUI
+	ppCfg.Registerer = a.router.Registry()
+	pp, err := pingpull.New(ppCfg)
 	if err != nil {
 		return nil, &ConfigError{Problems: []string{err.Error()}}
 	}
 	a.mount(pp)
 	a.addJobs(pp)
+	// Served-pull records are written in small batches: write the last one
+	// after HTTP has drained.
+	a.onShutdown = append(a.onShutdown, pp.Flush)
 	g := &gateway{pingpull: pp}
 
 	if cfg.Auth.IssuerURL != "" {
@@ -86,6 +75,13 @@ func wireGateway(ctx context.Context, a *app) (*gateway, error) {
 		}
 		a.mount(g.auth)
 		a.onShutdown = append(a.onShutdown, func(context.Context) error { return g.auth.Close() })
+		// The live-event fan-out: store notifications to this replica's
+		// event streams.
+		go func() {
+			if err := g.auth.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("authdelegate event loop stopped", slog.String("error", err.Error()))
+			}
+		}()
 	} else {
 		a.log.Info("no OpenID provider configured (auth.issuer_url): login, /token and /events are off")
 	}
@@ -96,6 +92,24 @@ func wireGateway(ctx context.Context, a *app) (*gateway, error) {
 		}
 	}()
 	return g, nil
+}
+
+// pingpullConfig is the gateway's Ping for Pull configuration from cfg.
+func pingpullConfig(cfg *Config, st store.Store, codec *tokens.Codec, log *slog.Logger) pingpull.Config {
+	return pingpull.Config{
+		Store:                st,
+		Tokens:               codec,
+		PublicURL:            cfg.Gateway.PublicURL,
+		HubURL:               cfg.Gateway.HubURL,
+		WebhookSecrets:       cfg.Gateway.WebhookSecrets,
+		WebhookRate:          cfg.Gateway.WebhookRate,
+		WebhookBurst:         cfg.Gateway.WebhookBurst,
+		ProfileSourceURL:     cfg.Gateway.ProfileSourceURL,
+		ProfileSourceToken:   cfg.Gateway.ProfileSourceToken,
+		ProfileSourceTimeout: cfg.Gateway.ProfileSourceTimeout,
+		AdminToken:           cfg.AdminToken,
+		Logger:               log,
+	}
 }
 
 // wireAuth builds the browser side. It shares the profile's canonical form

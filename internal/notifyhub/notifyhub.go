@@ -105,7 +105,11 @@ func (h *Hub) Listen(ctx context.Context, channel string) (*Subscription, error)
 	}
 	h.subs[channel][sub] = struct{}{}
 	h.mu.Unlock()
+	// The callback may run at once (ctx already done) and read stopWatch
+	// in Close: guard the field.
+	sub.stopMu.Lock()
 	sub.stopWatch = context.AfterFunc(ctx, func() { _ = sub.Close() })
+	sub.stopMu.Unlock()
 	return sub, nil
 }
 
@@ -181,6 +185,7 @@ type Subscription struct {
 	channel   string
 	c         chan []byte
 	lagged    chan struct{}
+	stopMu    sync.Mutex
 	stopWatch func() bool
 	closeOnce sync.Once
 }
@@ -196,8 +201,11 @@ func (s *Subscription) Lagged() <-chan struct{} { return s.lagged }
 // Close ends the subscription; safe to call more than once.
 func (s *Subscription) Close() error {
 	s.closeOnce.Do(func() {
-		if s.stopWatch != nil {
-			s.stopWatch()
+		s.stopMu.Lock()
+		stop := s.stopWatch
+		s.stopMu.Unlock()
+		if stop != nil {
+			stop()
 		}
 		h := s.hub
 		h.mu.Lock()

@@ -73,7 +73,9 @@ func (b *Browser) NewTab(url string) (*Tab, error) {
 func (t *Tab) Close() { t.cancel() }
 
 // Do runs actions in the tab.
-func (t *Tab) Do(actions ...chromedp.Action[chromedp.Void]) error { return chromedp.Do(t.Ctx, actions...) }
+func (t *Tab) Do(actions ...chromedp.Action[chromedp.Void]) error {
+	return chromedp.Do(t.Ctx, actions...)
+}
 
 // Eval evaluates a JavaScript expression.
 func Eval[T any](t *Tab, js string) (T, error) {

@@ -57,7 +57,11 @@ func queueDepth(r io.Reader, metric string) float64 {
 		if !unfinishedStates[state] {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.Fields(value + " ")[0], 64)
+		f := strings.Fields(value) // value [timestamp]
+		if len(f) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
 		if err != nil || math.IsNaN(v) {
 			continue
 		}

@@ -134,7 +134,7 @@ func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logD
 		if cfg.ChildLogLevel != "" {
 			common = append(common, "SSOGATE_LOG_LEVEL="+cfg.ChildLogLevel)
 		}
-		gwEnv = append(gwEnv, "SSOGATE_WEBHOOK_RATE=0")
+		gwEnv = append(gwEnv, "SSOGATE_WEBHOOK_RATE=-1") // no limit: the load is the point
 		hubEnv = append(hubEnv, "SSOGATE_ALLOW_PRIVATE_TARGETS=true")
 		for _, role := range []string{"gateway", "hub"} {
 			dir := filepath.Join(stepDir, role)

@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// buildBinaries builds ssogate and ssogate-bench into a temporary
+// directory, or skips the test saying why.
+func buildBinaries(t *testing.T) (ssogate, self string) {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH: cannot build the binaries under test")
+	}
+	dir := t.TempDir()
+	for _, pkg := range []string{"cmd/ssogate", "cmd/ssogate-bench"} {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, filepath.Base(pkg)), "github.com/ssogate/ssogate/"+pkg).CombinedOutput()
+		if err != nil {
+			t.Skipf("cannot build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	return filepath.Join(dir, "ssogate"), filepath.Join(dir, "ssogate-bench")
+}
+
+// TestQuickRun runs the quick mode end to end against the real binaries
+// (SQLite, PostgreSQL when TEST_DATABASE_URL is set, and the floor). It
+// asserts only that results were produced and nothing was lost: speed is
+// for the harness to report, not for a test to judge.
+func TestQuickRun(t *testing.T) {
+	t.Parallel()
+	ssogate, self := buildBinaries(t)
+	targets := []TargetSpec{{Kind: KindSQLite}}
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		targets = append(targets, TargetSpec{Kind: KindPostgres, DatabaseURL: u})
+	}
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	cfg := Config{
+		Targets:    targets,
+		Quick:      true,
+		Out:        out,
+		SsogateBin: ssogate,
+		SelfBin:    self,
+		WorkDir:    t.TempDir(),
+		Logger:     slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Stdout:     &stdout,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	results, err := Run(ctx, cfg)
+	require.NoError(t, err)
+
+	want := len(targets) + 1 // the floor
+	require.Len(t, results, want*len(DefaultQuickRates))
+	for _, r := range results {
+		require.Empty(t, r.Err, "%s at %d/s", r.Target, r.Rate)
+		require.Positive(t, r.Sent, "%s at %d/s", r.Target, r.Rate)
+		require.Equal(t, r.Sent, r.Accepted, "%s at %d/s: errors %v", r.Target, r.Rate, r.ErrorKind)
+		require.Zero(t, r.Lost, "%s at %d/s lost changes", r.Target, r.Rate)
+		require.Positive(t, r.Update.N, "%s at %d/s", r.Target, r.Rate)
+		require.Len(t, r.Procs, 2)
+		for _, p := range r.Procs {
+			require.Positive(t, p.PeakRSS, "%s at %d/s: %s", r.Target, r.Rate, p.Role)
+		}
+		if r.Target != KindFloor {
+			require.False(t, isNaN(r.MaxGatewayQueue) && isNaN(r.MaxHubQueue), "queue depths were scraped")
+		}
+	}
+	for _, name := range []string{"results.csv", "timeseries.csv", "results.md", "latency.svg", "latency.png", "throughput.svg", "throughput.png"} {
+		st, err := os.Stat(filepath.Join(out, name))
+		require.NoError(t, err, name)
+		require.Positive(t, st.Size(), name)
+	}
+	f, err := os.Open(filepath.Join(out, "results.csv"))
+	require.NoError(t, err)
+	defer func() { _ = f.Close() }()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"target", "rate", "metric", "value", "unit"}, rows[0])
+	require.Greater(t, len(rows), 20)
+	require.Contains(t, stdout.String(), "| floor | 20 |")
+	require.Contains(t, stdout.String(), "| sqlite | 100 |")
+}
+
+func isNaN(f float64) bool { return f != f }
+
+// testWriter sends the harness's log lines to t.Log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}

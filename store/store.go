@@ -168,6 +168,14 @@ type JobsConfig struct {
 	CompletedJobRetentionPeriod time.Duration
 	// DeadLetterRetentionPeriod defaults to 30 days.
 	DeadLetterRetentionPeriod time.Duration
+	// JobTimeout bounds one job's Work. Default 30s (pings and pulls bound
+	// their own HTTP calls to 10s).
+	JobTimeout time.Duration
+	// RescueStuckJobsAfter is when a job left running by a crashed process
+	// is made available again. Default 1 minute (River's default is an
+	// hour: a killed worker would hold the user's coalesced job that long).
+	// Must exceed JobTimeout.
+	RescueStuckJobsAfter time.Duration
 }
 
 // Queries are the reads and writes available both on a Store and inside a

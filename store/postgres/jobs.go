@@ -42,6 +42,12 @@ func jobsConfigWithDefaults(cfg store.JobsConfig) store.JobsConfig {
 	if cfg.DeadLetterRetentionPeriod == 0 {
 		cfg.DeadLetterRetentionPeriod = defaultDeadLetterRetentionPeriod
 	}
+	if cfg.JobTimeout == 0 {
+		cfg.JobTimeout = 30 * time.Second
+	}
+	if cfg.RescueStuckJobsAfter == 0 {
+		cfg.RescueStuckJobsAfter = time.Minute
+	}
 	return cfg
 }
 
@@ -77,6 +83,8 @@ func (s *Store) StartJobs(ctx context.Context, cfg store.JobsConfig) error {
 		ErrorHandler:                cfg.ErrorHandler,
 		FetchCooldown:               cfg.FetchCooldown,
 		FetchPollInterval:           cfg.FetchPollInterval,
+		JobTimeout:                  cfg.JobTimeout,
+		RescueStuckJobsAfter:        cfg.RescueStuckJobsAfter,
 		Logger:                      s.logger,
 		Middleware:                  cfg.Middleware,
 		Queues:                      cfg.Queues,

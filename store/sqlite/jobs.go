@@ -33,6 +33,12 @@ func jobsConfigWithDefaults(cfg store.JobsConfig) store.JobsConfig {
 	if cfg.DeadLetterRetentionPeriod == 0 {
 		cfg.DeadLetterRetentionPeriod = 30 * 24 * time.Hour
 	}
+	if cfg.JobTimeout == 0 {
+		cfg.JobTimeout = 30 * time.Second
+	}
+	if cfg.RescueStuckJobsAfter == 0 {
+		cfg.RescueStuckJobsAfter = time.Minute
+	}
 	return cfg
 }
 
@@ -76,6 +82,8 @@ func (s *Store) StartJobs(ctx context.Context, cfg store.JobsConfig) error {
 		ErrorHandler:                cfg.ErrorHandler,
 		FetchCooldown:               cfg.FetchCooldown,
 		FetchPollInterval:           cfg.FetchPollInterval,
+		JobTimeout:                  cfg.JobTimeout,
+		RescueStuckJobsAfter:        cfg.RescueStuckJobsAfter,
 		Logger:                      s.logger,
 		Middleware:                  cfg.Middleware,
 		Queues:                      cfg.Queues,

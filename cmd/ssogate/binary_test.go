@@ -112,9 +112,15 @@ func TestBinaryServe(t *testing.T) {
 				"SSOGATE_NETWORK_NAME=labs.fyre.co",
 				"SSOGATE_NETWORK_KEY=SECRET-network-key",
 				"SSOGATE_AUTH_SESSION_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+				// The gateway's Ping for Pull side runs (its registration at
+				// an absent hub fails and is retried): its logs must not leak
+				// the secrets either.
+				"SSOGATE_PUBLIC_URL=http://127.0.0.1:1",
+				"SSOGATE_HUB_URL=http://127.0.0.1:1",
+				"SSOGATE_WEBHOOK_SECRETS=whsec_U0VDUkVULXdlYmhvb2stc2VjcmV0LTAxMjM=",
 			},
 			signal:  syscall.SIGINT,
-			secrets: []string{"SECRET", "AAECAwQF"},
+			secrets: []string{"SECRET", "AAECAwQF", "U0VDUkVU"},
 		},
 	}
 	for _, tt := range tests {

@@ -35,14 +35,11 @@ func requireChromium(t *testing.T) {
 // then sign out. Screenshots go to $OUT (or a temporary directory).
 func TestDemoEndToEnd(t *testing.T) {
 	requireChromium(t)
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 
-	root, err := ModuleRoot()
-	require.NoError(t, err)
-	bin, err := Build(ctx, root, t.TempDir())
-	require.NoError(t, err)
-	demo, err := StartDemo(ctx, bin, t.TempDir())
+	demo, err := StartDemo(ctx, binary(t), t.TempDir())
 	require.NoError(t, err)
 	defer func() {
 		demo.Stop()

@@ -37,7 +37,7 @@ func (q queries) PullURLGet(ctx context.Context, network string) (*store.PullURL
 		p         store.PullURL
 		updatedAt int64
 	)
-	err := q.db.QueryRowContext(ctx,
+	err := q.read.QueryRowContext(ctx,
 		`SELECT network, template, affiliation_url, updated_at FROM pull_url WHERE network = ?`, network,
 	).Scan(&p.Network, &p.Template, &p.AffiliationURL, &updatedAt)
 	if err != nil {
@@ -192,7 +192,7 @@ func (q queries) RemoteProfileRecordPullError(ctx context.Context, network, user
 
 // RemoteProfileGet returns store.ErrNotFound when unknown.
 func (q queries) RemoteProfileGet(ctx context.Context, network, userID string) (*store.RemoteProfile, error) {
-	p, err := scanRemoteProfile(q.db.QueryRowContext(ctx,
+	p, err := scanRemoteProfile(q.read.QueryRowContext(ctx,
 		`SELECT `+remoteProfileColumns+` FROM remote_profile WHERE network = ? AND user_id = ?`, network, userID))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get remote profile: %w", err)
@@ -210,7 +210,7 @@ func (q queries) RemoteProfileGetMany(ctx context.Context, network string, userI
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get remote profiles: %w", err)
 	}
-	rows, err := q.db.QueryContext(ctx,
+	rows, err := q.read.QueryContext(ctx,
 		`SELECT `+remoteProfileColumns+` FROM remote_profile
 		 WHERE network = ? AND user_id IN (SELECT value FROM json_each(?))`, network, string(ids))
 	if err != nil {
@@ -233,10 +233,10 @@ func (q queries) RemoteProfileList(ctx context.Context, params store.RemoteProfi
 	const where = `network = ? AND (? = '' OR substr(user_id, 1, length(?)) = ?)`
 	args := []any{params.Network, params.Query, params.Query, params.Query}
 	var total int
-	if err := q.db.QueryRowContext(ctx, `SELECT count(*) FROM remote_profile WHERE `+where, args...).Scan(&total); err != nil {
+	if err := q.read.QueryRowContext(ctx, `SELECT count(*) FROM remote_profile WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: list remote profiles: %w", mapError(err))
 	}
-	rows, err := q.db.QueryContext(ctx,
+	rows, err := q.read.QueryContext(ctx,
 		`SELECT `+remoteProfileColumns+` FROM remote_profile WHERE `+where+` ORDER BY user_id LIMIT ? OFFSET ?`,
 		append(args, clampLimit(params.Limit, 50, 1000), max(params.Offset, 0))...)
 	if err != nil {
@@ -270,7 +270,7 @@ func (q queries) CommentCreate(ctx context.Context, c *store.Comment) (*store.Co
 
 // CommentList lists an article's comments oldest first.
 func (q queries) CommentList(ctx context.Context, params store.CommentListParams) ([]*store.Comment, error) {
-	rows, err := q.db.QueryContext(ctx,
+	rows, err := q.read.QueryContext(ctx,
 		`SELECT id, network, article_id, user_id, body, created_at FROM comment
 		 WHERE network = ? AND article_id = ? AND id > ? ORDER BY id LIMIT ?`,
 		params.Network, params.ArticleID, params.AfterID, clampLimit(params.Limit, 100, 1000))

@@ -34,7 +34,7 @@ func scanProfile(row rowScanner) (*store.Profile, error) {
 
 // ProfileGet returns store.ErrNotFound when the user has no profile.
 func (q queries) ProfileGet(ctx context.Context, userID string) (*store.Profile, error) {
-	p, err := profileGet(ctx, q.db, userID)
+	p, err := profileGet(ctx, q.read, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get profile: %w", err)
 	}
@@ -141,7 +141,7 @@ func (q queries) ProfileMarkServed(ctx context.Context, userID string, version i
 
 // ProfileList pages through profiles by user id (byte order).
 func (q queries) ProfileList(ctx context.Context, params store.ProfileListParams) ([]*store.Profile, error) {
-	rows, err := q.db.QueryContext(ctx,
+	rows, err := q.read.QueryContext(ctx,
 		`SELECT `+profileColumns+` FROM profile WHERE user_id > ? ORDER BY user_id LIMIT ?`,
 		params.After, clampLimit(params.Limit, 100, 1000))
 	if err != nil {

@@ -67,7 +67,7 @@ func (q queries) SessionCreate(ctx context.Context, s *store.Session) error {
 
 // SessionGet returns the session whatever its state.
 func (q queries) SessionGet(ctx context.Context, id string) (*store.Session, error) {
-	s, err := scanSession(q.db.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM session WHERE id = ?`, id))
+	s, err := scanSession(q.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM session WHERE id = ?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get session: %w", err)
 	}
@@ -135,7 +135,7 @@ func (q queries) SessionEnd(ctx context.Context, params store.SessionEndParams) 
 
 // SessionListByUser returns the user's sessions active at now, oldest first.
 func (q queries) SessionListByUser(ctx context.Context, userID string, now time.Time) ([]*store.Session, error) {
-	rows, err := q.db.QueryContext(ctx,
+	rows, err := q.read.QueryContext(ctx,
 		`SELECT `+sessionColumns+` FROM session
 		 WHERE user_id = ? AND ended_at IS NULL AND idle_expires > ? AND abs_expires > ?
 		 ORDER BY created_at, id`,

@@ -5,7 +5,9 @@
 // The database runs in WAL mode with a busy timeout, and every transaction
 // takes the write lock at BEGIN (_txlock=immediate). The pool holds ONE
 // connection, as River on SQLite requires: every query, transaction and
-// River operation takes turns on it. Two consequences for callers:
+// River operation takes turns on it; reads outside a transaction go to a
+// small pool of read-only connections, which WAL lets read concurrently
+// with the writer. Two consequences for callers:
 //
 //   - Inside an InTx callback use only the tx it is given. Calling a Store
 //     method (or Jobs()) there waits for the connection the transaction
@@ -88,11 +90,27 @@ func (cfg Config) dsn() string {
 	return "file:" + cfg.Path + "?" + q.Encode()
 }
 
+// readDSN is the data source name of the read-only connections: no write
+// lock at BEGIN, and query_only so that nothing can write through them.
+func (cfg Config) readDSN() string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "query_only(1)")
+	return "file:" + cfg.Path + "?" + q.Encode()
+}
+
+// readConns is the size of the read-only pool.
+const readConns = 4
+
 // Store is the SQLite store. It implements store.Store.
 type Store struct {
 	queries
 
-	db     *sql.DB
+	db *sql.DB
+	// readDB is the pool of read-only connections (db itself for an
+	// in-memory database, which exists only on its one connection).
+	readDB *sql.DB
+	reader *preparedReader
 	logger *slog.Logger
 	hub    *notifyhub.Hub
 
@@ -130,14 +148,29 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, mapError(err))
 	}
 
+	// Reads that need no transaction go to a pool of read-only connections:
+	// in WAL mode they read while the one writer writes, instead of queueing
+	// behind every transaction and River fetch.
+	readDB := db
+	if cfg.Path != ":memory:" {
+		if readDB, err = sql.Open("sqlite", cfg.readDSN()); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
+		}
+		readDB.SetMaxOpenConns(readConns)
+		readDB.SetMaxIdleConns(readConns)
+	}
 	client, err := river.NewClient(riversqlite.New(db), &river.Config{Logger: cfg.Logger})
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: river client: %w", err)
 	}
+	reader := newPreparedReader(readDB)
 	s := &Store{
-		queries: queries{db: db},
+		queries: queries{db: db, read: reader},
 		db:      db,
+		readDB:  readDB,
+		reader:  reader,
 		logger:  cfg.Logger,
 		hub:     notifyhub.New(notifyhub.Config{}),
 	}
@@ -182,6 +215,14 @@ func (s *Store) Close() error {
 			errs = append(errs, fmt.Errorf("sqlite: stop jobs: %w", err))
 		}
 		s.hub.Close()
+		if err := s.reader.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("sqlite: close: %w", err))
+		}
+		if s.readDB != s.db {
+			if err := s.readDB.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("sqlite: close: %w", err))
+			}
+		}
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("sqlite: close: %w", err))
 		}
@@ -217,7 +258,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", mapError(err))
 	}
-	tx := &Tx{queries: queries{db: sqlTx, tx: sqlTx, store: s}, store: s, sqlTx: sqlTx}
+	tx := &Tx{queries: queries{db: sqlTx, read: sqlTx, tx: sqlTx, store: s}, store: s, sqlTx: sqlTx}
 	committed := false
 	defer func() {
 		if !committed {

@@ -38,7 +38,7 @@ func (q queries) TimelineList(ctx context.Context, params store.TimelineListPara
 		query = `SELECT id, user_id, kind, detail, at FROM timeline_event WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?`
 		args = []any{params.UserID, params.Before, args[1]}
 	}
-	rows, err := q.db.QueryContext(ctx, query, args...)
+	rows, err := q.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list timeline: %w", mapError(err))
 	}

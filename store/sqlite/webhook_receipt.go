@@ -29,7 +29,7 @@ func (q queries) WebhookReceiptGet(ctx context.Context, id string) (*store.Webho
 		r         store.WebhookReceipt
 		createdAt int64
 	)
-	err := q.db.QueryRowContext(ctx,
+	err := q.read.QueryRowContext(ctx,
 		`SELECT id, status_code, body, created_at FROM webhook_receipt WHERE id = ?`, id,
 	).Scan(&r.ID, &r.StatusCode, &r.Body, &createdAt)
 	if err != nil {

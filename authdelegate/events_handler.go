@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -65,23 +65,11 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 		st.offerLogout(cmp.Or(cur.EndReason, reasonLogout))
 	}
 
-	rc := http.NewResponseController(w)
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Accel-Buffering", "no")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	write := func(s string) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		if _, err := io.WriteString(w, s); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-	if !write("retry: 2000\n: ssogate events\n\n") {
+	stream, ok := httpbase.StartEventStream(w, streamWriteTimeout, 2*time.Second, "ssogate events")
+	if !ok {
 		return
 	}
+	write := stream.Write
 	keepAlive := time.NewTicker(h.cfg.KeepAliveInterval)
 	defer keepAlive.Stop()
 	recheck := time.NewTimer(jitter(h.cfg.StreamRecheckInterval))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -128,23 +127,11 @@ func (h *Handler) serveUpdates(w http.ResponseWriter, r *http.Request, network, 
 	}
 	defer func() { _ = sub.Close() }()
 
-	rc := http.NewResponseController(w)
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Accel-Buffering", "no")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	write := func(s string) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(updatesWriteTimeout))
-		if _, err := io.WriteString(w, s); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-	if !write("retry: 2000\n: ssogate hub updates\n\n") {
+	stream, ok := httpbase.StartEventStream(w, updatesWriteTimeout, 2*time.Second, "ssogate hub updates")
+	if !ok {
 		return
 	}
+	write := stream.Write
 	ticker := time.NewTicker(keepAlive)
 	defer ticker.Stop()
 	for {

@@ -178,6 +178,33 @@ type JobsConfig struct {
 	RescueStuckJobsAfter time.Duration
 }
 
+// WithDefaults returns cfg with its zero fields set to the documented
+// defaults. Backends call it in StartJobs.
+func (cfg JobsConfig) WithDefaults() JobsConfig {
+	if len(cfg.Queues) == 0 {
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 50}}
+	}
+	if cfg.FetchCooldown == 0 {
+		cfg.FetchCooldown = 5 * time.Millisecond
+	}
+	if cfg.FetchPollInterval == 0 {
+		cfg.FetchPollInterval = 200 * time.Millisecond
+	}
+	if cfg.CompletedJobRetentionPeriod == 0 {
+		cfg.CompletedJobRetentionPeriod = 24 * time.Hour
+	}
+	if cfg.DeadLetterRetentionPeriod == 0 {
+		cfg.DeadLetterRetentionPeriod = 30 * 24 * time.Hour
+	}
+	if cfg.JobTimeout == 0 {
+		cfg.JobTimeout = 30 * time.Second
+	}
+	if cfg.RescueStuckJobsAfter == 0 {
+		cfg.RescueStuckJobsAfter = time.Minute
+	}
+	return cfg
+}
+
 // Queries are the reads and writes available both on a Store and inside a
 // Tx. Names are noun first (ProfileGet, SessionCreate).
 type Queries interface {

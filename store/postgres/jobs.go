@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -15,41 +14,6 @@ import (
 
 	"github.com/ssogate/ssogate/store"
 )
-
-// Defaults of store.JobsConfig.
-const (
-	defaultMaxWorkers                  = 50
-	defaultFetchCooldown               = 5 * time.Millisecond
-	defaultFetchPollInterval           = 200 * time.Millisecond
-	defaultCompletedJobRetentionPeriod = 24 * time.Hour
-	defaultDeadLetterRetentionPeriod   = 30 * 24 * time.Hour
-)
-
-// jobsConfigWithDefaults fills in store.JobsConfig's documented defaults.
-func jobsConfigWithDefaults(cfg store.JobsConfig) store.JobsConfig {
-	if len(cfg.Queues) == 0 {
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: defaultMaxWorkers}}
-	}
-	if cfg.FetchCooldown == 0 {
-		cfg.FetchCooldown = defaultFetchCooldown
-	}
-	if cfg.FetchPollInterval == 0 {
-		cfg.FetchPollInterval = defaultFetchPollInterval
-	}
-	if cfg.CompletedJobRetentionPeriod == 0 {
-		cfg.CompletedJobRetentionPeriod = defaultCompletedJobRetentionPeriod
-	}
-	if cfg.DeadLetterRetentionPeriod == 0 {
-		cfg.DeadLetterRetentionPeriod = defaultDeadLetterRetentionPeriod
-	}
-	if cfg.JobTimeout == 0 {
-		cfg.JobTimeout = 30 * time.Second
-	}
-	if cfg.RescueStuckJobsAfter == 0 {
-		cfg.RescueStuckJobsAfter = time.Minute
-	}
-	return cfg
-}
 
 // RiverClient returns the River client in use: the insert-only client built
 // at Open, or the working client once StartJobs has run (River UI takes it).
@@ -66,7 +30,7 @@ func (s *Store) StartJobs(ctx context.Context, cfg store.JobsConfig) error {
 	if cfg.Workers == nil {
 		return errors.New("postgres: start jobs: invalid config: Workers is required")
 	}
-	cfg = jobsConfigWithDefaults(cfg)
+	cfg = cfg.WithDefaults()
 
 	s.jobsMu.Lock()
 	defer s.jobsMu.Unlock()

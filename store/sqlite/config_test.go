@@ -44,10 +44,10 @@ func TestConfigValidate(t *testing.T) {
 func TestJobsConfigValidate(t *testing.T) {
 	t.Parallel()
 
-	err := validateJobsConfig(jobsConfigWithDefaults(store.JobsConfig{}))
+	err := validateJobsConfig(store.JobsConfig{}.WithDefaults())
 	require.ErrorContains(t, err, "Workers is required")
 
-	cfg := jobsConfigWithDefaults(store.JobsConfig{Workers: river.NewWorkers()})
+	cfg := store.JobsConfig{Workers: river.NewWorkers()}.WithDefaults()
 	require.NoError(t, validateJobsConfig(cfg))
 	require.Equal(t, 5*time.Millisecond, cfg.FetchCooldown)
 	require.Equal(t, 200*time.Millisecond, cfg.FetchPollInterval)

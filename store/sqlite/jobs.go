@@ -15,33 +15,6 @@ import (
 	"github.com/ssogate/ssogate/store"
 )
 
-// jobsConfigWithDefaults fills the zero fields of cfg with the contract's
-// defaults.
-func jobsConfigWithDefaults(cfg store.JobsConfig) store.JobsConfig {
-	if len(cfg.Queues) == 0 {
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 50}}
-	}
-	if cfg.FetchCooldown == 0 {
-		cfg.FetchCooldown = 5 * time.Millisecond
-	}
-	if cfg.FetchPollInterval == 0 {
-		cfg.FetchPollInterval = 200 * time.Millisecond
-	}
-	if cfg.CompletedJobRetentionPeriod == 0 {
-		cfg.CompletedJobRetentionPeriod = 24 * time.Hour
-	}
-	if cfg.DeadLetterRetentionPeriod == 0 {
-		cfg.DeadLetterRetentionPeriod = 30 * 24 * time.Hour
-	}
-	if cfg.JobTimeout == 0 {
-		cfg.JobTimeout = 30 * time.Second
-	}
-	if cfg.RescueStuckJobsAfter == 0 {
-		cfg.RescueStuckJobsAfter = time.Minute
-	}
-	return cfg
-}
-
 func validateJobsConfig(cfg store.JobsConfig) error {
 	var errs []error
 	if cfg.Workers == nil {
@@ -66,7 +39,7 @@ func validateJobsConfig(cfg store.JobsConfig) error {
 // replaces the insert-only client with it and starts it. It runs until
 // Jobs().Stop or Close; ctx only bounds the start. It can be called once.
 func (s *Store) StartJobs(ctx context.Context, cfg store.JobsConfig) error {
-	cfg = jobsConfigWithDefaults(cfg)
+	cfg = cfg.WithDefaults()
 	if err := validateJobsConfig(cfg); err != nil {
 		return err
 	}

@@ -95,7 +95,6 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	common := map[string]string{
 		"SSOGATE_NETWORK_NAME": demoNetwork,
 		"SSOGATE_NETWORK_KEY":  secrets.NetworkKey,
-		"SSOGATE_ADMIN_TOKEN":  secrets.AdminToken,
 		"SSOGATE_LOG_LEVEL":    *logLevel,
 	}
 	gatewayCfg, err := demoConfig(common, map[string]string{
@@ -108,6 +107,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		"SSOGATE_AUTH_CLIENT_SECRET":   secrets.ClientSecret,
 		"SSOGATE_AUTH_SESSION_KEY":     secrets.SessionKey,
 		"SSOGATE_AUTH_ALLOWED_ORIGINS": siteURL,
+		// The gateway's admin API and River UI; the hub's users page stays
+		// open in the demo.
+		"SSOGATE_ADMIN_TOKEN": secrets.AdminToken,
 	})
 	if err != nil {
 		return err
@@ -195,10 +197,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
   identity provider  %s   (users alice / alice-password, bob / bob-password)
 
   data directory     %s  (log: demo.log)
-  admin token        in %s
+  gateway admin      %s/admin/jobs  (River UI; password: admin_token in %s)
 
 Press Ctrl-C to stop.
-`, siteURL, gatewayURL, hubURL, idpURL, dir, filepath.Join(dir, "secrets.json"))
+`, siteURL, gatewayURL, hubURL, idpURL, dir, gatewayURL, filepath.Join(dir, "secrets.json"))
 
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

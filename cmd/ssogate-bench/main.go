@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,7 +25,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,10 +32,6 @@ import (
 
 	"github.com/ssogate/ssogate/internal/bench"
 )
-
-// envCPUProfile, when set in a floor child's environment, names a file
-// for its CPU profile (written at exit).
-const envCPUProfile = "SSOGATE_BENCH_CPUPROFILE"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -65,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	cfg.Logger = logger
 	cfg.Stdout = stdout
 	if needsSsogate(cfg) && cfg.SsogateBin == "" {
-		bin, cleanup, err := findSsogate(ctx, logger)
+		bin, cleanup, err := findSsogate(ctx, logger, cfg.ProfileDir != "")
 		if err != nil {
 			fmt.Fprintln(stderr, "ssogate-bench:", err)
 			return 1
@@ -114,6 +110,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (bench.Config, error) {
 		cfg.ChildEnv = append(cfg.ChildEnv, s)
 		return nil
 	})
+	fs.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of every child per step to this directory (builds ssogate with the profiling hook unless --ssogate-bin is given)")
+	fs.BoolVar(&cfg.ProfileContention, "profile-contention", false, "with --profile, also write mutex and block profiles")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "where per-step data directories go (default the system temp dir)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: ssogate-bench [flags]\n\nMeasures webhook → remote profile updated latency under open-loop load.\n\nFlags:\n")
@@ -184,9 +182,11 @@ func needsSsogate(cfg bench.Config) bool {
 }
 
 // findSsogate returns `ssogate` next to this binary, or builds it into a
-// temporary directory (removed by cleanup).
-func findSsogate(ctx context.Context, log *slog.Logger) (string, func(), error) {
-	if self, err := os.Executable(); err == nil {
+// temporary directory (removed by cleanup). With profiling it always
+// builds, adding this command's pprof.go to cmd/ssogate through
+// go build -overlay (the tree is not changed).
+func findSsogate(ctx context.Context, log *slog.Logger, profiling bool) (string, func(), error) {
+	if self, err := os.Executable(); err == nil && !profiling {
 		p := filepath.Join(filepath.Dir(self), "ssogate")
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
 			return p, func() {}, nil
@@ -198,9 +198,18 @@ func findSsogate(ctx context.Context, log *slog.Logger) (string, func(), error) 
 	}
 	cleanup := func() { _ = os.RemoveAll(dir) }
 	bin := filepath.Join(dir, "ssogate")
-	log.InfoContext(ctx, "building ssogate", "output", bin)
+	args := []string{"build", "-o", bin}
+	if profiling {
+		overlay, err := pprofOverlay(ctx, dir)
+		if err != nil {
+			cleanup()
+			return "", nil, err
+		}
+		args = append(args, "-overlay", overlay)
+	}
+	log.InfoContext(ctx, "building ssogate", "output", bin, "profiling_hook", profiling)
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/ssogate/ssogate/cmd/ssogate")
+	cmd := exec.CommandContext(ctx, "go", append(args, "github.com/ssogate/ssogate/cmd/ssogate")...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		cleanup()
@@ -213,15 +222,6 @@ func findSsogate(ctx context.Context, log *slog.Logger) (string, func(), error) 
 // runFloor runs a floor half, configured like ssogate by SSOGATE_…
 // variables.
 func runFloor(ctx context.Context, role string, stderr io.Writer, getenv func(string) string) int {
-	if path := getenv(envCPUProfile); path != "" {
-		f, err := os.Create(path)
-		if err == nil && pprof.StartCPUProfile(f) == nil {
-			defer func() {
-				pprof.StopCPUProfile()
-				_ = f.Close()
-			}()
-		}
-	}
 	cfg := bench.FloorConfig{
 		Listen:    getenv("SSOGATE_LISTEN"),
 		Network:   getenv("SSOGATE_NETWORK_NAME"),
@@ -242,4 +242,22 @@ func runFloor(ctx context.Context, role string, stderr io.Writer, getenv func(st
 		return 1
 	}
 	return 0
+}
+
+// pprofOverlay writes a go build overlay that adds cmd/ssogate-bench/pprof.go
+// to cmd/ssogate as zz_bench_pprof.go.
+func pprofOverlay(ctx context.Context, dir string) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "github.com/ssogate/ssogate").Output()
+	if err != nil {
+		return "", fmt.Errorf("find the module (run from it, or pass --ssogate-bin): %w", err)
+	}
+	root := strings.TrimSpace(string(out))
+	overlay, err := json.Marshal(map[string]map[string]string{"Replace": {
+		filepath.Join(root, "cmd", "ssogate", "zz_bench_pprof.go"): filepath.Join(root, "cmd", "ssogate-bench", "pprof.go"),
+	}})
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "overlay.json")
+	return path, os.WriteFile(path, overlay, 0o600)
 }

@@ -29,6 +29,8 @@ type child struct {
 	logFile *os.File
 	exited  chan struct{}
 	waitErr error
+	// pprofAddr is the child's profiling listener ("" when not profiled).
+	pprofAddr string
 }
 
 // startChild runs bin with args and env (added to a copy of the harness's

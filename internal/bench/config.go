@@ -107,6 +107,14 @@ type Config struct {
 	// ChildEnv is added to every ssogate child's environment (KEY=VALUE),
 	// after the harness's own settings.
 	ChildEnv []string
+	// ProfileDir, when set, receives a CPU profile of every child per step,
+	// taken over the load (ssogate-bench floor children always can; ssogate
+	// children only when built with cmd/ssogate-bench's pprof hook, which
+	// `ssogate-bench --profile` does). Default "" (no profiles).
+	ProfileDir string
+	// ProfileContention also records mutex and block profiles (at the end
+	// of the load). Default false.
+	ProfileContention bool
 	// Browser also measures webhook → DOM latency through Chromium
 	// (BrowserLatency) once per target. Default false.
 	Browser bool

@@ -59,6 +59,16 @@ func TestReadProcSelf(t *testing.T) {
 	require.Positive(t, selfCPU()+1) // never fails, may be 0 early on
 }
 
+func TestParseMachineBusy(t *testing.T) {
+	t.Parallel()
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	stat := "cpu  100 20 30 5000 70 1 2 3 40 5\ncpu0 1 2 3 4 5 6 7 8 9 10\n"
+	require.Equal(t, 1560*time.Millisecond, parseMachineBusy([]byte(stat)))
+	require.Zero(t, parseMachineBusy([]byte("intr 1 2 3\n")))
+	require.Zero(t, parseMachineBusy([]byte("cpu 1 2 x 4 5 6\n")))
+	require.Positive(t, machineBusy())
+}
+
 func TestQueueDepth(t *testing.T) {
 	t.Parallel()
 	exposition := `# HELP ssogate_hub_pull_queue_depth Pull jobs not finished, by state.
@@ -191,6 +201,18 @@ func TestTrackerDelivery(t *testing.T) {
 	require.True(t, tr2.rereadName(0, displayName(0, 1), at(90)))
 	require.Empty(t, tr2.behindUsers())
 	require.Equal(t, []time.Time{at(20), at(90)}, tr2.delivery())
+
+	// A stale answer carries the version that superseded it and is
+	// delivered with it.
+	tr4 := newTracker(2, 1)
+	tr4.sent(0, at(0))
+	tr4.sent(1, at(1))
+	tr4.answered(1, at(5), http.StatusAccepted, "queued", 1)
+	tr4.answered(0, at(6), http.StatusAccepted, "stale", 1)
+	_, behind = tr4.outstanding()
+	require.Equal(t, 1, behind)
+	tr4.event("u0", displayName(0, 1), at(30))
+	require.Equal(t, []time.Time{at(30), at(30)}, tr4.delivery())
 
 	// Refused webhooks are not expected at the hub.
 	tr3 := newTracker(1, 1)

@@ -109,7 +109,7 @@ func writeResultsCSV(w io.Writer, results []StepResult) error {
 		for _, k := range kinds {
 			row(r, "errors_"+k, float64(r.ErrorKind[k]), "requests")
 		}
-		row(r, "not_queued", float64(r.NotQueued), "changes")
+		row(r, "superseded", float64(r.Superseded), "changes")
 		row(r, "lost", float64(r.Lost), "changes")
 		row(r, "reread", float64(r.Reread), "changes")
 		row(r, "lagged", float64(r.Lagged), "events")
@@ -127,6 +127,7 @@ func writeResultsCSV(w io.Writer, results []StepResult) error {
 			row(r, p.Role+"_peak_rss", float64(p.PeakRSS)/(1<<20), "MiB")
 		}
 		row(r, "harness_cores", r.HarnessCores, "cores")
+		row(r, "machine_cores_busy", r.MachineCores, "cores")
 		if f := floorOf(results, r.Rate); f != nil && r.Target != KindFloor {
 			row(r, "update_p50_vs_floor", ratio(r.Update.P50, f.Update.P50), "x")
 			row(r, "update_p95_vs_floor", ratio(r.Update.P95, f.Update.P95), "x")
@@ -223,12 +224,12 @@ func writeMarkdown(w io.Writer, cfg Config, results []StepResult) {
 			r.Target, r.Rate, r.AcceptedPerSec, r.DeliveredPerSec,
 			fmtDur(r.Accept.P50), fmtDur(r.Accept.P99),
 			fmtDur(r.Update.P50), fmtDur(r.Update.P95), fmtDur(r.Update.P99), fmtDur(r.Update.Max),
-			vs, r.Errors+r.NotQueued, r.Lost, fmtQueue(r.MaxGatewayQueue), fmtQueue(r.MaxHubQueue),
+			vs, r.Errors, r.Lost, fmtQueue(r.MaxGatewayQueue), fmtQueue(r.MaxHubQueue),
 			gw.Cores, hub.Cores, float64(gw.PeakRSS)/(1<<20), float64(hub.PeakRSS)/(1<<20))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| target | offered/s | sent | accepted | drain after load | harness cores | stream lagged | found by re-read | sender waits | errors by kind |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| target | offered/s | sent | accepted | superseded (stale) | drain after load | machine cores busy | harness cores | stream lagged | found by re-read | sender waits | errors by kind |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for i := range results {
 		r := &results[i]
 		if r.Err != "" {
@@ -239,8 +240,8 @@ func writeMarkdown(w io.Writer, cfg Config, results []StepResult) {
 			kinds = append(kinds, fmt.Sprintf("%s: %d", k, n))
 		}
 		sort.Strings(kinds)
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %s | %.2f | %d | %d | %d | %s |\n", r.Target, r.Rate, r.Sent, r.Accepted,
-			fmtDur(r.DrainTime), r.HarnessCores, r.Lagged, r.Reread, r.Saturated, strings.Join(kinds, ", "))
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s | %.2f | %.2f | %d | %d | %d | %s |\n", r.Target, r.Rate, r.Sent, r.Accepted, r.Superseded,
+			fmtDur(r.DrainTime), r.MachineCores, r.HarnessCores, r.Lagged, r.Reread, r.Saturated, strings.Join(kinds, ", "))
 	}
 	fmt.Fprintln(w)
 	if best := sustained(cfg, results); best != "" {

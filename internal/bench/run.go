@@ -63,11 +63,14 @@ type StepResult struct {
 
 	Sent     int
 	Accepted int
-	// NotQueued counts 202 answers that promised no ping ("unchanged",
-	// "stale"); none are expected.
-	NotQueued int
-	Errors    int
-	ErrorKind map[string]int
+	// Superseded counts 202 answers "stale" (or "unchanged"): a newer
+	// change of the same user had committed first, so this one applied
+	// nothing and counts as delivered when the hub shows that newer one.
+	// They happen when webhooks for one user wait long enough to commit out
+	// of the order they arrived in.
+	Superseded int
+	Errors     int
+	ErrorKind  map[string]int
 	// Accept is the webhook answer latency, from the intended send time.
 	Accept Dist
 	// Update is the webhook → remote profile updated latency, from the
@@ -93,9 +96,11 @@ type StepResult struct {
 	// for the floor).
 	MaxGatewayQueue, MaxHubQueue float64
 	Procs                        []ProcResult
-	// HarnessCores is the load generator's own CPU use over the step.
-	HarnessCores float64
-	Samples      []Sample
+	// HarnessCores is the load generator's own CPU use over the step;
+	// MachineCores the whole machine's (all processes, the database server
+	// included).
+	HarnessCores, MachineCores float64
+	Samples                    []Sample
 	// Browser is the webhook → DOM latency (with Config.Browser).
 	Browser *BrowserResult
 }
@@ -200,10 +205,25 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 			return res, err
 		}
 	}
-	selfBefore, wallBefore := selfCPU(), time.Now()
+	var prof *profiler
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return res, fmt.Errorf("bench: profile directory: %w", err)
+		}
+		prof = startProfiles(ctx, sys, cfg.ProfileDir, label, cfg.Duration)
+	}
+	selfBefore, machineBefore, wallBefore := selfCPU(), machineBusy(), time.Now()
 	smp := startSampler(sys, t, time.Now(), time.Second)
 	var wg sync.WaitGroup
 	start, saturated := drive(ctx, s, t, rate, cfg.MaxInFlight, &wg)
+	if prof != nil {
+		for _, err := range prof.wait() {
+			cfg.Logger.WarnContext(ctx, "profile", "target", spec.Name(), "rate", rate, "error", err)
+		}
+		if cfg.ProfileContention {
+			prof.contention(ctx, sys, cfg.ProfileDir, label)
+		}
+	}
 	loadEnd := start.Add(cfg.Duration)
 	drainDeadline := time.Now().Add(cfg.Drain)
 	if err := waitDrained(ctx, t, drainDeadline, streamDone); err != nil {
@@ -223,6 +243,7 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 		res.Procs = append(res.Procs, ProcResult{Role: c.role, CPU: cpu, Cores: cpu.Seconds() / wall.Seconds(), PeakRSS: after.PeakR})
 	}
 	res.HarnessCores = (selfCPU() - selfBefore).Seconds() / wall.Seconds()
+	res.MachineCores = (machineBusy() - machineBefore).Seconds() / wall.Seconds()
 	// Answers still missing after the drain: the sends are cancelled and
 	// counted as errors below.
 	cancel()
@@ -335,6 +356,9 @@ func summarize(res *StepResult, t *tracker, start, loadEnd time.Time) {
 		switch {
 		case c.accepted():
 			res.Accepted++
+			if c.result != "queued" {
+				res.Superseded++
+			}
 			accept = append(accept, c.done.Sub(c.intended))
 			if d := delivered[seq]; d.IsZero() {
 				res.Lost++
@@ -345,9 +369,6 @@ func summarize(res *StepResult, t *tracker, start, loadEnd time.Time) {
 					last = d
 				}
 			}
-		case c.status == http.StatusAccepted:
-			res.NotQueued++
-			res.ErrorKind["not_queued_"+c.result]++
 		default:
 			res.Errors++
 			kind := c.result

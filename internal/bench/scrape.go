@@ -179,3 +179,38 @@ func selfCPU() time.Duration {
 	}
 	return ps.CPU
 }
+
+// machineBusy returns the CPU time all processes of the machine spent busy
+// (everything but idle and iowait, from /proc/stat), so a step shows how
+// close the machine itself was to saturation (the PostgreSQL server, for
+// one, is not a child).
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	return parseMachineBusy(b)
+}
+
+// parseMachineBusy reads the "cpu" line of /proc/stat.
+func parseMachineBusy(b []byte) time.Duration {
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0
+		}
+		// user nice system idle iowait irq softirq steal [guest guest_nice,
+		// already counted in user and nice]
+		if i == 3 || i == 4 || i >= 8 {
+			continue
+		}
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / clockTicks
+}

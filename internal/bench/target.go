@@ -160,17 +160,31 @@ func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logD
 	}
 	gwEnv = append(append(append([]string(nil), common...), gwEnv...), cfg.ChildEnv...)
 	hubEnv = append(append(append([]string(nil), common...), hubEnv...), cfg.ChildEnv...)
+	var gwPprof, hubPprof string
+	if cfg.ProfileDir != "" {
+		if gwPprof, hubPprof, err = pprofAddrs(); err != nil {
+			return nil, err
+		}
+		gwEnv = append(gwEnv, envPprofAddr+"="+gwPprof)
+		hubEnv = append(hubEnv, envPprofAddr+"="+hubPprof)
+		if cfg.ProfileContention {
+			gwEnv = append(gwEnv, envPprofContention+"=1")
+			hubEnv = append(hubEnv, envPprofContention+"=1")
+		}
+	}
 
 	// The hub first, so the gateway's registration succeeds at once.
 	if sys.hub, err = startChild("hub", bin, hubArgs, hubEnv, hubURL, filepath.Join(logDir, label+"-hub.log")); err != nil {
 		return nil, err
 	}
+	sys.hub.pprofAddr = hubPprof
 	if err := sys.hub.waitReady(ctx, readyTimeout); err != nil {
 		return nil, err
 	}
 	if sys.gateway, err = startChild("gateway", bin, gwArgs, gwEnv, gwURL, filepath.Join(logDir, label+"-gateway.log")); err != nil {
 		return nil, err
 	}
+	sys.gateway.pprofAddr = gwPprof
 	if err := sys.gateway.waitReady(ctx, readyTimeout); err != nil {
 		return nil, err
 	}

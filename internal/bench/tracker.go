@@ -34,8 +34,14 @@ type change struct {
 	reread bool
 }
 
-// accepted reports whether the gateway took the change and promised a ping.
-func (c *change) accepted() bool { return c.status == http.StatusAccepted && c.result == "queued" }
+// accepted reports whether the gateway took the change: "queued" (stored,
+// ping promised), or "stale" / "unchanged", when the stored profile was
+// already newer (a later change of the user committed first) or the same;
+// the version is then the stored one, and the change reaches the hub with
+// it.
+func (c *change) accepted() bool {
+	return c.status == http.StatusAccepted && (c.result == "queued" || c.result == "stale" || c.result == "unchanged")
+}
 
 // userTrack follows one user's newest accepted and newest seen versions.
 type userTrack struct {
@@ -190,8 +196,8 @@ func (t *tracker) rereadName(user int, name string, at time.Time) bool {
 }
 
 // delivery is when each change reached the hub: when the hub showed it or
-// any later accepted change of the same user (zero: never). Only accepted
-// changes get a time.
+// any change of the same user with a version at least its own (zero:
+// never). Only accepted changes get a time.
 func (t *tracker) delivery() []time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -204,14 +210,20 @@ func (t *tracker) delivery() []time.Time {
 	}
 	for _, seqs := range byUser {
 		// Newest version first; carry the earliest sighting of any change at
-		// least as new.
+		// least as new. Equal versions (a stale answer carries the version
+		// that superseded it) share their group's earliest sighting.
 		slices.SortFunc(seqs, func(a, b int) int { return int(t.changes[b].version - t.changes[a].version) })
 		var earliest time.Time
-		for _, seq := range seqs {
-			if s := t.changes[seq].seen; !s.IsZero() && (earliest.IsZero() || s.Before(earliest)) {
-				earliest = s
+		for i := 0; i < len(seqs); {
+			j := i
+			for ; j < len(seqs) && t.changes[seqs[j]].version == t.changes[seqs[i]].version; j++ {
+				if s := t.changes[seqs[j]].seen; !s.IsZero() && (earliest.IsZero() || s.Before(earliest)) {
+					earliest = s
+				}
 			}
-			out[seq] = earliest
+			for ; i < j; i++ {
+				out[seqs[i]] = earliest
+			}
 		}
 	}
 	return out

@@ -25,6 +25,7 @@ type Config struct {
 	DataDir     string `yaml:"data_dir" env:"SSOGATE_DATA_DIR" flag:"data-dir" default:"./ssogate-data" help:"directory for the SQLite database; created when missing"`
 	LogLevel    string `yaml:"log_level" env:"SSOGATE_LOG_LEVEL" flag:"log-level" default:"info" help:"debug, info, warn or error"`
 	LogFormat   string `yaml:"log_format" env:"SSOGATE_LOG_FORMAT" flag:"log-format" default:"json" help:"json or text (logs go to stderr)"`
+	DebugListen string `yaml:"debug_listen" env:"SSOGATE_DEBUG_LISTEN" flag:"debug-listen" help:"address of a separate listener serving Go's /debug/pprof profiles; off when empty; keep it on loopback"`
 	AdminToken  string `yaml:"admin_token" env:"SSOGATE_ADMIN_TOKEN" secret:"true" help:"bearer token for the admin API and the River UI (at least 16 characters); admin routes are off without it"`
 
 	Network NetworkConfig `yaml:"network"`
@@ -68,6 +69,11 @@ func (c *Config) WithDefaults() {
 func (c *Config) validate(need requirements, probs *problems) {
 	if err := checkListen(c.Listen); err != nil {
 		probs.addf("listen: %v", err)
+	}
+	if c.DebugListen != "" {
+		if err := checkListen(c.DebugListen); err != nil {
+			probs.addf("debug_listen: %v", err)
+		}
 	}
 	if _, _, err := parseDatabaseURL(c.DatabaseURL); err != nil {
 		probs.addf("database_url: %v", err)

@@ -275,6 +275,11 @@ func (a *app) addJobs(h jobsHandler) {
 // serve starts River (when jobs were added) and serves HTTP until ctx ends,
 // then shuts down: HTTP first, then River, then the shutdown hooks.
 func (a *app) serve(ctx context.Context) error {
+	if a.cfg.DebugListen != "" {
+		if err := startDebug(ctx, a.cfg.DebugListen, a.log); err != nil {
+			return fmt.Errorf("debug listener: %w", err)
+		}
+	}
 	hooks := a.onShutdown
 	if len(a.queues) > 0 {
 		if err := a.store.StartJobs(ctx, store.JobsConfig{Workers: a.workers, Queues: a.queues}); err != nil {

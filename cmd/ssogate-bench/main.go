@@ -110,6 +110,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (bench.Config, error) {
 		cfg.ChildEnv = append(cfg.ChildEnv, s)
 		return nil
 	})
+	fs.BoolVar(&cfg.PostgresSkipAnalyze, "pg-skip-analyze", false, "do not ANALYZE the fresh PostgreSQL databases after the warm-up (measures a just-created database: River's job updates then scan river_job)")
 	fs.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of every child per step to this directory (builds ssogate with the profiling hook unless --ssogate-bin is given)")
 	fs.BoolVar(&cfg.ProfileContention, "profile-contention", false, "with --profile, also write mutex and block profiles")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "where per-step data directories go (default the system temp dir)")

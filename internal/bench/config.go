@@ -107,6 +107,10 @@ type Config struct {
 	// ChildEnv is added to every ssogate child's environment (KEY=VALUE),
 	// after the harness's own settings.
 	ChildEnv []string
+	// PostgresSkipAnalyze leaves the step's fresh PostgreSQL databases
+	// without planner statistics (see analyzePostgres), to measure a
+	// just-created database. Default false: ANALYZE after the warm-up.
+	PostgresSkipAnalyze bool
 	// ProfileDir, when set, receives a CPU profile of every child per step,
 	// taken over the load (ssogate-bench floor children always can; ssogate
 	// children only when built with cmd/ssogate-bench's pprof hook, which

@@ -199,6 +199,13 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 		return res, fmt.Errorf("%w (logs: %s, %s)", err, sys.gateway.logPath, sys.hub.logPath)
 	}
 
+	if len(sys.pgURLs) > 0 && !cfg.PostgresSkipAnalyze {
+		if err := analyzePostgres(ctx, sys.pgURLs); err != nil {
+			return res, err
+		}
+		stopAnalyze := analyzeEvery(ctx, sys.pgURLs, analyzeInterval, cfg.Logger)
+		defer stopAnalyze()
+	}
 	before := map[int]procSample{}
 	for _, c := range sys.children() {
 		if before[c.pid()], err = readProc(c.pid()); err != nil {

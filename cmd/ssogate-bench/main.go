@@ -171,7 +171,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (bench.Config, error) {
 }
 
 func needsSsogate(cfg bench.Config) bool {
-	if len(cfg.Targets) == 0 {
+	if len(cfg.Targets) == 0 || cfg.Browser {
 		return true // the default target is SQLite
 	}
 	for _, t := range cfg.Targets {

@@ -3,47 +3,78 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ssogate/ssogate/internal/e2e"
 )
 
-// ErrBrowserNotImplemented is returned by BrowserLatency until the
-// Chromium measurement is built on the demo's end-to-end harness.
-var ErrBrowserNotImplemented = errors.New("bench: webhook → DOM latency through Chromium is not implemented yet")
+// DefaultBrowserSamples is how many changes BrowserLatency times by default.
+const DefaultBrowserSamples = 50
 
 // BrowserOptions says what BrowserLatency measures.
 type BrowserOptions struct {
-	// Target is the system to measure (sqlite, postgres; the floor has no
-	// browser side).
-	Target TargetSpec
-	// Config is the run's configuration (binaries, network, output
-	// directory for logs).
-	Config Config
-	// Samples is how many changes to time. Default 20.
+	// SsogateBin is the ssogate binary whose `demo` runs. Required.
+	SsogateBin string
+	// WorkDir holds the demo's data directory (removed afterwards).
+	// Default os.TempDir().
+	WorkDir string
+	// Samples is how many changes to time. Default 50.
 	Samples int
+	// Tabs is how many signed-in article tabs must each show a change.
+	// Default 2.
+	Tabs int
+	// Logf reports progress. Optional.
+	Logf func(format string, args ...any)
 }
 
-// BrowserResult is the webhook → DOM latency: from a signed webhook sent
-// to the gateway until a Chromium tab that shows the user (signed in
-// through the authdelegate, the app page rendering the hub's profile)
-// displays the new name.
+// BrowserResult is the webhook → DOM latency through Chromium.
 type BrowserResult struct {
 	Latency Dist
-	// Errors counts samples that never showed up in the page.
-	Errors int
+	Tabs    int
+	// Lost counts changes that did not show in every tab within 10 s.
+	Lost int
 }
 
 // BrowserLatency measures webhook → DOM latency through Chromium
-// (/usr/bin/chromium, chromedp) for opts.Target, with the same latency
-// definition as the load steps: from the webhook's intended send time to
-// the moment the page's DOM shows the new display name. Run calls it once
-// per target when Config.Browser is set and puts the result on that
-// target's first step.
+// (/usr/bin/chromium) on `ssogate demo` (gateway, hub, development
+// provider and demo site in one process, on SQLite), with the end-to-end
+// harness of internal/e2e: alice signs in through the popup, Tabs article
+// tabs open, then Samples signed profile-changed webhooks go out one after
+// the other, each timed until the new name is in the DOM of the last tab
+// (a MutationObserver stamps the moment in the page).
 //
-// It is the hook for the demo's end-to-end harness (`ssogate demo` and its
-// Chromium tests): start the system, sign a user in, open the app page,
-// then for each sample send a webhook and wait for the name in the DOM.
+// The clock starts when the gateway answered 202, not at an intended send
+// time: changes go one at a time, so nothing queues before the answer,
+// which takes a few milliseconds (the load steps' accept latency).
 func BrowserLatency(ctx context.Context, opts BrowserOptions) (*BrowserResult, error) {
-	if opts.Target.Kind == KindFloor {
-		return nil, errors.New("bench: the floor has no browser side")
+	if opts.SsogateBin == "" {
+		return nil, errors.New("bench: browser latency: the ssogate binary is required")
 	}
-	return nil, ErrBrowserNotImplemented
+	if err := e2e.CheckChromium(); err != nil {
+		return nil, fmt.Errorf("bench: browser latency: %w", err)
+	}
+	if opts.Samples <= 0 {
+		opts.Samples = DefaultBrowserSamples
+	}
+	if opts.Tabs <= 0 {
+		opts.Tabs = 2
+	}
+	if opts.WorkDir == "" {
+		opts.WorkDir = os.TempDir()
+	}
+	dir, err := os.MkdirTemp(opts.WorkDir, "ssogate-bench-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("bench: browser latency: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	res, err := e2e.BrowserLatency(ctx, e2e.LatencyOptions{
+		Bin: opts.SsogateBin, DataDir: dir, Changes: opts.Samples, Tabs: opts.Tabs,
+		Timeout: 10 * time.Second, Logf: opts.Logf,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: browser latency: %w", err)
+	}
+	return &BrowserResult{Latency: distOf(res.Samples), Tabs: opts.Tabs, Lost: res.Lost}, nil
 }

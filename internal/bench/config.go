@@ -119,8 +119,8 @@ type Config struct {
 	// ProfileContention also records mutex and block profiles (at the end
 	// of the load). Default false.
 	ProfileContention bool
-	// Browser also measures webhook → DOM latency through Chromium
-	// (BrowserLatency) once per target. Default false.
+	// Browser also measures webhook → DOM latency through Chromium on
+	// `ssogate demo` (BrowserLatency), once per run. Default false.
 	Browser bool
 	// Network is the Livefyre network name. Default "bench.fyre.co".
 	Network string
@@ -230,8 +230,8 @@ func (c Config) validate() error {
 	if c.MaxInFlight < 1 {
 		errs = append(errs, fmt.Errorf("max in flight %d must be at least 1", c.MaxInFlight))
 	}
-	if needSsogate && c.SsogateBin == "" {
-		errs = append(errs, errors.New("the ssogate binary is required for sqlite and postgres targets"))
+	if (needSsogate || c.Browser) && c.SsogateBin == "" {
+		errs = append(errs, errors.New("the ssogate binary is required for sqlite and postgres targets and --browser"))
 	}
 	if seen[KindFloor] && c.SelfBin == "" {
 		errs = append(errs, errors.New("the ssogate-bench binary (floor-gateway, floor-hub) is required for the floor"))

@@ -101,8 +101,6 @@ type StepResult struct {
 	// included).
 	HarnessCores, MachineCores float64
 	Samples                    []Sample
-	// Browser is the webhook → DOM latency (with Config.Browser).
-	Browser *BrowserResult
 }
 
 // Run measures every target at every rate and writes the reports under
@@ -137,25 +135,19 @@ func Run(ctx context.Context, cfg Config) ([]StepResult, error) {
 			results = append(results, res)
 		}
 	}
+	var browser *BrowserResult
 	if cfg.Browser {
-		for _, spec := range cfg.Targets {
-			if spec.Kind == KindFloor {
-				continue // no browser side
-			}
-			br, err := BrowserLatency(ctx, BrowserOptions{Target: spec, Config: cfg})
-			if err != nil {
-				errs = append(errs, fmt.Errorf("browser latency on %s: %w", spec.Name(), err))
-				continue
-			}
-			for i := range results {
-				if results[i].Target == spec.Name() && results[i].Browser == nil {
-					results[i].Browser = br
-					break
-				}
-			}
+		cfg.Logger.InfoContext(ctx, "browser latency", "demo", "ssogate demo (SQLite)")
+		br, err := BrowserLatency(ctx, BrowserOptions{SsogateBin: cfg.SsogateBin, WorkDir: cfg.WorkDir,
+			Logf: func(format string, args ...any) { cfg.Logger.InfoContext(ctx, fmt.Sprintf(format, args...)) }})
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			browser = br
+			cfg.Logger.InfoContext(ctx, "browser latency done", "p50", br.Latency.P50, "p99", br.Latency.P99, "lost", br.Lost)
 		}
 	}
-	if err := writeReports(cfg, results); err != nil {
+	if err := writeReports(cfg, results, browser); err != nil {
 		errs = append(errs, err)
 	}
 	return results, errors.Join(errs...)

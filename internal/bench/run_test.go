@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/internal/e2e"
 )
 
 // buildBinaries builds ssogate and ssogate-bench into a temporary
@@ -99,4 +101,24 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(bytes.TrimRight(p, "\n")))
 	return len(p), nil
+}
+
+// TestBrowserLatency runs the Chromium measurement on `ssogate demo` with a
+// few changes. It skips without Chromium, except in CI.
+func TestBrowserLatency(t *testing.T) {
+	t.Parallel()
+	if err := e2e.CheckChromium(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("chromium is required in CI: %v", err)
+		}
+		t.Skipf("browser latency not measured: %v", err)
+	}
+	ssogate, _ := buildBinaries(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := BrowserLatency(ctx, BrowserOptions{SsogateBin: ssogate, WorkDir: t.TempDir(), Samples: 3, Logf: t.Logf})
+	require.NoError(t, err)
+	require.Equal(t, 3, res.Latency.N)
+	require.Zero(t, res.Lost)
+	require.Positive(t, res.Latency.P50)
 }

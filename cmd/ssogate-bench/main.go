@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		switch args[0] {
 		case "floor-gateway", "floor-hub":
 			return runFloor(ctx, args[0], stderr, getenv)
+		case "compare":
+			return runCompare(args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := parseFlags(args, stdout, stderr)
@@ -261,4 +263,54 @@ func pprofOverlay(ctx context.Context, dir string) (string, error) {
 	}
 	path := filepath.Join(dir, "overlay.json")
 	return path, os.WriteFile(path, overlay, 0o600)
+}
+
+// runCompare draws several earlier runs in one pair of charts:
+//
+//	ssogate-bench compare --out DIR LABEL=PATH/results.csv[#target,…]…
+//
+// LABEL is appended to the run's target names ("-" for none); #targets
+// keeps only those targets of that run.
+func runCompare(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ssogate-bench compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "bench-out/compare", "output directory")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: ssogate-bench compare [--out DIR] LABEL=PATH/results.csv[#target,…]…\n\n"+
+			"Draws earlier runs together (LABEL is appended to their target names; - for none).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	var inputs []bench.CompareInput
+	for _, a := range fs.Args() {
+		label, path, ok := strings.Cut(a, "=")
+		if !ok {
+			fmt.Fprintf(stderr, "ssogate-bench compare: %q is not LABEL=PATH\n", a)
+			return 2
+		}
+		if label == "-" {
+			label = ""
+		}
+		in := bench.CompareInput{Label: label, CSV: path}
+		if p, sel, ok := strings.Cut(path, "#"); ok {
+			in.CSV, in.Select = p, strings.Split(sel, ",")
+		}
+		inputs = append(inputs, in)
+	}
+	md, err := bench.Compare(*out, inputs)
+	if err != nil {
+		fmt.Fprintln(stderr, "ssogate-bench compare:", err)
+		return 1
+	}
+	_, _ = io.WriteString(stdout, md)
+	return 0
 }

@@ -26,6 +26,25 @@ var dashed = []vg.Length{vg.Points(5), vg.Points(3)}
 // writeCharts draws latency.svg/.png (update p50 and p99 against offered
 // rate, log-log) and throughput.svg/.png (delivered against offered).
 func writeCharts(cfg Config, results []StepResult) error {
+	names := make([]string, 0, len(cfg.Targets))
+	for _, t := range cfg.Targets {
+		names = append(names, t.Name())
+	}
+	return drawCharts(cfg.Out, names, results)
+}
+
+// palette colours series that are not a plain target kind.
+var palette = []color.Color{
+	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+	color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
+	color.RGBA{R: 0xe3, G: 0x77, B: 0xc2, A: 0xff},
+	color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
+}
+
+// drawCharts draws the charts of results into dir, one line per name (in
+// that order).
+func drawCharts(dir string, names []string, results []StepResult) error {
 	var rates []int
 	for _, r := range results {
 		if r.Err == "" && !slices.Contains(rates, r.Rate) {
@@ -60,10 +79,11 @@ func writeCharts(cfg Config, results []StepResult) error {
 	}
 
 	latPoints, thrPoints := 0, 0
-	for _, t := range cfg.Targets {
+	extra := 0
+	for _, name := range names {
 		var p50, p99, got plotter.XYs
 		for _, r := range results {
-			if r.Target != t.Name() || r.Err != "" {
+			if r.Target != name || r.Err != "" {
 				continue
 			}
 			x := float64(r.Rate)
@@ -75,14 +95,18 @@ func writeCharts(cfg Config, results []StepResult) error {
 				got = append(got, plotter.XY{X: x, Y: r.DeliveredPerSec})
 			}
 		}
-		c := targetColors[t.Kind]
-		if err := addLine(lat, p99, c, nil, t.Name()+" p99"); err != nil {
+		c, ok := targetColors[name]
+		if !ok {
+			c = palette[extra%len(palette)]
+			extra++
+		}
+		if err := addLine(lat, p99, c, nil, name+" p99"); err != nil {
 			return err
 		}
-		if err := addLine(lat, p50, c, dashed, t.Name()+" p50"); err != nil {
+		if err := addLine(lat, p50, c, dashed, name+" p50"); err != nil {
 			return err
 		}
-		if err := addLine(thr, got, c, nil, t.Name()); err != nil {
+		if err := addLine(thr, got, c, nil, name); err != nil {
 			return err
 		}
 		latPoints += len(p99)
@@ -105,7 +129,7 @@ func writeCharts(cfg Config, results []StepResult) error {
 			continue
 		}
 		for _, ext := range []string{".svg", ".png"} {
-			if err := p.Save(9*vg.Inch, 5.5*vg.Inch, filepath.Join(cfg.Out, name+ext)); err != nil {
+			if err := p.Save(9*vg.Inch, 5.5*vg.Inch, filepath.Join(dir, name+ext)); err != nil {
 				return fmt.Errorf("bench: save %s%s: %w", name, ext, err)
 			}
 		}

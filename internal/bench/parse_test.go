@@ -164,7 +164,7 @@ func TestTrackerDelivery(t *testing.T) {
 	// User 0: versions in send order; the hub shows seq 4 only (coalesced).
 	tr.answered(0, at(10), http.StatusAccepted, "queued", 1)
 	tr.answered(2, at(11), http.StatusAccepted, "queued", 2)
-	tr.event("u0", displayName(0, 4), at(40)) // before its answer arrives
+	tr.event("u0", displayName(0, 4), at(40), time.Time{}, time.Time{}) // before its answer arrives
 	_, behind := tr.outstanding()
 	require.Equal(t, 1, behind)
 	tr.answered(4, at(12), http.StatusAccepted, "queued", 3)
@@ -173,11 +173,11 @@ func TestTrackerDelivery(t *testing.T) {
 	tr.answered(1, at(10), http.StatusAccepted, "queued", 1)
 	tr.answered(5, at(13), http.StatusAccepted, "queued", 2)
 	tr.answered(3, at(14), http.StatusAccepted, "queued", 3)
-	tr.event("u1", displayName(1, 3), at(30))
-	tr.event("u1", displayName(1, 5), at(50))
-	tr.event("u1", "u1 #99", at(50))          // no such change
-	tr.event("u0", displayName(1, 1), at(50)) // wrong user
-	tr.event("warmup", "warmup #0", at(1))
+	tr.event("u1", displayName(1, 3), at(30), time.Time{}, time.Time{})
+	tr.event("u1", displayName(1, 5), at(50), time.Time{}, time.Time{})
+	tr.event("u1", "u1 #99", at(50), time.Time{}, time.Time{})          // no such change
+	tr.event("u0", displayName(1, 1), at(50), time.Time{}, time.Time{}) // wrong user
+	tr.event("warmup", "warmup #0", at(1), time.Time{}, time.Time{})
 	require.Equal(t, "warmup #0", <-tr.warmup)
 
 	pending, behind := tr.outstanding()
@@ -194,7 +194,7 @@ func TestTrackerDelivery(t *testing.T) {
 	tr2.sent(1, at(1))
 	tr2.answered(0, at(5), http.StatusAccepted, "queued", 1)
 	tr2.answered(1, at(6), http.StatusAccepted, "queued", 2)
-	tr2.event("u0", displayName(0, 0), at(20))
+	tr2.event("u0", displayName(0, 0), at(20), time.Time{}, time.Time{})
 	require.Equal(t, []int{0}, tr2.behindUsers())
 	require.Equal(t, []time.Time{at(20), {}}, tr2.delivery())
 	require.False(t, tr2.rereadName(0, displayName(0, 0), at(90)), "already seen")
@@ -211,7 +211,7 @@ func TestTrackerDelivery(t *testing.T) {
 	tr4.answered(0, at(6), http.StatusAccepted, "stale", 1)
 	_, behind = tr4.outstanding()
 	require.Equal(t, 1, behind)
-	tr4.event("u0", displayName(0, 1), at(30))
+	tr4.event("u0", displayName(0, 1), at(30), time.Time{}, time.Time{})
 	require.Equal(t, []time.Time{at(30), at(30)}, tr4.delivery())
 
 	// Refused webhooks are not expected at the hub.

@@ -94,7 +94,7 @@ func writeResultsCSV(w io.Writer, results []StepResult, browser *BrowserResult) 
 		for _, d := range []struct {
 			name string
 			d    Dist
-		}{{"accept", r.Accept}, {"update", r.Update}} {
+		}{{"accept", r.Accept}, {"update", r.Update}, {"segment_to_ping", r.ToPing}, {"segment_ping_to_pull", r.PingToPull}, {"segment_pull_to_seen", r.PullToSeen}} {
 			row(r, d.name+"_p50", ms(d.d.P50), "ms")
 			row(r, d.name+"_p95", ms(d.d.P95), "ms")
 			row(r, d.name+"_p99", ms(d.d.P99), "ms")
@@ -233,8 +233,8 @@ func writeMarkdown(w io.Writer, cfg Config, results []StepResult, browser *Brows
 			gw.Cores, hub.Cores, float64(gw.PeakRSS)/(1<<20), float64(hub.PeakRSS)/(1<<20))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| target | offered/s | sent | accepted | superseded (stale) | drain after load | machine cores busy | harness cores | stream lagged | found by re-read | sender waits | errors by kind |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| target | offered/s | sent | accepted | superseded (stale) | → ping p50 / p99 | ping → pulled p50 / p99 | pulled → seen p50 / p99 | drain after load | machine cores busy | harness cores | stream lagged | found by re-read | sender waits | errors by kind |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for i := range results {
 		r := &results[i]
 		if r.Err != "" {
@@ -245,7 +245,8 @@ func writeMarkdown(w io.Writer, cfg Config, results []StepResult, browser *Brows
 			kinds = append(kinds, fmt.Sprintf("%s: %d", k, n))
 		}
 		sort.Strings(kinds)
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s | %.2f | %.2f | %d | %d | %d | %s |\n", r.Target, r.Rate, r.Sent, r.Accepted, r.Superseded,
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s / %s | %s / %s | %s / %s | %s | %.2f | %.2f | %d | %d | %d | %s |\n", r.Target, r.Rate, r.Sent, r.Accepted, r.Superseded,
+			fmtDur(r.ToPing.P50), fmtDur(r.ToPing.P99), fmtDur(r.PingToPull.P50), fmtDur(r.PingToPull.P99), fmtDur(r.PullToSeen.P50), fmtDur(r.PullToSeen.P99),
 			fmtDur(r.DrainTime), r.MachineCores, r.HarnessCores, r.Lagged, r.Reread, r.Saturated, strings.Join(kinds, ", "))
 	}
 	fmt.Fprintln(w)

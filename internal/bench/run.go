@@ -76,6 +76,11 @@ type StepResult struct {
 	// Update is the webhook → remote profile updated latency, from the
 	// intended send time to the update seen on the hub's stream.
 	Update Dist
+	// ToPing, PingToPull and PullToSeen split the update latency of the
+	// changes the stream showed exactly, with the hub's timestamps in the
+	// event: intended send → the hub received the (oldest pending) ping,
+	// → the pull recorded the profile, → the harness read the event.
+	ToPing, PingToPull, PullToSeen Dist
 	// AcceptedPerSec is accepted webhooks over the load duration;
 	// DeliveredPerSec delivered changes over the time from the first
 	// intended send to the last delivery (the sustained rate).
@@ -343,7 +348,7 @@ func summarize(res *StepResult, t *tracker, start, loadEnd time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res.Lagged = t.lagged
-	var accept, update []time.Duration
+	var accept, update, toPing, pingToPull, pullToSeen []time.Duration
 	var last time.Time
 	deliveredN := 0
 	for seq := range t.changes {
@@ -355,6 +360,11 @@ func summarize(res *StepResult, t *tracker, start, loadEnd time.Time) {
 		switch {
 		case c.accepted():
 			res.Accepted++
+			if !c.seen.IsZero() && !c.pingAt.IsZero() && !c.pulledAt.IsZero() && !c.reread {
+				toPing = append(toPing, c.pingAt.Sub(c.intended))
+				pingToPull = append(pingToPull, c.pulledAt.Sub(c.pingAt))
+				pullToSeen = append(pullToSeen, c.seen.Sub(c.pulledAt))
+			}
 			if c.result != "queued" {
 				res.Superseded++
 			}
@@ -379,6 +389,7 @@ func summarize(res *StepResult, t *tracker, start, loadEnd time.Time) {
 	}
 	res.Accept = distOf(accept)
 	res.Update = distOf(update)
+	res.ToPing, res.PingToPull, res.PullToSeen = distOf(toPing), distOf(pingToPull), distOf(pullToSeen)
 	res.AcceptedPerSec = float64(res.Accepted) / res.Duration.Seconds()
 	if deliveredN > 0 {
 		span := max(last.Sub(start), res.Duration)

@@ -32,6 +32,10 @@ type change struct {
 	// reread: seen was set by reading the hub's profile after the drain,
 	// because the stream never showed it.
 	reread bool
+	// pingAt and pulledAt are the hub's ping_received_at (the oldest ping
+	// the pull answered) and pulled_at from the event that showed this
+	// change; zero when the event had none.
+	pingAt, pulledAt time.Time
 }
 
 // accepted reports whether the gateway took the change: "queued" (stored,
@@ -118,7 +122,7 @@ func (t *tracker) answered(seq int, at time.Time, status int, result string, ver
 }
 
 // event records a profile event seen at at.
-func (t *tracker) event(userIDStr, name string, at time.Time) {
+func (t *tracker) event(userIDStr, name string, at, pingAt, pulledAt time.Time) {
 	if userIDStr == "warmup" {
 		select {
 		case t.warmup <- name:
@@ -138,7 +142,7 @@ func (t *tracker) event(userIDStr, name string, at time.Time) {
 	if !c.seen.IsZero() {
 		return
 	}
-	c.seen = at
+	c.seen, c.pingAt, c.pulledAt = at, pingAt, pulledAt
 	if c.accepted() {
 		u := &t.users[c.user]
 		u.maxSeen = max(u.maxSeen, c.version)
@@ -302,11 +306,13 @@ func followUpdates(ctx context.Context, streamURL string, t *tracker) (done <-ch
 			switch ev.name {
 			case "profile":
 				var p struct {
-					UserID      string `json:"user_id"`
-					DisplayName string `json:"display_name"`
+					UserID         string    `json:"user_id"`
+					DisplayName    string    `json:"display_name"`
+					PulledAt       time.Time `json:"pulled_at"`
+					PingReceivedAt time.Time `json:"ping_received_at"`
 				}
 				if json.Unmarshal([]byte(ev.data), &p) == nil {
-					t.event(p.UserID, p.DisplayName, at)
+					t.event(p.UserID, p.DisplayName, at, p.PingReceivedAt, p.PulledAt)
 				}
 			case "lagged":
 				t.lag()

@@ -3,9 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -101,76 +99,4 @@ func rowsAffected(res sql.Result) (int, error) {
 		return 0, fmt.Errorf("sqlite: rows affected: %w", err)
 	}
 	return int(n), nil
-}
-
-// maxPrepared bounds the statement cache of the read pool: the read
-// queries are a fixed set (a few are built from optional filters), so the
-// bound is only a guard.
-const maxPrepared = 64
-
-// preparedReader is the read pool with a statement cache: SQLite parses a
-// query on every call otherwise (about a tenth of a pull's CPU). database/sql
-// prepares a cached statement again on each connection that runs it.
-type preparedReader struct {
-	db    *sql.DB
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
-}
-
-func newPreparedReader(db *sql.DB) *preparedReader {
-	return &preparedReader{db: db, stmts: map[string]*sql.Stmt{}}
-}
-
-func (r *preparedReader) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s, ok := r.stmts[query]; ok {
-		return s, nil
-	}
-	if len(r.stmts) >= maxPrepared {
-		return nil, nil
-	}
-	s, err := r.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	r.stmts[query] = s
-	return s, nil
-}
-
-func (r *preparedReader) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return r.db.ExecContext(ctx, query, args...)
-}
-
-func (r *preparedReader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	s, err := r.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if s == nil {
-		return r.db.QueryContext(ctx, query, args...)
-	}
-	return s.QueryContext(ctx, args...)
-}
-
-func (r *preparedReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	s, err := r.stmt(ctx, query)
-	if err != nil || s == nil {
-		// A query that does not prepare fails the same way unprepared,
-		// with the error in the Row.
-		return r.db.QueryRowContext(ctx, query, args...)
-	}
-	return s.QueryRowContext(ctx, args...)
-}
-
-// Close closes the cached statements.
-func (r *preparedReader) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var errs []error
-	for _, s := range r.stmts {
-		errs = append(errs, s.Close())
-	}
-	r.stmts = nil
-	return errors.Join(errs...)
 }

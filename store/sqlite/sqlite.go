@@ -33,7 +33,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlitedriver "modernc.org/sqlite"
 
 	"github.com/ssogate/ssogate/internal/notifyhub"
 	"github.com/ssogate/ssogate/store"
@@ -99,6 +99,16 @@ func (cfg Config) readDSN() string {
 	return "file:" + cfg.Path + "?" + q.Encode()
 }
 
+// openDB opens a pool whose connections keep their prepared statements
+// (stmt_cache.go).
+func openDB(dsn string) (*sql.DB, error) {
+	base, err := sqlitedriver.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(&cachingConnector{base: base}), nil
+}
+
 // readConns is the size of the read-only pool.
 const readConns = 4
 
@@ -110,7 +120,6 @@ type Store struct {
 	// readDB is the pool of read-only connections (db itself for an
 	// in-memory database, which exists only on its one connection).
 	readDB *sql.DB
-	reader *preparedReader
 	logger *slog.Logger
 	hub    *notifyhub.Hub
 
@@ -133,7 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", cfg.dsn())
+	db, err := openDB(cfg.dsn())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
 	}
@@ -153,7 +162,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// behind every transaction and River fetch.
 	readDB := db
 	if cfg.Path != ":memory:" {
-		if readDB, err = sql.Open("sqlite", cfg.readDSN()); err != nil {
+		if readDB, err = openDB(cfg.readDSN()); err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
 		}
@@ -165,12 +174,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: river client: %w", err)
 	}
-	reader := newPreparedReader(readDB)
 	s := &Store{
-		queries: queries{db: db, read: reader},
+		queries: queries{db: db, read: readDB},
 		db:      db,
 		readDB:  readDB,
-		reader:  reader,
 		logger:  cfg.Logger,
 		hub:     notifyhub.New(notifyhub.Config{}),
 	}
@@ -215,9 +222,6 @@ func (s *Store) Close() error {
 			errs = append(errs, fmt.Errorf("sqlite: stop jobs: %w", err))
 		}
 		s.hub.Close()
-		if err := s.reader.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("sqlite: close: %w", err))
-		}
 		if s.readDB != s.db {
 			if err := s.readDB.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("sqlite: close: %w", err))

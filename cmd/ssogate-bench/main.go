@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	cfg.Logger = logger
 	cfg.Stdout = stdout
 	if needsSsogate(cfg) && cfg.SsogateBin == "" {
-		bin, cleanup, err := findSsogate(ctx, logger, cfg.ProfileDir != "")
+		bin, cleanup, err := findSsogate(ctx, logger)
 		if err != nil {
 			fmt.Fprintln(stderr, "ssogate-bench:", err)
 			return 1
@@ -113,7 +112,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (bench.Config, error) {
 		return nil
 	})
 	fs.BoolVar(&cfg.PostgresSkipAnalyze, "pg-skip-analyze", false, "do not ANALYZE the fresh PostgreSQL databases after the warm-up (measures a just-created database: River's job updates then scan river_job)")
-	fs.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of every child per step to this directory (builds ssogate with the profiling hook unless --ssogate-bin is given)")
+	fs.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of every child per step to this directory, from their debug listeners (SSOGATE_DEBUG_LISTEN)")
 	fs.BoolVar(&cfg.ProfileContention, "profile-contention", false, "with --profile, also write mutex and block profiles")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "where per-step data directories go (default the system temp dir)")
 	fs.Usage = func() {
@@ -185,11 +184,9 @@ func needsSsogate(cfg bench.Config) bool {
 }
 
 // findSsogate returns `ssogate` next to this binary, or builds it into a
-// temporary directory (removed by cleanup). With profiling it always
-// builds, adding this command's pprof.go to cmd/ssogate through
-// go build -overlay (the tree is not changed).
-func findSsogate(ctx context.Context, log *slog.Logger, profiling bool) (string, func(), error) {
-	if self, err := os.Executable(); err == nil && !profiling {
+// temporary directory (removed by cleanup).
+func findSsogate(ctx context.Context, log *slog.Logger) (string, func(), error) {
+	if self, err := os.Executable(); err == nil {
 		p := filepath.Join(filepath.Dir(self), "ssogate")
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
 			return p, func() {}, nil
@@ -202,15 +199,7 @@ func findSsogate(ctx context.Context, log *slog.Logger, profiling bool) (string,
 	cleanup := func() { _ = os.RemoveAll(dir) }
 	bin := filepath.Join(dir, "ssogate")
 	args := []string{"build", "-o", bin}
-	if profiling {
-		overlay, err := pprofOverlay(ctx, dir)
-		if err != nil {
-			cleanup()
-			return "", nil, err
-		}
-		args = append(args, "-overlay", overlay)
-	}
-	log.InfoContext(ctx, "building ssogate", "output", bin, "profiling_hook", profiling)
+	log.InfoContext(ctx, "building ssogate", "output", bin)
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "go", append(args, "github.com/ssogate/ssogate/cmd/ssogate")...)
 	out, err := cmd.CombinedOutput()
@@ -245,24 +234,6 @@ func runFloor(ctx context.Context, role string, stderr io.Writer, getenv func(st
 		return 1
 	}
 	return 0
-}
-
-// pprofOverlay writes a go build overlay that adds cmd/ssogate-bench/pprof.go
-// to cmd/ssogate as zz_bench_pprof.go.
-func pprofOverlay(ctx context.Context, dir string) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "github.com/ssogate/ssogate").Output()
-	if err != nil {
-		return "", fmt.Errorf("find the module (run from it, or pass --ssogate-bin): %w", err)
-	}
-	root := strings.TrimSpace(string(out))
-	overlay, err := json.Marshal(map[string]map[string]string{"Replace": {
-		filepath.Join(root, "cmd", "ssogate", "zz_bench_pprof.go"): filepath.Join(root, "cmd", "ssogate-bench", "pprof.go"),
-	}})
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "overlay.json")
-	return path, os.WriteFile(path, overlay, 0o600)
 }
 
 // runCompare draws several earlier runs in one pair of charts:

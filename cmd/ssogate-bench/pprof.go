@@ -1,12 +1,9 @@
 package main
 
-// This file is compiled into ssogate-bench and, with --profile, into the
-// ssogate binary the harness builds (go build -overlay adds it to
-// cmd/ssogate as zz_bench_pprof.go; nothing in cmd/ssogate changes). It
-// serves net/http/pprof on a private loopback listener when
-// SSOGATE_BENCH_PPROF_ADDR is set, so the harness can take CPU profiles of
-// its children during a step. Its names start with benchPprof so they
-// cannot collide with the package it is compiled into.
+// The floor children (ssogate-bench floor-gateway|floor-hub) serve
+// net/http/pprof on a private loopback listener when SSOGATE_DEBUG_LISTEN
+// is set: the same variables ssogate itself reads (debug_listen,
+// debug_contention), so the harness profiles every child alike.
 
 import (
 	"net"
@@ -20,8 +17,8 @@ import (
 // benchPprofAddrEnv names the host:port of the profiling listener;
 // benchPprofContentionEnv, when "1", also records mutex and block profiles.
 const (
-	benchPprofAddrEnv       = "SSOGATE_BENCH_PPROF_ADDR"
-	benchPprofContentionEnv = "SSOGATE_BENCH_PPROF_CONTENTION"
+	benchPprofAddrEnv       = "SSOGATE_DEBUG_LISTEN"
+	benchPprofContentionEnv = "SSOGATE_DEBUG_CONTENTION"
 )
 
 func init() {
@@ -29,7 +26,7 @@ func init() {
 	if addr == "" {
 		return
 	}
-	if os.Getenv(benchPprofContentionEnv) == "1" {
+	if v := os.Getenv(benchPprofContentionEnv); v == "1" || v == "true" {
 		runtime.SetMutexProfileFraction(5)
 		runtime.SetBlockProfileRate(int((100 * time.Microsecond).Nanoseconds()))
 	}

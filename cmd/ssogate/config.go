@@ -20,13 +20,14 @@ type Config struct {
 	// ConfigFile is the file the configuration was read from ("" when none).
 	ConfigFile string `yaml:"-"`
 
-	Listen      string `yaml:"listen" env:"SSOGATE_LISTEN" flag:"listen" default:"127.0.0.1:8080" help:"address the HTTP server listens on (host:port)"`
-	DatabaseURL string `yaml:"database_url" env:"SSOGATE_DATABASE_URL" flag:"database-url" secret:"url-password" help:"sqlite:PATH or postgres://…; default sqlite:<data_dir>/ssogate.db; its password is hidden in dumps"`
-	DataDir     string `yaml:"data_dir" env:"SSOGATE_DATA_DIR" flag:"data-dir" default:"./ssogate-data" help:"directory for the SQLite database; created when missing"`
-	LogLevel    string `yaml:"log_level" env:"SSOGATE_LOG_LEVEL" flag:"log-level" default:"info" help:"debug, info, warn or error"`
-	LogFormat   string `yaml:"log_format" env:"SSOGATE_LOG_FORMAT" flag:"log-format" default:"json" help:"json or text (logs go to stderr)"`
-	DebugListen string `yaml:"debug_listen" env:"SSOGATE_DEBUG_LISTEN" flag:"debug-listen" help:"address of a separate listener serving Go's /debug/pprof profiles; off when empty; keep it on loopback"`
-	AdminToken  string `yaml:"admin_token" env:"SSOGATE_ADMIN_TOKEN" secret:"true" help:"bearer token for the admin API and the River UI (at least 16 characters); admin routes are off without it"`
+	Listen          string `yaml:"listen" env:"SSOGATE_LISTEN" flag:"listen" default:"127.0.0.1:8080" help:"address the HTTP server listens on (host:port)"`
+	DatabaseURL     string `yaml:"database_url" env:"SSOGATE_DATABASE_URL" flag:"database-url" secret:"url-password" help:"sqlite:PATH or postgres://…; default sqlite:<data_dir>/ssogate.db; its password is hidden in dumps"`
+	DataDir         string `yaml:"data_dir" env:"SSOGATE_DATA_DIR" flag:"data-dir" default:"./ssogate-data" help:"directory for the SQLite database; created when missing"`
+	LogLevel        string `yaml:"log_level" env:"SSOGATE_LOG_LEVEL" flag:"log-level" default:"info" help:"debug, info, warn or error"`
+	LogFormat       string `yaml:"log_format" env:"SSOGATE_LOG_FORMAT" flag:"log-format" default:"json" help:"json or text (logs go to stderr)"`
+	DebugListen     string `yaml:"debug_listen" env:"SSOGATE_DEBUG_LISTEN" flag:"debug-listen" help:"address of a separate listener serving Go's /debug/pprof profiles; off when empty; keep it on loopback"`
+	DebugContention bool   `yaml:"debug_contention" env:"SSOGATE_DEBUG_CONTENTION" flag:"debug-contention" help:"with debug_listen, also record mutex and block profiles (costs some CPU)"`
+	AdminToken      string `yaml:"admin_token" env:"SSOGATE_ADMIN_TOKEN" secret:"true" help:"bearer token for the admin API and the River UI (at least 16 characters); admin routes are off without it"`
 
 	Network NetworkConfig `yaml:"network"`
 	Gateway GatewayConfig `yaml:"gateway"`

@@ -6,12 +6,18 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"time"
 )
 
 // startDebug serves Go's profiles (net/http/pprof) on addr, a listener of
 // its own so that they never share the public address, until ctx ends.
-func startDebug(ctx context.Context, addr string, log *slog.Logger) error {
+// contention also turns on the mutex and block profiles.
+func startDebug(ctx context.Context, addr string, contention bool, log *slog.Logger) error {
+	if contention {
+		runtime.SetMutexProfileFraction(5)
+		runtime.SetBlockProfileRate(int((100 * time.Microsecond).Nanoseconds()))
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

@@ -276,7 +276,7 @@ func (a *app) addJobs(h jobsHandler) {
 // then shuts down: HTTP first, then River, then the shutdown hooks.
 func (a *app) serve(ctx context.Context) error {
 	if a.cfg.DebugListen != "" {
-		if err := startDebug(ctx, a.cfg.DebugListen, a.log); err != nil {
+		if err := startDebug(ctx, a.cfg.DebugListen, a.cfg.DebugContention, a.log); err != nil {
 			return fmt.Errorf("debug listener: %w", err)
 		}
 	}

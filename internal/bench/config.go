@@ -112,9 +112,8 @@ type Config struct {
 	// just-created database. Default false: ANALYZE after the warm-up.
 	PostgresSkipAnalyze bool
 	// ProfileDir, when set, receives a CPU profile of every child per step,
-	// taken over the load (ssogate-bench floor children always can; ssogate
-	// children only when built with cmd/ssogate-bench's pprof hook, which
-	// `ssogate-bench --profile` does). Default "" (no profiles).
+	// taken over the load from each child's debug listener
+	// (SSOGATE_DEBUG_LISTEN). Default "" (no profiles).
 	ProfileDir string
 	// ProfileContention also records mutex and block profiles (at the end
 	// of the load). Default false.

@@ -13,10 +13,11 @@ import (
 	"time"
 )
 
-// The children's profiling hook (cmd/ssogate-bench/pprof.go) reads these.
+// ssogate's debug listener (debug_listen, debug_contention) and the floor
+// children's read these.
 const (
-	envPprofAddr       = "SSOGATE_BENCH_PPROF_ADDR"
-	envPprofContention = "SSOGATE_BENCH_PPROF_CONTENTION"
+	envPprofAddr       = "SSOGATE_DEBUG_LISTEN"
+	envPprofContention = "SSOGATE_DEBUG_CONTENTION"
 )
 
 // pprofAddrs picks two loopback addresses for the children's profiling

@@ -150,10 +150,14 @@ func (h *Handler) serveReplay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	args := pingJSONFromRow(row)
+	// Recorded before the job is made available: once it is, its attempt
+	// may be recorded at once, and the timeline must read in causal order.
+	h.timeline(ctx, args.UserID, "ping.replayed", map[string]any{"job_id": id})
 	// A newer ping for the same user may be waiting; then it carries the
 	// latest profile already and this one need not run.
 	row, err = jobs.JobRetry(ctx, id)
 	if err != nil {
+		h.timeline(ctx, args.UserID, "ping.replay_failed", map[string]any{"job_id": id})
 		if existing := h.waitingPing(r, args.UserID); existing != nil {
 			h.writeError(w, r, &apiError{Status: http.StatusConflict, Code: "already_queued",
 				Message: "a ping for this user is already queued (job " + strconv.FormatInt(existing.ID, 10) + ")"})
@@ -162,7 +166,6 @@ func (h *Handler) serveReplay(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.timeline(ctx, args.UserID, "ping.replayed", map[string]any{"job_id": id})
 	h.log.InfoContext(ctx, "pingpull: dead letter replayed", "job_id", id, "user_id", args.UserID)
 	httpbase.WriteJSON(w, http.StatusOK, pingJSONFromRow(row))
 }

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/riverqueue/river"
 	"riverqueue.com/riverui"
 
 	"github.com/ssogate/ssogate/authdelegate"
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/pingpull"
 	"github.com/ssogate/ssogate/pingpull/hub"
 	"github.com/ssogate/ssogate/store"
@@ -214,18 +216,17 @@ func adminCheck(token string) func(w http.ResponseWriter, r *http.Request) bool 
 			return true
 		}
 		w.Header().Set("WWW-Authenticate", `Basic realm="ssogate hub"`)
-		http.Error(w, `{"error":{"code":"unauthorized","message":"the admin token is required"}}`, http.StatusUnauthorized)
+		httpbase.WriteError(w, http.StatusUnauthorized, "unauthorized", "the admin token is required")
 		return false
 	}
 }
 
 func bearerToken(r *http.Request) (string, bool) {
-	const prefix = "Bearer "
-	h := r.Header.Get("Authorization")
-	if len(h) > len(prefix) && http.CanonicalHeaderKey(h[:len(prefix)-1]) == "Bearer" {
-		return h[len(prefix):], true
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
 	}
-	return "", false
+	return token, true
 }
 
 // newRiverUI builds the River UI for the gateway's admin routes (nil

@@ -1,14 +1,14 @@
-// Package web holds the browser assets that ssogate serves, embedded in the
-// binary: the hub's auth.js and users page (hub/), the gateway's
-// authdelegate.js (authdelegate/) and the demo website (demo/). No build
-// step: what is in these folders is what browsers get.
+// Package web holds browser assets that ssogate serves, embedded in the
+// binary: the hub's scripts and pages (hub/) and the demo website (demo/).
+// No build step: what is in these folders is what browsers get. (The
+// gateway's authdelegate.js lives with its package, authdelegate/static.)
 package web
 
 import "embed"
 
-// FS holds the hub's assets: hub/auth.js (the Livefyre.js-compatible auth
-// module) and hub/*.html (html/template pages). Other asset folders may be
-// added to the embed line below.
+// Hub holds the hub's assets: hub/auth.js (the Livefyre.js-compatible auth
+// module), hub/comments.js (the demo app) and hub/*.html (html/template
+// pages).
 //
 //go:embed all:hub
-var FS embed.FS
+var Hub embed.FS

@@ -99,13 +99,13 @@ func New(cfg Config) (*Handler, error) {
 	h.strict, h.permissive = newPullClients(cfg.HTTPClient, h.guard)
 
 	var err error
-	if h.pages, err = template.New("").Funcs(pageFuncs).ParseFS(web.FS, "hub/*.html"); err != nil {
+	if h.pages, err = template.New("").Funcs(pageFuncs).ParseFS(web.Hub, "hub/*.html"); err != nil {
 		return nil, fmt.Errorf("hub: parse templates: %w", err)
 	}
-	if h.commentsJS, err = web.FS.ReadFile("hub/comments.js"); err != nil {
+	if h.commentsJS, err = web.Hub.ReadFile("hub/comments.js"); err != nil {
 		return nil, fmt.Errorf("hub: read comments.js: %w", err)
 	}
-	if h.authJS, err = web.FS.ReadFile("hub/auth.js"); err != nil {
+	if h.authJS, err = web.Hub.ReadFile("hub/auth.js"); err != nil {
 		return nil, fmt.Errorf("hub: read auth.js: %w", err)
 	}
 	if h.metrics, err = newMetrics(cfg.Registerer, cfg.Store); err != nil {

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -203,6 +204,26 @@ func (cfg JobsConfig) WithDefaults() JobsConfig {
 		cfg.RescueStuckJobsAfter = time.Minute
 	}
 	return cfg
+}
+
+// RiverConfig is the River client configuration cfg describes, with
+// logger; a backend adds what is its own (PostgreSQL's schema).
+func (cfg JobsConfig) RiverConfig(logger *slog.Logger) *river.Config {
+	return &river.Config{
+		CancelledJobRetentionPeriod: cfg.DeadLetterRetentionPeriod,
+		CompletedJobRetentionPeriod: cfg.CompletedJobRetentionPeriod,
+		DiscardedJobRetentionPeriod: cfg.DeadLetterRetentionPeriod,
+		ErrorHandler:                cfg.ErrorHandler,
+		FetchCooldown:               cfg.FetchCooldown,
+		FetchPollInterval:           cfg.FetchPollInterval,
+		JobTimeout:                  cfg.JobTimeout,
+		RescueStuckJobsAfter:        cfg.RescueStuckJobsAfter,
+		Logger:                      logger,
+		Middleware:                  cfg.Middleware,
+		Queues:                      cfg.Queues,
+		RetryPolicy:                 cfg.RetryPolicy,
+		Workers:                     cfg.Workers,
+	}
 }
 
 // Queries are the reads and writes available both on a Store and inside a

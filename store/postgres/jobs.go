@@ -40,22 +40,9 @@ func (s *Store) StartJobs(ctx context.Context, cfg store.JobsConfig) error {
 	if s.working != nil {
 		return errors.New("postgres: start jobs: already started")
 	}
-	client, err := river.NewClient(s.driver, &river.Config{
-		CancelledJobRetentionPeriod: cfg.DeadLetterRetentionPeriod,
-		CompletedJobRetentionPeriod: cfg.CompletedJobRetentionPeriod,
-		DiscardedJobRetentionPeriod: cfg.DeadLetterRetentionPeriod,
-		ErrorHandler:                cfg.ErrorHandler,
-		FetchCooldown:               cfg.FetchCooldown,
-		FetchPollInterval:           cfg.FetchPollInterval,
-		JobTimeout:                  cfg.JobTimeout,
-		RescueStuckJobsAfter:        cfg.RescueStuckJobsAfter,
-		Logger:                      s.logger,
-		Middleware:                  cfg.Middleware,
-		Queues:                      cfg.Queues,
-		RetryPolicy:                 cfg.RetryPolicy,
-		Schema:                      s.cfg.Schema,
-		Workers:                     cfg.Workers,
-	})
+	riverCfg := cfg.RiverConfig(s.logger)
+	riverCfg.Schema = s.cfg.Schema
+	client, err := river.NewClient(s.driver, riverCfg)
 	if err != nil {
 		return fmt.Errorf("postgres: start jobs: %w", err)
 	}

@@ -48,21 +48,7 @@ func (s *Store) StartJobs(ctx context.Context, cfg store.JobsConfig) error {
 	if s.started {
 		return errors.New("sqlite: jobs already started")
 	}
-	client, err := river.NewClient(riversqlite.New(s.db), &river.Config{
-		CancelledJobRetentionPeriod: cfg.DeadLetterRetentionPeriod,
-		CompletedJobRetentionPeriod: cfg.CompletedJobRetentionPeriod,
-		DiscardedJobRetentionPeriod: cfg.DeadLetterRetentionPeriod,
-		ErrorHandler:                cfg.ErrorHandler,
-		FetchCooldown:               cfg.FetchCooldown,
-		FetchPollInterval:           cfg.FetchPollInterval,
-		JobTimeout:                  cfg.JobTimeout,
-		RescueStuckJobsAfter:        cfg.RescueStuckJobsAfter,
-		Logger:                      s.logger,
-		Middleware:                  cfg.Middleware,
-		Queues:                      cfg.Queues,
-		RetryPolicy:                 cfg.RetryPolicy,
-		Workers:                     cfg.Workers,
-	})
+	client, err := river.NewClient(riversqlite.New(s.db), cfg.RiverConfig(s.logger))
 	if err != nil {
 		return fmt.Errorf("sqlite: river client: %w", err)
 	}

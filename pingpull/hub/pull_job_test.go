@@ -63,6 +63,9 @@ func testPullStoresProfile(t *testing.T, s store.Store) {
 	require.Equal(t, []string{"display_name"}, rp.LastChanged)
 	require.Equal(t, "Robert Dole", rp.DisplayName)
 
+	// The worker observes its metrics after the transaction the profile
+	// was read from committed.
+	b.eventually(func() bool { return b.metric("ssogate_hub_pull_duration_seconds", "") == 3 }, "pull metrics observed")
 	require.InDelta(t, 3, b.metric("ssogate_hub_ping_to_update_seconds", ""), 0)
 	require.InDelta(t, 3, b.metric("ssogate_hub_pings_total", "ok"), 0)
 	require.InDelta(t, 2, b.metric("ssogate_hub_pulls_total", "ok"), 0)

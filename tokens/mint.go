@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -41,6 +42,12 @@ func ValidUserID(id string) bool {
 	return true
 }
 
+// IsReservedUserID reports whether id is "system" in any letter case: the
+// network owner's identity, which only MintSystem may put in a token. A
+// login, a webhook or a user token carrying it, in any case, would be read
+// as (or mistaken for) a system token somewhere down the line.
+func IsReservedUserID(id string) bool { return strings.EqualFold(id, SystemUserID) }
+
 // validDisplayName checks what Mint requires of a display name.
 func validDisplayName(name string) error {
 	if !utf8.ValidString(name) {
@@ -56,7 +63,9 @@ func validDisplayName(name string) error {
 // from now (rounded up to whole seconds).
 //
 // It refuses, rather than repairs, what Livefyre would not take: an id that
-// breaks ValidUserID (ErrInvalidUserID), a display name over
+// breaks ValidUserID or is reserved (IsReservedUserID: "system" in any
+// case; MintSystem is the only way to a system token) (ErrInvalidUserID),
+// a display name over
 // MaxDisplayNameLength characters or not UTF-8 (ErrInvalidDisplayName; the
 // layers that take outside input validate or shorten names first), and a
 // ttl that is not positive (ErrInvalidTTL). An empty display name is
@@ -65,6 +74,9 @@ func (c *Codec) Mint(userID, displayName string, ttl time.Duration) (string, err
 	if !ValidUserID(userID) {
 		return "", fmt.Errorf("%w: %q does not match ^[a-zA-Z0-9_.-]+$", ErrInvalidUserID, truncateForError(userID))
 	}
+	if IsReservedUserID(userID) {
+		return "", fmt.Errorf("%w: %q is reserved for system tokens", ErrInvalidUserID, userID)
+	}
 	if err := validDisplayName(displayName); err != nil {
 		return "", err
 	}
@@ -72,6 +84,30 @@ func (c *Codec) Mint(userID, displayName string, ttl time.Duration) (string, err
 		return "", fmt.Errorf("%w: %s is not positive", ErrInvalidTTL, ttl)
 	}
 	return c.mint(userID, displayName, ttl)
+}
+
+// MintUntil returns a token for userID that expires at expires (cut down to
+// the whole second, so never later) and carries only domain, user_id,
+// expires and iat: the shape of the tokens Livefyre's own auth API issued,
+// with no display name. The hub signs its app-session tokens this way, with
+// a Codec of its own key. It refuses what Mint refuses (ErrInvalidUserID),
+// and an expiry not at least a second after now (ErrInvalidTTL).
+func (c *Codec) MintUntil(userID string, expires time.Time) (string, error) {
+	if !ValidUserID(userID) {
+		return "", fmt.Errorf("%w: %q does not match ^[a-zA-Z0-9_.-]+$", ErrInvalidUserID, truncateForError(userID))
+	}
+	if IsReservedUserID(userID) {
+		return "", fmt.Errorf("%w: %q is reserved for system tokens", ErrInvalidUserID, userID)
+	}
+	iat := c.now().Unix()
+	exp := expires.Unix() // floor: never later than asked
+	if exp <= iat {
+		return "", fmt.Errorf("%w: expiry %s is not after now", ErrInvalidTTL, expires.UTC().Format(time.RFC3339))
+	}
+	if iat < 0 || exp > maxExpires {
+		return "", fmt.Errorf("%w: expiry after the year 9999", ErrInvalidTTL)
+	}
+	return c.sign(userID, nil, iat, exp)
 }
 
 // MintSystem returns a system token: user and display name "system", valid
@@ -96,7 +132,11 @@ func (c *Codec) mint(userID, displayName string, ttl time.Duration) (string, err
 	if iat < 0 || secs > maxExpires-iat {
 		return "", fmt.Errorf("%w: expiry after the year 9999", ErrInvalidTTL)
 	}
-	expires := iat + secs
+	return c.sign(userID, &displayName, iat, iat+secs)
+}
+
+// sign builds and signs the payload; a nil displayName leaves the claim out.
+func (c *Codec) sign(userID string, displayName *string, iat, expires int64) (string, error) {
 
 	// The payload is appended by hand, in Livefyre's claim order, rather
 	// than marshalled: it is fixed, small and on every request's path.
@@ -105,8 +145,10 @@ func (c *Codec) mint(userID, displayName string, ttl time.Duration) (string, err
 	payload = appendJSONString(payload, c.network)
 	payload = append(payload, `,"user_id":`...)
 	payload = appendJSONString(payload, userID)
-	payload = append(payload, `,"display_name":`...)
-	payload = appendJSONString(payload, displayName)
+	if displayName != nil {
+		payload = append(payload, `,"display_name":`...)
+		payload = appendJSONString(payload, *displayName)
+	}
 	payload = append(payload, `,"expires":`...)
 	payload = strconv.AppendInt(payload, expires, 10)
 	payload = append(payload, `,"iat":`...)

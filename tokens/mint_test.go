@@ -223,3 +223,53 @@ func TestAppendJSONString(t *testing.T) {
 		})
 	}
 }
+
+func TestMintRefusesTheReservedSystemID(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, id := range []string{"system", "System", "SYSTEM", "sYsTeM"} {
+		_, err := b.codec.Mint(id, "x", time.Hour)
+		require.ErrorIs(t, err, ErrInvalidUserID, id)
+		require.ErrorContains(t, err, "reserved", id)
+		_, err = b.codec.MintUntil(id, b.now.Add(time.Hour))
+		require.ErrorIs(t, err, ErrInvalidUserID, id)
+		require.True(t, IsReservedUserID(id), id)
+	}
+	for _, id := range []string{"systems", "system1", "s_system", "sys"} {
+		require.False(t, IsReservedUserID(id), id)
+		_, err := b.codec.Mint(id, "", time.Hour)
+		require.NoError(t, err, id)
+	}
+	// MintSystem stays the one way to a system token.
+	tok, err := b.codec.MintSystem(time.Hour)
+	require.NoError(t, err)
+	claims, err := b.codec.VerifySystem(tok)
+	require.NoError(t, err)
+	require.True(t, claims.IsSystem())
+}
+
+func TestMintUntil(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	// The expiry is cut to the second, never rounded up; no display_name.
+	tok, err := b.codec.MintUntil("bob", b.now.Add(90*time.Second+900*time.Millisecond))
+	require.NoError(t, err)
+	require.Equal(t, signRaw(testKey, `{"alg":"HS256","typ":"JWT"}`,
+		`{"domain":"test.fyre.co","user_id":"bob","expires":1400000090,"iat":1400000000}`), tok)
+	claims, err := b.codec.Verify(tok)
+	require.NoError(t, err)
+	require.False(t, claims.HasDisplayName)
+	require.Equal(t, time.Unix(nodeClock, 0).UTC(), claims.IssuedAt)
+
+	for name, exp := range map[string]time.Time{
+		"now":             b.now,
+		"under a second":  b.now.Add(999 * time.Millisecond),
+		"past":            b.now.Add(-time.Hour),
+		"after year 9999": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		_, err := b.codec.MintUntil("bob", exp)
+		require.ErrorIs(t, err, ErrInvalidTTL, name)
+	}
+	_, err = b.codec.MintUntil("a@b", b.now.Add(time.Hour))
+	require.ErrorIs(t, err, ErrInvalidUserID)
+}

@@ -150,6 +150,17 @@ type HubQueries interface {
 	// total count matching Query.
 	RemoteProfileList(ctx context.Context, params RemoteProfileListParams) ([]*RemoteProfile, int, error)
 
+	// AppSessionRevoke ends the app sessions the hub issued to the user up to
+	// at: the user's "sessions valid after" instant becomes the later of the
+	// stored one and at (it never moves back, so a late or repeated logout
+	// cannot revive sessions). It returns the instant now stored.
+	AppSessionRevoke(ctx context.Context, network, userID string, at time.Time) (time.Time, error)
+	// AppSessionValidAfter returns the user's "sessions valid after"
+	// instant: app-session tokens issued at or before it are no longer
+	// honoured. The zero time (and no error) when the user never logged
+	// out.
+	AppSessionValidAfter(ctx context.Context, network, userID string) (time.Time, error)
+
 	// CommentCreate stores a comment and returns it with ID and CreatedAt set.
 	CommentCreate(ctx context.Context, comment *Comment) (*Comment, error)
 	// CommentList lists comments oldest first.

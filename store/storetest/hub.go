@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -44,6 +45,56 @@ func testHub(t *testing.T, newStore NewStoreFunc) {
 
 			_, err = s.PullURLGet(ctx, "other.example")
 			require.ErrorIs(t, err, store.ErrNotFound)
+		}},
+		{"AppSessionRevocation", func(t *testing.T, s store.Store) {
+			ctx := ctxFor(t)
+			got, err := s.AppSessionValidAfter(ctx, "n", "ann")
+			require.NoError(t, err)
+			require.True(t, got.IsZero(), "never logged out")
+
+			stored, err := s.AppSessionRevoke(ctx, "n", "ann", at(time.Minute+123456*time.Nanosecond))
+			require.NoError(t, err)
+			requireTime(t, at(time.Minute+123*time.Microsecond), stored)
+			got, err = s.AppSessionValidAfter(ctx, "n", "ann")
+			require.NoError(t, err)
+			requireTime(t, at(time.Minute+123*time.Microsecond), got)
+
+			// It never moves back: a late delivery of an older logout keeps
+			// the later instant.
+			stored, err = s.AppSessionRevoke(ctx, "n", "ann", at(0))
+			require.NoError(t, err)
+			requireTime(t, at(time.Minute+123*time.Microsecond), stored)
+			stored, err = s.AppSessionRevoke(ctx, "n", "ann", at(time.Hour))
+			require.NoError(t, err)
+			requireTime(t, at(time.Hour), stored)
+
+			// Per network and user.
+			for _, k := range [][2]string{{"n", "bob"}, {"m", "ann"}, {"n", "Ann"}} {
+				got, err := s.AppSessionValidAfter(ctx, k[0], k[1])
+				require.NoError(t, err)
+				require.True(t, got.IsZero(), k)
+			}
+
+			// Inside a transaction, and rolled back with it.
+			rollback := errors.New("rollback")
+			err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+				if _, err := tx.AppSessionRevoke(ctx, "n", "bob", at(time.Minute)); err != nil {
+					return err
+				}
+				got, err := tx.AppSessionValidAfter(ctx, "n", "bob")
+				require.NoError(t, err)
+				requireTime(t, at(time.Minute), got)
+				return rollback
+			})
+			require.ErrorIs(t, err, rollback)
+			got, err = s.AppSessionValidAfter(ctx, "n", "bob")
+			require.NoError(t, err)
+			require.True(t, got.IsZero())
+
+			_, err = s.AppSessionRevoke(ctx, "", "bob", at(0))
+			require.Error(t, err)
+			_, err = s.AppSessionRevoke(ctx, "n", "bob", time.Time{})
+			require.Error(t, err)
 		}},
 		{"TouchCreatesPending", func(t *testing.T, s store.Store) {
 			ctx := ctxFor(t)

@@ -66,8 +66,13 @@ type modScopes struct {
 }
 
 // handleAuth is the auth API: GET /api/v3.0/auth/?lftoken=…[&callback=…].
-// It verifies the userAuthToken, makes sure the hub knows the user (a new
-// user is created from the token and pulled), and answers the envelope:
+// It verifies the userAuthToken (a system token, a user "system" in any
+// case and the hub's own app-session tokens are refused with 403), makes
+// sure the hub knows the user (a new user is created from the token and
+// pulled), and answers the envelope with a new app-session token
+// (data.token: the hub's own key, at most TokenTTL and never past the
+// userAuthToken's expiry) and the userAuthToken echoed (data.auth_token,
+// as Livefyre did). The answer is:
 // JSONP (always HTTP 200, the envelope's code tells) when callback is
 // given, JSON with CORS for app origins otherwise.
 func (h *Handler) handleAuth(w http.ResponseWriter, r *http.Request) {
@@ -102,12 +107,34 @@ func (h *Handler) auth(r *http.Request) (*authData, error) {
 	token := r.URL.Query().Get("lftoken")
 	n, claims, err := h.verifyUser(r, token)
 	if err != nil {
+		if n, nerr := h.networkOf(r, token); nerr == nil && n.isSessionToken(token) {
+			return nil, errSessionAsUAT
+		}
 		return nil, err
+	}
+	// A system token is the network owner, not a user: exchanging it (or a
+	// user token for "System") would turn a one-hour pull token into a
+	// month of owner access.
+	if tokens.IsReservedUserID(claims.UserID) {
+		return nil, errSystemUser
 	}
 	ctx := r.Context()
 	now := h.cfg.Now()
+	// The app session lasts no longer than the token that granted it.
+	expires := now.Add(h.cfg.TokenTTL)
+	if claims.Expires.Before(expires) {
+		expires = claims.Expires
+	}
+	issued, err := n.session.MintUntil(claims.UserID, expires)
+	if errors.Is(err, tokens.ErrInvalidTTL) {
+		// Less than a second left (within the verifier's leeway).
+		return nil, errTokenInvalid
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hub: mint token: %w", err)
+	}
 	rp, err := h.store.RemoteProfileGet(ctx, n.name, claims.UserID)
-	if errors.Is(err, store.ErrNotFound) && claims.UserID != "system" {
+	if errors.Is(err, store.ErrNotFound) {
 		rp, err = h.firstSight(r, n, claims)
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -115,10 +142,6 @@ func (h *Handler) auth(r *http.Request) (*authData, error) {
 	}
 	if rp == nil {
 		rp = &store.RemoteProfile{Network: n.name, UserID: claims.UserID}
-	}
-	issued, err := n.codec.Mint(claims.UserID, "", h.cfg.TokenTTL)
-	if err != nil {
-		return nil, fmt.Errorf("hub: mint token: %w", err)
 	}
 	var doc remoteProfileDoc
 	if len(rp.Data) > 0 {
@@ -132,7 +155,7 @@ func (h *Handler) auth(r *http.Request) (*authData, error) {
 			ProfileURL:  doc.ProfileURL,
 			SettingsURL: doc.SettingsURL,
 		},
-		Token:     authToken{Value: issued, TTL: int64(h.cfg.TokenTTL / time.Second)},
+		Token:     authToken{Value: issued, TTL: expires.Unix() - now.Unix()},
 		AuthToken: authToken{Value: token, TTL: max(0, int64(claims.Expires.Sub(now)/time.Second))},
 		ModScopes: modScopes{Collections: []string{}, Networks: []string{}, Sites: []string{}},
 	}

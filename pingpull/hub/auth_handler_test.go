@@ -57,12 +57,17 @@ func TestAuthAPINewUser(t *testing.T) {
 	require.Equal(t, map[string]any{"collections": []any{}, "networks": []any{}, "sites": []any{}}, data["modScopes"])
 	require.Equal(t, false, data["isModAnywhere"])
 
+	// The app session is the hub's own token, and ends with the
+	// userAuthToken that granted it (one hour here).
 	issued := data["token"].(map[string]any)
-	require.EqualValues(t, 30*24*3600, issued["ttl"])
-	claims, err := b.codec.Verify(issued["value"].(string))
+	require.InDelta(t, 3600, issued["ttl"], 5)
+	_, err := b.codec.Verify(issued["value"].(string))
+	require.ErrorIs(t, err, tokens.ErrBadSignature, "not signed with the network key")
+	claims, err := b.h.networks[testNetwork].session.Verify(issued["value"].(string))
 	require.NoError(t, err)
 	require.Equal(t, "bob", claims.UserID)
-	require.WithinDuration(t, time.Now().Add(30*24*time.Hour), claims.Expires, time.Minute)
+	require.False(t, claims.HasDisplayName)
+	require.WithinDuration(t, time.Now().Add(time.Hour), claims.Expires, time.Minute)
 	submitted := data["auth_token"].(map[string]any)
 	require.Equal(t, tok, submitted["value"])
 	require.InDelta(t, 3600, submitted["ttl"], 5)

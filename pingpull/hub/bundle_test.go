@@ -126,6 +126,15 @@ func (b *testBundle) userToken(id, name string) string {
 	return tok
 }
 
+// sessionToken is the app-session token the auth API issues for a fresh
+// userAuthToken of id (data.token.value).
+func (b *testBundle) sessionToken(id, name string) string {
+	b.t.Helper()
+	resp := b.do(http.MethodGet, "/api/v3.0/auth/?lftoken="+url.QueryEscape(b.userToken(id, name)), "", "", nil)
+	require.Equal(b.t, http.StatusOK, resp.status, resp.body)
+	return resp.json(b.t)["data"].(map[string]any)["token"].(map[string]any)["value"].(string)
+}
+
 type response struct {
 	status int
 	header http.Header

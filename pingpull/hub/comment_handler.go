@@ -57,9 +57,9 @@ type commentList struct {
 //	POST /api/comments  Authorization: Bearer <token>  {"article_id","body"}
 //	GET  /api/comments?network=&article_id=&after=
 //
-// The bearer token is any valid token of a network of the hub: the token
-// the auth API issued (data.token.value) or the userAuthToken itself. The
-// body is plain text of at most 2 KiB. GET is public; both have CORS for
+// The bearer token is the app-session token the auth API issued
+// (data.token.value), not a userAuthToken or system token, and not one
+// issued before the user's last gateway logout (verifySession). The body is plain text of at most 2 KiB. GET is public; both have CORS for
 // app origins.
 func (h *Handler) handleComments(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
@@ -80,7 +80,7 @@ func (h *Handler) postComment(w http.ResponseWriter, r *http.Request) {
 	if !strings.EqualFold(scheme, "Bearer") {
 		token = ""
 	}
-	n, claims, err := h.verifyUser(r, strings.TrimSpace(token))
+	n, claims, err := h.verifySession(r, strings.TrimSpace(token))
 	if err != nil {
 		h.writeError(w, r, err)
 		return

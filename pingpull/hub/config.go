@@ -18,8 +18,8 @@ import (
 const (
 	DefaultPullTimeout  = 10 * time.Second
 	DefaultMaxPullBytes = 256 << 10
-	// DefaultTokenTTL is the lifetime of the token the auth API issues: 30
-	// days, like Livefyre's.
+	// DefaultTokenTTL is the longest lifetime of the app-session token the
+	// auth API issues: 30 days, like Livefyre's.
 	DefaultTokenTTL = 30 * 24 * time.Hour
 )
 
@@ -74,8 +74,9 @@ type Config struct {
 	PullTimeout time.Duration
 	// MaxPullBytes bounds a pull response body. Default 256 KiB.
 	MaxPullBytes int64
-	// TokenTTL is the lifetime of the token the auth API issues. Default 30
-	// days.
+	// TokenTTL is the longest lifetime of the app-session token the auth API
+	// issues; it is cut to the presented userAuthToken's expiry, so no
+	// session outlives what granted it. Default 30 days (Livefyre's).
 	TokenTTL time.Duration
 	// UsersAuthFunc decides who may read the users page and the users JSON
 	// API (they show every remote profile, emails included in the JSON). It

@@ -44,9 +44,12 @@ type Handler struct {
 
 // network is one configured network with its token codec.
 type network struct {
-	name         string
-	short        string
-	codec        *tokens.Codec
+	name  string
+	short string
+	codec *tokens.Codec
+	// session mints and verifies the hub's own app-session tokens
+	// (app_session.go).
+	session      *tokens.Codec
 	allowPrivate bool
 }
 
@@ -77,11 +80,17 @@ func New(cfg Config) (*Handler, error) {
 			errs = append(errs, fmt.Errorf("network %s: %w", nc.Name, err))
 			continue
 		}
+		session, err := newSessionCodec(nc, cfg.Now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("network %s: %w", nc.Name, err))
+			continue
+		}
 		short, _, _ := strings.Cut(nc.Name, ".")
 		h.networks[nc.Name] = &network{
 			name:         nc.Name,
 			short:        short,
 			codec:        codec,
+			session:      session,
 			allowPrivate: nc.AllowPrivateTargets || cfg.AllowPrivateTargets,
 		}
 		h.names = append(h.names, nc.Name)
@@ -118,6 +127,7 @@ func New(cfg Config) (*Handler, error) {
 //
 //	POST /                                   register a pull URL (Livefyre quill)
 //	POST /api/v3_0/user/{id}/refresh         ping (also /api/v3.0/…)
+//	POST /api/v3_0/user/{id}/logout          end the user's app sessions (also /api/v3.0/…)
 //	GET  /api/v3.0/auth/                     auth API, JSON or JSONP (also v3_0, no slash)
 //	GET  /auth.js                            the Livefyre.js-compatible auth module
 //	GET  /comments.js                        the demo app: a comment stream
@@ -129,6 +139,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.HandleFunc("/", h.handleRegister).Methods(http.MethodPost)
 	for _, v := range []string{"v3_0", "v3.0"} {
 		r.HandleFunc("/api/"+v+"/user/{id}/refresh", h.handlePing).Methods(http.MethodPost)
+		r.HandleFunc("/api/"+v+"/user/{id}/logout", h.handleLogout).Methods(http.MethodPost)
 		for _, p := range []string{"/api/" + v + "/auth/", "/api/" + v + "/auth"} {
 			r.HandleFunc(p, h.handleAuth).Methods(http.MethodGet, http.MethodOptions)
 		}

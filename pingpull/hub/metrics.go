@@ -17,6 +17,7 @@ type metrics struct {
 	pulls        *prometheus.CounterVec
 	pullDuration *prometheus.HistogramVec
 	auth         *prometheus.CounterVec
+	logouts      *prometheus.CounterVec
 	// propagation is the time from a ping received to the remote profile
 	// updated by the pull that answered it.
 	propagation prometheus.Histogram
@@ -41,13 +42,17 @@ func newMetrics(reg prometheus.Registerer, s store.Store) (*metrics, error) {
 			Name: "ssogate_hub_auth_requests_total",
 			Help: "Auth API calls, by result (ok or the error code).",
 		}, []string{"result"}),
+		logouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssogate_hub_logouts_total",
+			Help: "Gateway logouts received (app sessions ended), by result (ok, forbidden, bad_request, error).",
+		}, []string{"result"}),
 		propagation: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "ssogate_hub_ping_to_update_seconds",
 			Help:    "Time from a ping received to the remote profile updated by the pull answering it.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 600, 3600},
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.pings, m.pulls, m.pullDuration, m.auth, m.propagation, newQueueCollector(s)} {
+	for _, c := range []prometheus.Collector{m.pings, m.pulls, m.pullDuration, m.auth, m.logouts, m.propagation, newQueueCollector(s)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("hub: register metrics: %w", err)
 		}

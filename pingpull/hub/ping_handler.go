@@ -58,6 +58,9 @@ func (h *Handler) ping(w http.ResponseWriter, r *http.Request) (string, error) {
 	if !tokens.ValidUserID(userID) {
 		return "bad_request", errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$")
 	}
+	if tokens.IsReservedUserID(userID) {
+		return "bad_request", errReservedUserID
+	}
 	if err := h.queuePull(r.Context(), n.name, userID, ""); err != nil {
 		if errors.Is(err, errNoPullURL) {
 			return "no_pull_url", err

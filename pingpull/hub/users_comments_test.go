@@ -115,7 +115,7 @@ func TestComments(t *testing.T) {
 		}
 		return b.do(http.MethodPost, "/api/comments", "application/json", body, h)
 	}
-	resp := post(b.userToken("bob", "Bob"), `{"article_id":"a1","body":"  Hello <b>world</b>\r\nline two "}`)
+	resp := post(b.sessionToken("bob", "Bob"), `{"article_id":"a1","body":"  Hello <b>world</b>\r\nline two "}`)
 	require.Equal(t, http.StatusCreated, resp.status, resp.body)
 	require.Equal(t, "https://app.example", resp.header.Get("Access-Control-Allow-Origin"))
 	c := resp.json(t)
@@ -123,13 +123,16 @@ func TestComments(t *testing.T) {
 	require.Equal(t, map[string]any{"id": "bob", "jid": "bob@test.fyre.co", "display_name": "Bob From Profile", "avatar": ""}, c["author"])
 	first := int64(c["id"].(float64))
 
-	resp = post(b.userToken("carol", "Carol"), `{"article_id":"a1","body":"Hi"}`)
+	// An app session of a user whose remote profile is gone.
+	carol, err := b.h.networks[testNetwork].session.MintUntil("carol", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	resp = post(carol, `{"article_id":"a1","body":"Hi"}`)
 	require.Equal(t, http.StatusCreated, resp.status, resp.body)
 	require.Equal(t, "carol", resp.json(t)["author"].(map[string]any)["display_name"], "an unknown author shows the id")
-	require.Equal(t, http.StatusCreated, post(b.userToken("bob", "Bob"), `{"article_id":"a2","body":"Other article"}`).status)
+	require.Equal(t, http.StatusCreated, post(b.sessionToken("bob", "Bob"), `{"article_id":"a2","body":"Other article"}`).status)
 
 	// A pulled name change shows on old comments.
-	_, _, err := b.store.RemoteProfileRecordPull(b.ctx, store.RemoteProfilePullParams{
+	_, _, err = b.store.RemoteProfileRecordPull(b.ctx, store.RemoteProfilePullParams{
 		Network: testNetwork, UserID: "bob", Seq: 1, At: time.Now(), Status: store.RemoteProfileOK,
 		Data: []byte(`{"id":"bob","display_name":"Robert"}`), DisplayName: "Robert", AvatarURL: "https://img.example/r.png", Result: "ok",
 	})
@@ -149,7 +152,7 @@ func TestComments(t *testing.T) {
 	resp = b.do(http.MethodGet, "/api/comments?network=test.fyre.co&article_id=none", "", "", nil)
 	require.Equal(t, map[string]any{"comments": []any{}, "last_id": float64(0)}, resp.json(t))
 
-	tok := b.userToken("bob", "Bob")
+	tok := b.sessionToken("bob", "Bob")
 	cases := []struct {
 		name, tok, body string
 		status          int

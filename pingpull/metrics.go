@@ -19,6 +19,7 @@ type metrics struct {
 	deadLetters prometheus.Counter
 	pingLatency prometheus.Histogram
 	pulls       *prometheus.CounterVec
+	logouts     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, jobs store.JobClient) (*metrics, error) {
@@ -44,8 +45,12 @@ func newMetrics(reg prometheus.Registerer, jobs store.JobClient) (*metrics, erro
 			Name: "ssogate_gateway_pulls_total",
 			Help: "Pull requests by result (served, forbidden, not_found, bad_request, error).",
 		}, []string{"result"}),
+		logouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssogate_gateway_hub_logouts_total",
+			Help: "Logouts sent to the hub (app sessions ended) by result (ok, unsupported, retry, dead_letter).",
+		}, []string{"result"}),
 	}
-	collectors := []prometheus.Collector{m.webhooks, m.pings, m.deadLetters, m.pingLatency, m.pulls, &queueDepth{jobs: jobs}}
+	collectors := []prometheus.Collector{m.webhooks, m.pings, m.deadLetters, m.pingLatency, m.pulls, m.logouts, &queueDepth{jobs: jobs}}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("pingpull: register metrics: %w", err)

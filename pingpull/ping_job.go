@@ -53,10 +53,11 @@ func (h *Handler) pingInsertOpts() *river.InsertOpts {
 	}
 }
 
-// AddWorkers registers the ping worker on workers. It panics when called
+// AddWorkers registers the ping and hub logout workers on workers. It panics when called
 // twice with the same workers (a wiring bug).
 func (h *Handler) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, h.worker)
+	river.AddWorker(workers, &logoutWorker{h: h})
 }
 
 // Queues returns the queue configuration the ping worker needs, to merge
@@ -290,13 +291,20 @@ func profileVersion(ctx context.Context, q store.ProfileQueries, userID string) 
 // sendPing POSTs {hub}/api/v3_0/user/{id}/refresh with a fresh system
 // token in the form body, as Livefyre's libraries do.
 func (h *Handler) sendPing(ctx context.Context, userID string) pingResult {
+	return h.postToHub(ctx, userID, "refresh")
+}
+
+// postToHub POSTs {hub}/api/v3_0/user/{id}/{action} with a fresh system
+// token in the form body: the ping, and the logout (ssogate's extension)
+// that has the same shape.
+func (h *Handler) postToHub(ctx context.Context, userID, action string) pingResult {
 	token, err := h.tokens.MintSystem(h.cfg.SystemTokenTTL)
 	if err != nil {
 		return pingResult{outcome: pingTransient, reason: "mint system token: " + err.Error()}
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.PingTimeout)
 	defer cancel()
-	target := h.cfg.HubURL + "/api/v3_0/user/" + url.PathEscape(userID) + "/refresh"
+	target := h.cfg.HubURL + "/api/v3_0/user/" + url.PathEscape(userID) + "/" + action
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(url.Values{"lftoken": {token}}.Encode()))
 	if err != nil {
 		return pingResult{outcome: pingPermanent, reason: "build request: " + err.Error()}

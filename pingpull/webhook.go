@@ -35,7 +35,9 @@ type WebhookAnswer struct {
 	Status string `json:"status"`
 }
 
-func validUserID(id string) bool { return tokens.ValidUserID(id) }
+// validUserID is Livefyre's id rule minus the reserved "system" (any
+// case): no webhook, ping or pull may act on the network owner's identity.
+func validUserID(id string) bool { return tokens.ValidUserID(id) && !tokens.IsReservedUserID(id) }
 
 // receiptSweepInterval is how often expired webhook receipts are deleted.
 const receiptSweepInterval = time.Hour

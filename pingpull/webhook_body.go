@@ -11,6 +11,8 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/ssogate/ssogate/tokens"
 )
 
 // maxWebhookIDLength bounds the webhook-id header (it is a database key).
@@ -47,6 +49,9 @@ func parseWebhookBody(data []byte) (*webhookBody, error) {
 	}
 	if userID == "" {
 		return nil, &FieldError{"user_id", "is required"}
+	}
+	if tokens.IsReservedUserID(userID) {
+		return nil, &FieldError{"user_id", `"system" is reserved for the network owner (in any letter case)`}
 	}
 	if len(userID) > maxIDLength || !validUserID(userID) {
 		return nil, &FieldError{"user_id", "must match ^[a-zA-Z0-9_.-]+$ (at most 255 bytes)"}

@@ -37,6 +37,7 @@ func TestParseWebhookBody(t *testing.T) {
 		{name: "missing user", in: `{}`, wantField: "user_id"},
 		{name: "numeric user", in: `{"user_id":5}`, wantField: "user_id"},
 		{name: "bad user", in: `{"user_id":"a b"}`, wantField: "user_id"},
+		{name: "reserved user", in: `{"user_id":"System"}`, wantField: "user_id"},
 		{name: "profile not object", in: `{"user_id":"u1","profile":[1]}`, wantField: "profile"},
 		{name: "bad updated_at", in: `{"user_id":"u1","updated_at":"yesterday"}`, wantField: "updated_at"},
 		{name: "bad updated_at type", in: `{"user_id":"u1","updated_at":true}`, wantField: "updated_at"},

@@ -167,6 +167,8 @@ func TestWebhookRefusals(t *testing.T) {
 		{"broken JSON", webhookReq{body: `{"user_id":"u1",`}, 400, "invalid_field", "body"},
 		{"missing user", webhookReq{body: `{"profile":{"display_name":"X"}}`}, 400, "invalid_field", "user_id"},
 		{"invalid user", webhookReq{body: `{"user_id":"u 1"}`}, 400, "invalid_field", "user_id"},
+		{"reserved user SYSTEM", webhookReq{body: `{"user_id":"SYSTEM","profile":{"display_name":"X"}}`}, 400, "invalid_field", "user_id"},
+		{"reserved user system", webhookReq{body: `{"user_id":"system","profile":{"id":"system","display_name":"X"}}`}, 400, "invalid_field", "user_id"},
 		{"invalid profile field", webhookReq{body: `{"user_id":"u1","profile":{"display_name":"<b>X</b>"}}`}, 400, "invalid_field", "profile.display_name"},
 		{"invalid nested field", webhookReq{body: `{"user_id":"u1","profile":{"display_name":"X","websites":["a","b","c"]}}`}, 400, "invalid_field", "profile.websites"},
 		{"profile for someone else", webhookReq{body: `{"user_id":"u1","profile":{"id":"u2","display_name":"X"}}`}, 400, "invalid_field", "profile.id"},

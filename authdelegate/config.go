@@ -132,6 +132,11 @@ type Config struct {
 	// ProfileChangedFunc is called inside the transaction that bumped a
 	// user's profile version (cmd wires pingpull's ping enqueue). Optional.
 	ProfileChangedFunc func(ctx context.Context, tx store.Tx, userID string) error
+	// SessionEndedFunc is called inside the transaction that ends sessions,
+	// once per user, for every reason but expiry (cmd wires pingpull's hub
+	// logout job, so the app sessions the hub issued end too). An error
+	// rolls the session end back. Optional.
+	SessionEndedFunc func(ctx context.Context, tx store.Tx, userID string) error
 
 	// HTTPClient talks to the provider. Default: a client with a 15s timeout.
 	HTTPClient *http.Client

@@ -92,6 +92,10 @@ func TestUserIDFromSubject(t *testing.T) {
 		{"too long", long, "s_" + sha40(long)},
 		{"reserved prefix", "s_abc", "s_" + sha40("s_abc")},
 		{"unicode", "jürgen", "s_" + sha40("jürgen")},
+		{"reserved system", "system", "s_" + sha40("system")},
+		{"reserved System", "System", "s_" + sha40("System")},
+		{"reserved SYSTEM", "SYSTEM", "s_" + sha40("SYSTEM")},
+		{"not reserved", "systems", "systems"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := UserIDFromSubject(tc.in)
@@ -106,7 +110,7 @@ func TestUserIDFromSubject(t *testing.T) {
 func sha40(s string) string { return hashSecret(s)[:40] }
 
 func FuzzUserIDFromSubject(f *testing.F) {
-	for _, s := range []string{"alice", "a@b", "s_x", "", strings.Repeat("z", 200)} {
+	for _, s := range []string{"alice", "a@b", "s_x", "", strings.Repeat("z", 200), "system", "SyStEm"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -116,6 +120,7 @@ func FuzzUserIDFromSubject(f *testing.F) {
 			return
 		}
 		require.Regexp(t, `^[a-zA-Z0-9_.-]{1,128}$`, got)
+		require.False(t, strings.EqualFold(got, "system"), "never the reserved id")
 		require.Equal(t, got, UserIDFromSubject(s), "stable")
 		if got != s {
 			require.True(t, strings.HasPrefix(got, "s_"))

@@ -34,7 +34,8 @@
 //
 // The Livefyre user id is taken from the claim named by ClaimMapping.UserID
 // (default "sub"). A value that is a valid Livefyre user id
-// (^[a-zA-Z0-9_.-]+$, at most 128 bytes) and does not start with "s_" is
+// (^[a-zA-Z0-9_.-]+$, at most 128 bytes), does not start with "s_" and is
+// not "system" in any letter case (the network owner's reserved identity) is
 // used unchanged. Any other value v is encoded as
 //
 //	"s_" + lowercase hex(SHA-256(v))[:40]
@@ -54,6 +55,16 @@
 // updated_at only create a new user's profile and fill missing fields. When
 // CanonicalProfileFunc refuses the document, the login retries with the
 // display name alone rather than locking the user out.
+//
+// # Session end and the hub
+//
+// Every session end but expiry (logout, back-channel logout, a refused
+// refresh token) calls SessionEndedFunc once per user, in the transaction
+// that ends the sessions; cmd wires pingpull's hub logout job, which makes
+// the hub refuse the app-session tokens it issued to the user before then.
+// Expiry needs no call: the session's last userAuthToken was minted before
+// it expired, and the hub's app sessions end with the token that granted
+// them.
 //
 // # Live events
 //

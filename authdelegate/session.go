@@ -133,6 +133,14 @@ func (h *Handler) endSessionsTx(ctx context.Context, params store.SessionEndPara
 			if err := tx.Notify(ctx, store.ChannelSessionEnded, payload); err != nil {
 				return fmt.Errorf("authdelegate: notify session ended: %w", err)
 			}
+			// Expiry is left out: the hub's app sessions already ended with
+			// the last userAuthToken, and a call would end the user's other
+			// devices' app sessions for nothing.
+			if h.cfg.SessionEndedFunc != nil && params.Reason != reasonExpired {
+				if err := h.cfg.SessionEndedFunc(ctx, tx, u); err != nil {
+					return fmt.Errorf("authdelegate: session ended hook: %w", err)
+				}
+			}
 		}
 		return nil
 	})

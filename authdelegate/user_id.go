@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+
+	"github.com/ssogate/ssogate/tokens"
 )
 
 // validUserID is the Livefyre user-id rule (spec §2.2).
@@ -19,7 +21,9 @@ const encodedUserIDPrefix = "s_"
 
 // UserIDFromSubject maps a provider value (the subject, or the claim named by
 // ClaimMapping.UserID) to a Livefyre user id. A valid id of at most 128 bytes
-// that does not start with "s_" is returned unchanged; anything else becomes
+// that does not start with "s_" and is not the reserved "system" (in any
+// letter case: a token for it would be a system token) is returned
+// unchanged; anything else becomes
 // "s_" followed by the first 40 lowercase hex digits of its SHA-256. The
 // mapping is stable across replicas and releases, and plain and encoded ids
 // never collide. An empty subject yields "".
@@ -27,7 +31,8 @@ func UserIDFromSubject(subject string) string {
 	if subject == "" {
 		return ""
 	}
-	if len(subject) <= maxPlainUserID && validUserID.MatchString(subject) && !strings.HasPrefix(subject, encodedUserIDPrefix) {
+	if len(subject) <= maxPlainUserID && validUserID.MatchString(subject) && !strings.HasPrefix(subject, encodedUserIDPrefix) &&
+		!tokens.IsReservedUserID(subject) {
 		return subject
 	}
 	sum := sha256.Sum256([]byte(subject))

@@ -114,9 +114,9 @@ func pingpullConfig(cfg *Config, st store.Store, codec *tokens.Codec, log *slog.
 	}
 }
 
-// wireAuth builds the browser side. It shares the profile's canonical form
-// and the ping job with pingpull through functions, so the two packages do
-// not import each other.
+// wireAuth builds the browser side. It shares the profile's canonical form,
+// the ping job and the hub logout job with pingpull through functions, so
+// the two packages do not import each other.
 func wireAuth(ctx context.Context, a *app, codec *tokens.Codec, pp *pingpull.Handler) (*authdelegate.Handler, error) {
 	cfg := a.cfg
 	key, err := cfg.Auth.SessionKeyBytes()
@@ -152,6 +152,7 @@ func wireAuth(ctx context.Context, a *app, codec *tokens.Codec, pp *pingpull.Han
 		AbsoluteTimeout:      cfg.Auth.AbsoluteTimeout,
 		CanonicalProfileFunc: pp.CanonicalProfile,
 		ProfileChangedFunc:   pp.EnqueuePingTx,
+		SessionEndedFunc:     pp.EnqueueLogoutTx,
 		Logger:               a.log,
 		Registerer:           a.router.Registry(),
 	})

@@ -14,6 +14,10 @@
 //     with a fresh system lftoken; retried on a schedule at least as long as
 //     Standard Webhooks', honouring Retry-After; 403/404/410 make a dead
 //     letter (a cancelled job) that the admin API lists and replays.
+//   - The hub logout job (queue "ping", EnqueueLogoutTx, queued by
+//     authdelegate's SessionEndedFunc as cmd wires it): POST
+//     {hub}/api/v3_0/user/{id}/logout with a system lftoken, so the hub ends
+//     the app sessions it issued to the user; retried like the ping.
 //   - GET /pull?id=…&lftoken=…: the pull endpoint; it records the version
 //     served and notifies "profile ready".
 //   - Register: tells the hub the pull URL template.

@@ -6,8 +6,11 @@
 //   - takes pings (POST /api/v3_0/user/{id}/refresh, Livefyre's syncUser),
 //   - pulls profiles with River jobs on queue "pull" and keeps them as
 //     remote profiles,
-//   - answers the app's auth call (GET /api/v3.0/auth/, JSON or JSONP) and
-//     serves auth.js, a Livefyre.js-compatible auth module,
+//   - answers the app's auth call (GET /api/v3.0/auth/, JSON or JSONP) with
+//     an app-session token of its own (app_session.go) and serves auth.js, a
+//     Livefyre.js-compatible auth module,
+//   - ends a user's app sessions when the gateway says the user logged out
+//     (POST /api/v3_0/user/{id}/logout, ssogate's extension),
 //   - shows the remote profiles (GET /users) and serves a small comment API
 //     for the demo app.
 //

@@ -1,36 +1,26 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"context"
 	"net/url"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/internal/testenv"
 )
 
-// TestRunMigratePostgres opens PostgreSQL by URL scheme. It runs when
-// TEST_DATABASE_URL is set, in a schema of its own (search_path in the URL).
+// TestRunMigratePostgres opens PostgreSQL by URL scheme, in a schema of its
+// own (search_path in the URL). It skips when TEST_DATABASE_URL is unset,
+// and fails then under CI.
 func TestRunMigratePostgres(t *testing.T) {
 	t.Parallel()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("TEST_DATABASE_URL is not set: PostgreSQL not tested")
-	}
+	base, schema := testenv.PostgresSchema(t, "cmd_migrate")
 	conn, err := pgx.Connect(t.Context(), base)
 	require.NoError(t, err, "TEST_DATABASE_URL is set but PostgreSQL is unreachable")
-	t.Cleanup(func() { _ = conn.Close(t.Context()) })
-
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "cmd_migrate_" + hex.EncodeToString(b[:])
-	_, err = conn.Exec(t.Context(), "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = conn.Exec(t.Context(), "DROP SCHEMA "+schema+" CASCADE")
-	})
+	// t.Context() is cancelled before cleanups run: close on a live one.
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
 
 	u, err := url.Parse(base)
 	require.NoError(t, err)

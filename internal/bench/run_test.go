@@ -14,20 +14,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/e2e"
+	"github.com/ssogate/ssogate/internal/testenv"
 )
 
 // buildBinaries builds ssogate and ssogate-bench into a temporary
-// directory, or skips the test saying why.
+// directory. A build that fails fails the test: broken code is never a
+// reason to skip. Only a missing go command skips (and fails under CI).
 func buildBinaries(t *testing.T) (ssogate, self string) {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("the go command is not on PATH: cannot build the binaries under test")
+		testenv.Missing(t, "the go command is not on PATH: cannot build the binaries under test")
 	}
 	dir := t.TempDir()
 	for _, pkg := range []string{"cmd/ssogate", "cmd/ssogate-bench"} {
 		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, filepath.Base(pkg)), "github.com/ssogate/ssogate/"+pkg).CombinedOutput()
 		if err != nil {
-			t.Skipf("cannot build %s: %v\n%s", pkg, err, out)
+			t.Fatalf("build %s: %v\n%s", pkg, err, out)
 		}
 	}
 	return filepath.Join(dir, "ssogate"), filepath.Join(dir, "ssogate-bench")
@@ -41,7 +43,7 @@ func TestQuickRun(t *testing.T) {
 	t.Parallel()
 	ssogate, self := buildBinaries(t)
 	targets := []TargetSpec{{Kind: KindSQLite}}
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+	if u := testenv.OptionalDatabaseURL(t); u != "" {
 		targets = append(targets, TargetSpec{Kind: KindPostgres, DatabaseURL: u})
 	}
 	out := t.TempDir()
@@ -108,10 +110,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 func TestBrowserLatency(t *testing.T) {
 	t.Parallel()
 	if err := e2e.CheckChromium(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is required in CI: %v", err)
-		}
-		t.Skipf("browser latency not measured: %v", err)
+		testenv.Missing(t, "browser latency not measured: %v", err)
 	}
 	ssogate, _ := buildBinaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/internal/testenv"
 )
 
 // waitFor bounds every wait on the page. Generous: CI runs this under the
@@ -21,10 +23,7 @@ const waitFor = 60 * time.Second
 func requireChromium(t *testing.T) {
 	t.Helper()
 	if err := CheckChromium(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is required in CI: %v", err)
-		}
-		t.Skipf("browser test not run: %v", err)
+		testenv.Missing(t, "browser test not run: %v", err)
 	}
 }
 

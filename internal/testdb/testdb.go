@@ -3,14 +3,13 @@
 // TEST_DATABASE_URL, and Each to run a test on both.
 //
 // PostgreSQL tests skip, saying why, when TEST_DATABASE_URL is unset, and
-// fail when it is set but the database cannot be reached: CI sets it, so a
-// broken database there must never turn into a silent skip.
+// fail when it is set but the database cannot be reached, and when it is
+// unset under CI (the rule is internal/testenv's): a missing or broken
+// database there must never turn into a silent skip.
 package testdb
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,8 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/ssogate/ssogate/internal/testenv"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/store/postgres"
 	"github.com/ssogate/ssogate/store/sqlite"
@@ -29,7 +27,7 @@ import (
 
 // EnvDatabaseURL names the environment variable holding the PostgreSQL URL
 // for tests, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const EnvDatabaseURL = "TEST_DATABASE_URL"
+const EnvDatabaseURL = testenv.EnvDatabaseURL
 
 // setupTimeout bounds opening and migrating a test database.
 const setupTimeout = 60 * time.Second
@@ -103,40 +101,23 @@ var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
 	return b, nil
 })
 
-// PostgresURL returns TEST_DATABASE_URL, skipping the test when it is unset.
+// PostgresURL returns TEST_DATABASE_URL; when it is unset the test skips,
+// or fails under CI.
 func PostgresURL(tb testing.TB) string {
 	tb.Helper()
-	url := os.Getenv(EnvDatabaseURL)
-	if url == "" {
-		tb.Skip("testdb: " + EnvDatabaseURL + " is not set, so PostgreSQL tests do not run " +
-			"(set it to e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	return url
+	return testenv.DatabaseURL(tb)
 }
 
 // Postgres returns a migrated PostgreSQL store in a fresh schema
 // ssogate_test_<random>, closed and dropped at cleanup. It skips when
-// TEST_DATABASE_URL is unset and fails when the database is unreachable.
+// TEST_DATABASE_URL is unset (fails under CI) and fails when the database
+// is unreachable.
 func Postgres(tb testing.TB) store.Store {
 	tb.Helper()
-	url := PostgresURL(tb)
+	// Creates the schema and drops it after the store below is closed.
+	url, schema := testenv.PostgresSchema(tb, "ssogate_test")
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-
-	// Reach the server first, so that an unreachable database fails with a
-	// clear message (and the URL, which may hold a password, is not echoed).
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		tb.Fatalf("testdb: %s is set but PostgreSQL is unreachable: %v", EnvDatabaseURL, err)
-	}
-	_ = conn.Close(ctx)
-
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	schema := "ssogate_test_" + hex.EncodeToString(b[:])
-	// Registered first, so it runs after the store is closed.
-	tb.Cleanup(func() { dropSchema(tb, url, schema) })
-
 	s, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema, Logger: logger()})
 	if err != nil {
 		tb.Fatalf("testdb: open postgres: %v", err)
@@ -152,22 +133,9 @@ func Postgres(tb testing.TB) store.Store {
 	return s
 }
 
-func dropSchema(tb testing.TB, url, schema string) {
-	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		tb.Errorf("testdb: drop schema %s: %v", schema, err)
-		return
-	}
-	defer func() { _ = conn.Close(ctx) }()
-	if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-		tb.Errorf("testdb: drop schema %s: %v", schema, err)
-	}
-}
-
 // Each runs fn as parallel subtests "sqlite" and "postgres", each on its own
-// fresh store. The postgres subtest skips when TEST_DATABASE_URL is unset.
+// fresh store. The postgres subtest skips when TEST_DATABASE_URL is unset,
+// and fails then under CI.
 func Each(t *testing.T, fn func(t *testing.T, s store.Store)) {
 	t.Helper()
 	for _, backend := range []struct {

@@ -3,10 +3,10 @@ package testdb_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/testdb"
@@ -28,9 +28,6 @@ func TestEach(t *testing.T) {
 
 func TestPostgresIsolated(t *testing.T) {
 	t.Parallel()
-	if os.Getenv(testdb.EnvDatabaseURL) == "" {
-		t.Skip(testdb.EnvDatabaseURL + " is not set")
-	}
 	a, b := testdb.Postgres(t), testdb.Postgres(t)
 	ctx := context.Background()
 	_, _, err := a.ProfileUpsert(ctx, store.ProfileUpsertParams{UserID: "ann", Data: json.RawMessage(`{}`), Now: testNow})
@@ -40,3 +37,23 @@ func TestPostgresIsolated(t *testing.T) {
 }
 
 var testNow = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// TestPostgresSchemaDropped checks that the schema of a Postgres store is
+// gone once its test has ended (the store closed first, then the drop).
+func TestPostgresSchemaDropped(t *testing.T) {
+	t.Parallel()
+	var schema string
+	t.Run("uses a store", func(t *testing.T) {
+		s := testdb.Postgres(t)
+		schema = s.(interface{ Schema() string }).Schema()
+		_, _, err := s.ProfileUpsert(t.Context(), store.ProfileUpsertParams{UserID: "ann", Data: json.RawMessage(`{}`), Now: testNow})
+		require.NoError(t, err)
+	})
+	require.NotEmpty(t, schema)
+	conn, err := pgx.Connect(t.Context(), testdb.PostgresURL(t))
+	require.NoError(t, err)
+	defer func() { _ = conn.Close(context.Background()) }()
+	var n int
+	require.NoError(t, conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, schema).Scan(&n))
+	require.Zero(t, n, "schema %s leaked: still there after its test ended", schema)
+}

@@ -5,27 +5,21 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
-)
 
-const chromiumPath = "/usr/bin/chromium"
+	"github.com/ssogate/ssogate/internal/testenv"
+)
 
 // browser starts headless Chromium for the test, or skips (fails under CI)
 // when it is not installed.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing and CI is set: install Debian's chromium", chromiumPath)
-		}
-		t.Skipf("%s is missing: install Debian's chromium to run the auth.js browser test", chromiumPath)
-	}
+	chromiumPath := testenv.Chromium(t)
 	ctx, cancel := chromedp.NewContext(context.Background(),
 		chromedp.WithAllocatorOptions(chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true)))
 	t.Cleanup(cancel)

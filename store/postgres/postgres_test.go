@@ -2,49 +2,28 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/internal/testenv"
 )
 
-// testURL returns TEST_DATABASE_URL or skips the test saying why.
+// testURL returns TEST_DATABASE_URL; when it is unset the test skips, or
+// fails under CI.
 func testURL(tb testing.TB) string {
 	tb.Helper()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		tb.Skip("TEST_DATABASE_URL is not set: PostgreSQL tests need a database " +
-			"(e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	return url
+	return testenv.DatabaseURL(tb)
 }
 
-// testSchema creates a fresh schema name and drops the schema at cleanup
-// (after the stores using it are closed: cleanups run last-in first-out).
+// testSchema creates a fresh schema and drops it at cleanup (after the
+// stores using it are closed: cleanups run last-in first-out).
 func testSchema(tb testing.TB) string {
 	tb.Helper()
-	url := testURL(tb)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "pgtest_" + hex.EncodeToString(b[:])
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
+	_, schema := testenv.PostgresSchema(tb, "pgtest")
 	return schema
 }
 

@@ -48,6 +48,12 @@ func commands() []command {
 		{"token", "mint or verify a token: token mint | token verify", runToken},
 		{"config", "check the configuration and print it, secrets redacted", runConfig},
 		{"version", "print the version", runVersion},
+		{"healthcheck", "probe a server's /healthz (the image's HEALTHCHECK): exit 0 healthy, 1 not", func(_ context.Context, e *env, args []string) error {
+			if code := runHealthcheck(args, e.stdout, e.stderr); code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		}},
 	}
 }
 

@@ -114,7 +114,7 @@ func BenchmarkWebhookIntake(b *testing.B) {
 					inProcess := func(i int) error {
 						user := "user" + strconv.Itoa(i%users)
 						data := `{"id":"` + user + `","display_name":"In ` + strconv.Itoa(i) + `"}`
-						_, _, err := bundle.h.applyWebhook(ctx, "inproc_"+strconv.Itoa(i), user, []byte(data), time.Time{})
+						_, _, err := bundle.h.applyWebhook(ctx, "inproc_"+strconv.Itoa(i), &webhookBody{UserID: user}, []byte(data))
 						return err
 					}
 					overHTTP := func(i int) error {

@@ -98,26 +98,19 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		h.refuseWebhook(w, r, "bad_request", err)
 		return
 	}
-	profile, err := h.webhookProfile(ctx, payload)
+	data, err := h.webhookProfile(ctx, payload)
 	if err != nil {
-		var fe *FieldError
-		if errors.As(err, &fe) {
-			h.timeline(ctx, payload.UserID, "webhook.refused", map[string]any{"webhook_id": webhookID, "status": http.StatusBadRequest, "reason": fe.Field + ": " + fe.Message})
-			h.refuseWebhook(w, r, "bad_request", err)
-			return
+		if !h.refuseInvalidProfile(w, r, webhookID, payload.UserID, err) {
+			h.timeline(ctx, payload.UserID, "webhook.failed", map[string]any{"webhook_id": webhookID, "reason": publicReason(err)})
+			h.refuseWebhook(w, r, "profile_source_error", err)
 		}
-		h.timeline(ctx, payload.UserID, "webhook.failed", map[string]any{"webhook_id": webhookID, "reason": publicReason(err)})
-		h.refuseWebhook(w, r, "profile_source_error", err)
 		return
 	}
-	data, err := profile.Canonical()
+	answer, replayed, err := h.applyWebhook(ctx, webhookID, payload, data)
 	if err != nil {
-		h.refuseWebhook(w, r, "error", err)
-		return
-	}
-	answer, replayed, err := h.applyWebhook(ctx, webhookID, payload.UserID, data, payload.UpdatedAt)
-	if err != nil {
-		h.refuseWebhook(w, r, "error", err)
+		if !h.refuseInvalidProfile(w, r, webhookID, payload.UserID, err) {
+			h.refuseWebhook(w, r, "error", err)
+		}
 		return
 	}
 	if replayed != nil {
@@ -164,42 +157,25 @@ func (h *Handler) receipt(ctx context.Context, webhookID string) (*store.Webhook
 	return receipt, nil
 }
 
-// webhookProfile returns the validated profile of the webhook, from the
-// body or from the profile source.
-func (h *Handler) webhookProfile(ctx context.Context, payload *webhookBody) (*Profile, error) {
-	if payload.Profile == nil {
-		if h.cfg.ProfileSourceURL == "" {
-			return nil, &FieldError{"profile", "is required (no profile source is configured)"}
-		}
-		return h.fetchProfile(ctx, payload.UserID)
-	}
-	p, err := decodeProfile(payload.Profile)
-	if err != nil {
-		return nil, prefixed("profile", err)
-	}
-	if p.ID == "" {
-		p.ID = payload.UserID
-	}
-	if p.ID != payload.UserID {
-		return nil, &FieldError{"profile.id", "must equal user_id"}
-	}
-	if err := p.Validate(); err != nil {
-		return nil, prefixed("profile", err)
-	}
-	return p, nil
-}
-
 // applyWebhook stores the profile, and in the same transaction the ping
 // job (when the version moved), the "profile changed" notification, the
 // timeline entry and the receipt. When another delivery of the same
 // webhook-id committed first, it returns that receipt instead.
-func (h *Handler) applyWebhook(ctx context.Context, webhookID, userID string, data json.RawMessage, updatedAt time.Time) (*WebhookAnswer, *store.WebhookReceipt, error) {
+func (h *Handler) applyWebhook(ctx context.Context, webhookID string, payload *webhookBody, resolved json.RawMessage) (*WebhookAnswer, *store.WebhookReceipt, error) {
 	now := h.cfg.Now()
+	userID, updatedAt := payload.UserID, payload.UpdatedAt
 	var answer *WebhookAnswer
-	err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := h.inPatchTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		data, patchedStored, err := h.webhookData(ctx, tx, payload, resolved)
+		if err != nil {
+			return err
+		}
 		p, status, err := tx.ProfileUpsert(ctx, store.ProfileUpsertParams{UserID: userID, Data: data, UpdatedAt: updatedAt, Now: now})
 		if err != nil {
 			return err
+		}
+		if payload.Patch != nil && !patchedStored && status != store.ProfileCreated {
+			return errPatchRaced
 		}
 		answer = &WebhookAnswer{UserID: userID, Version: p.Version}
 		switch status {

@@ -19,11 +19,15 @@ import (
 const maxWebhookIDLength = 256
 
 // webhookBody is the profile-changed webhook payload:
-// {"user_id": "...", "profile": {...}, "updated_at": "RFC 3339"}.
+// {"user_id": "...", "profile": {...} | "patch": {...}, "updated_at": "RFC 3339"}.
 type webhookBody struct {
 	UserID string
-	// Profile is the raw profile object; nil when absent, null or "".
+	// Profile is the raw profile object, the whole document that replaces
+	// the stored one; nil when absent, null or "".
 	Profile json.RawMessage
+	// Patch is an RFC 7386 JSON Merge Patch object applied to the stored
+	// profile; nil when absent, null or "". Never set together with Profile.
+	Patch json.RawMessage
 	// UpdatedAt is zero when absent.
 	UpdatedAt time.Time
 }
@@ -63,6 +67,15 @@ func parseWebhookBody(data []byte) (*webhookBody, error) {
 			return nil, &FieldError{"profile", "must be an object"}
 		}
 		b.Profile = raw
+	}
+	if raw := fields["patch"]; !isNull(raw) {
+		if raw[0] != '{' {
+			return nil, &FieldError{"patch", "must be an object (an RFC 7386 JSON Merge Patch)"}
+		}
+		if b.Profile != nil {
+			return nil, &FieldError{"patch", "cannot be sent with profile: send the whole profile or a patch"}
+		}
+		b.Patch = raw
 	}
 
 	switch raw := fields["updated_at"]; {

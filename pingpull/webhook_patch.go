@@ -1,0 +1,152 @@
+package pingpull
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+
+	"github.com/ssogate/ssogate/store"
+)
+
+// errPatchRaced says that a patch was computed against "no profile" while
+// another transaction created the profile: the patch must be applied again
+// to what that transaction stored, or its fields would be lost.
+var errPatchRaced = errors.New("pingpull: profile created concurrently with a patch")
+
+// maxPatchAttempts bounds the transaction retries after errPatchRaced.
+const maxPatchAttempts = 3
+
+// webhookData returns the canonical profile the webhook stores, computed
+// inside tx: the webhook's own profile (resolved before the transaction),
+// or the stored profile with the webhook's merge patch applied. Reading the
+// stored profile and writing the result in one transaction, under the row
+// lock on PostgreSQL and the write lock on SQLite, is what keeps two
+// concurrent patches of different fields from losing one of them.
+func (h *Handler) webhookData(ctx context.Context, tx store.Tx, payload *webhookBody, resolved json.RawMessage) (data json.RawMessage, base bool, err error) {
+	if payload.Patch == nil {
+		return resolved, false, nil
+	}
+	stored := json.RawMessage(`{}`)
+	if _, err := tx.ProfileVersionForUpdate(ctx, payload.UserID); err == nil {
+		cur, err := tx.ProfileGet(ctx, payload.UserID)
+		if err != nil {
+			return nil, false, fmt.Errorf("pingpull: read profile to patch: %w", err)
+		}
+		stored, base = cur.Data, true
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, false, fmt.Errorf("pingpull: lock profile to patch: %w", err)
+	}
+	data, err = patchProfile(payload.UserID, stored, payload.Patch)
+	return data, base, err
+}
+
+// patchProfile applies patch (RFC 7386) to the stored canonical profile and
+// returns the result's canonical JSON, or a *FieldError under "patch" when
+// the result is not a valid profile.
+func patchProfile(userID string, stored, patch json.RawMessage) (json.RawMessage, error) {
+	merged, err := mergePatch(stored, patch)
+	if err != nil {
+		return nil, &FieldError{"patch", "is not a valid JSON Merge Patch"}
+	}
+	p, err := decodeProfile(merged)
+	if err != nil {
+		return nil, prefixed("patch", err)
+	}
+	if p.ID == "" {
+		p.ID = userID
+	}
+	if p.ID != userID {
+		return nil, &FieldError{"patch.id", "must equal user_id"}
+	}
+	if err := p.Validate(); err != nil {
+		return nil, prefixed("patch", err)
+	}
+	return p.Canonical()
+}
+
+// mergePatch is RFC 7386 applied to a JSON document: members of patch
+// replace doc's, null members remove them, objects merge recursively,
+// anything else replaces doc whole.
+func mergePatch(doc, patch []byte) ([]byte, error) {
+	// The library answers an object patch on a non-object document with an
+	// error, where RFC 7386 replaces the document by {} first; do that here.
+	if t := bytes.TrimSpace(patch); len(t) > 0 && t[0] == '{' {
+		if d := bytes.TrimSpace(doc); len(d) == 0 || d[0] != '{' {
+			doc = []byte(`{}`)
+		}
+	}
+	out, err := jsonpatch.MergePatch(doc, patch)
+	if err != nil {
+		return nil, fmt.Errorf("pingpull: merge patch: %w", err)
+	}
+	return out, nil
+}
+
+// webhookProfile returns the canonical profile of a webhook that carries
+// the whole document (from the body, or from the profile source when the
+// body has neither profile nor patch), and nil for a patch, which can only
+// be applied inside the transaction (webhookData).
+func (h *Handler) webhookProfile(ctx context.Context, payload *webhookBody) (json.RawMessage, error) {
+	var p *Profile
+	switch {
+	case payload.Patch != nil:
+		return nil, nil
+	case payload.Profile == nil:
+		if h.cfg.ProfileSourceURL == "" {
+			return nil, &FieldError{"profile", "is required (no profile source is configured)"}
+		}
+		fetched, err := h.fetchProfile(ctx, payload.UserID)
+		if err != nil {
+			return nil, err
+		}
+		p = fetched
+	default:
+		decoded, err := decodeProfile(payload.Profile)
+		if err != nil {
+			return nil, prefixed("profile", err)
+		}
+		if decoded.ID == "" {
+			decoded.ID = payload.UserID
+		}
+		if decoded.ID != payload.UserID {
+			return nil, &FieldError{"profile.id", "must equal user_id"}
+		}
+		if err := decoded.Validate(); err != nil {
+			return nil, prefixed("profile", err)
+		}
+		p = decoded
+	}
+	return p.Canonical()
+}
+
+// refuseInvalidProfile answers 400 naming the field, and records the
+// refusal on the user's timeline, when err is a *FieldError; it reports
+// whether it answered.
+func (h *Handler) refuseInvalidProfile(w http.ResponseWriter, r *http.Request, webhookID, userID string, err error) bool {
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		return false
+	}
+	h.timeline(r.Context(), userID, "webhook.refused", map[string]any{"webhook_id": webhookID, "status": http.StatusBadRequest, "reason": fe.Field + ": " + fe.Message})
+	h.refuseWebhook(w, r, "bad_request", err)
+	return true
+}
+
+// inPatchTx runs fn in a transaction, again when a patch raced with the
+// profile's creation (errPatchRaced), so that the patch lands on the
+// created profile instead of replacing it.
+func (h *Handler) inPatchTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	var err error
+	for range maxPatchAttempts {
+		if err = h.store.InTx(ctx, fn); !errors.Is(err, errPatchRaced) {
+			return err
+		}
+	}
+	return &apiError{Status: http.StatusServiceUnavailable, Code: "retry", Message: "the profile changed concurrently; try again", RetryAfter: time.Second, Err: err}
+}

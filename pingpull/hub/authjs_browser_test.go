@@ -117,7 +117,11 @@ func TestAuthJSInBrowser(t *testing.T) {
 			require.Equal(t, "bob@test.fyre.co", get(`auth.get('livefyre').get('id')`))
 			require.Equal(t, b.hub.URL, get(`auth.get('livefyre').get('serverUrl')`))
 			hubToken := get(`localStorage.getItem('fyre-authentication-creds')`)
-			claims, err := b.codec.Verify(hubToken)
+			// The hub's app-session token, signed with its own key: no
+			// userAuthToken.
+			_, err := b.codec.Verify(hubToken)
+			require.Error(t, err)
+			claims, err := b.h.networks[testNetwork].session.Verify(hubToken)
 			require.NoError(t, err)
 			require.Equal(t, "bob", claims.UserID)
 			require.Equal(t, hubToken, get(`auth.get('livefyre').get('token')`))

@@ -3,7 +3,6 @@ package pingpull
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -59,14 +58,7 @@ func (w *logoutWorker) Timeout(*river.Job[LogoutArgs]) time.Duration {
 
 // NextRetry follows the ping's schedule and the hub's Retry-After.
 func (w *logoutWorker) NextRetry(job *river.Job[LogoutArgs]) time.Time {
-	now := w.h.cfg.Now()
-	next := now.Add(retryDelay(w.h.cfg.PingRetrySchedule, job.Attempt, rand.Int64N))
-	if v, ok := w.retryAfter.LoadAndDelete(job.ID); ok {
-		if at := v.(time.Time); at.After(next) {
-			next = at
-		}
-	}
-	return next
+	return w.h.nextRetry(&w.retryAfter, job.ID, job.Attempt)
 }
 
 // Work sends the logout.

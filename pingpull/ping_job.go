@@ -139,9 +139,15 @@ func (w *pingWorker) Timeout(*river.Job[PingArgs]) time.Duration {
 // NextRetry is the retry schedule plus jitter, or later when the hub asked
 // for it with Retry-After.
 func (w *pingWorker) NextRetry(job *river.Job[PingArgs]) time.Time {
-	now := w.h.cfg.Now()
-	next := now.Add(retryDelay(w.h.cfg.PingRetrySchedule, job.Attempt, rand.Int64N))
-	if v, ok := w.retryAfter.LoadAndDelete(job.ID); ok {
+	return w.h.nextRetry(&w.retryAfter, job.ID, job.Attempt)
+}
+
+// nextRetry is the ping schedule's delay after attempt plus jitter, or the
+// Retry-After a hub asked for (stored in retryAfter under the job's ID by
+// Work) when that is later. Pings and logouts share it.
+func (h *Handler) nextRetry(retryAfter *sync.Map, jobID int64, attempt int) time.Time {
+	next := h.cfg.Now().Add(retryDelay(h.cfg.PingRetrySchedule, attempt, rand.Int64N))
+	if v, ok := retryAfter.LoadAndDelete(jobID); ok {
 		if at := v.(time.Time); at.After(next) {
 			next = at
 		}

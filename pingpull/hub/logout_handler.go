@@ -4,10 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/ssogate/ssogate/internal/httpbase"
-	"github.com/ssogate/ssogate/tokens"
 )
 
 // logoutResponse is the logout's 200 body.
@@ -40,24 +37,9 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) (string, error) {
-	p, err := readParams(w, r)
+	n, userID, result, err := h.systemUserRequest(w, r)
 	if err != nil {
-		return "bad_request", err
-	}
-	token := p.get("lftoken")
-	if token == "" && p.bodyErr != nil {
-		return "bad_request", errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr)
-	}
-	n, err := h.verifySystem(r, token)
-	if err != nil {
-		return "forbidden", err
-	}
-	userID := mux.Vars(r)["id"]
-	if !tokens.ValidUserID(userID) {
-		return "bad_request", errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$")
-	}
-	if tokens.IsReservedUserID(userID) {
-		return "bad_request", errReservedUserID
+		return result, err
 	}
 	at, err := h.store.AppSessionRevoke(r.Context(), n.name, userID, h.cfg.Now())
 	if err != nil {

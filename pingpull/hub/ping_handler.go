@@ -41,25 +41,37 @@ func (h *Handler) handlePing(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *Handler) ping(w http.ResponseWriter, r *http.Request) (string, error) {
+// systemUserRequest reads what the ping and the logout share: a system
+// lftoken (query or form body) for one of the hub's networks, and the user
+// id in the path, which must be a valid, unreserved id. On failure it
+// returns the metric result and the error to answer.
+func (h *Handler) systemUserRequest(w http.ResponseWriter, r *http.Request) (*network, string, string, error) {
 	p, err := readParams(w, r)
 	if err != nil {
-		return "bad_request", err
+		return nil, "", "bad_request", err
 	}
 	token := p.get("lftoken")
 	if token == "" && p.bodyErr != nil {
-		return "bad_request", errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr)
+		return nil, "", "bad_request", errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr)
 	}
 	n, err := h.verifySystem(r, token)
 	if err != nil {
-		return "forbidden", err
+		return nil, "", "forbidden", err
 	}
 	userID := mux.Vars(r)["id"]
 	if !tokens.ValidUserID(userID) {
-		return "bad_request", errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$")
+		return nil, "", "bad_request", errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$")
 	}
 	if tokens.IsReservedUserID(userID) {
-		return "bad_request", errReservedUserID
+		return nil, "", "bad_request", errReservedUserID
+	}
+	return n, userID, "", nil
+}
+
+func (h *Handler) ping(w http.ResponseWriter, r *http.Request) (string, error) {
+	n, userID, result, err := h.systemUserRequest(w, r)
+	if err != nil {
+		return result, err
 	}
 	if err := h.queuePull(r.Context(), n.name, userID, ""); err != nil {
 		if errors.Is(err, errNoPullURL) {

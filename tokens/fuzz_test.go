@@ -108,6 +108,11 @@ func checkVerified(t *testing.T, b *testBundle, token string, claims *Claims) {
 	// Round trip: the same user and name minted again verify to the same
 	// claims (Mint refuses names a foreign minter may have sent).
 	tok, err := b.codec.Mint(claims.UserID, claims.DisplayName, time.Minute)
+	if IsReservedUserID(claims.UserID) {
+		// A system token's claims: only MintSystem makes those.
+		require.ErrorIs(t, err, ErrInvalidUserID)
+		return
+	}
 	if !utf8.ValidString(claims.DisplayName) || utf8.RuneCountInString(claims.DisplayName) > MaxDisplayNameLength {
 		require.ErrorIs(t, err, ErrInvalidDisplayName)
 		return

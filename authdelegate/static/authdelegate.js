@@ -612,6 +612,9 @@
             expiresAt: state.expiresAt, leader: state.leader, streaming: state.streaming
           };
         },
+        // token is this tab's current userAuthToken (null when signed
+        // out), for the site's own backend: the app's token is the hub's.
+        token: function () { return state.token; },
         refresh: function () { return refreshNow(0); },
         destroy: function () {
           state.destroyed = true;

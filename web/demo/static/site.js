@@ -45,12 +45,12 @@
     var name = document.getElementById('display-name');
     var bio = document.getElementById('bio');
 
-    withAuth(function (auth) {
-      // The site backend verifies the app token the hub issued for this
-      // user: it is signed with the site's own network key.
+    withAuth(function (auth, delegate) {
+      // The site backend verifies the gateway's userAuthToken, signed with
+      // the site's own network key. The app's token is the hub's own
+      // app-session token, which no one but the hub accepts.
       function token() {
-        var u = auth.get('livefyre');
-        return u ? u.get('token') : null;
+        return auth.get('livefyre') ? delegate.ssogate.token() : null;
       }
       function call(method, body) {
         return fetch('/api/profile', {

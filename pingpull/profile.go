@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -184,8 +183,22 @@ func (p *Profile) normalize() {
 	}
 }
 
+// validTag reports whether tag matches ^[A-Za-z0-9_]{1,63}$.
+func validTag(tag string) bool {
+	if tag == "" || len(tag) > 63 {
+		return false
+	}
+	for i := 0; i < len(tag); i++ {
+		switch b := tag[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 var (
-	tagPattern    = regexp.MustCompile(`^[A-Za-z0-9_]{1,63}$`)
 	entityPattern = regexp.MustCompile(`&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);`)
 )
 
@@ -220,13 +233,16 @@ func (p *Profile) Validate() error {
 			}
 		}
 	}
+	// A set, not a search of the list: a 64 KiB body holds some 6,500 tags.
+	seen := make(map[string]struct{}, len(p.Tags))
 	for i, tag := range p.Tags {
-		if !tagPattern.MatchString(tag) {
+		if !validTag(tag) {
 			return &FieldError{fmt.Sprintf("tags[%d]", i), "must be 1 to 63 characters of A-Z, a-z, 0-9 and _"}
 		}
-		if slices.Index(p.Tags, tag) < i {
+		if _, dup := seen[tag]; dup {
 			return &FieldError{fmt.Sprintf("tags[%d]", i), "is a duplicate"}
 		}
+		seen[tag] = struct{}{}
 	}
 	if n := p.EmailNotifications; n != nil {
 		for _, f := range []strField{{"comments", n.Comments}, {"replies", n.Replies}, {"likes", n.Likes}, {"moderator_comments", n.ModeratorComments}, {"moderator_flags", n.ModeratorFlags}} {
@@ -408,11 +424,16 @@ type (
 	}
 )
 
-// dedupe keeps the first of equal strings, in order.
+// dedupe keeps the first of equal strings, in order, in linear time.
 func dedupe(items []string) []string {
-	var out []string
+	if len(items) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(items))
+	seen := make(map[string]struct{}, len(items))
 	for _, s := range items {
-		if !slices.Contains(out, s) {
+		if _, dup := seen[s]; !dup {
+			seen[s] = struct{}{}
 			out = append(out, s)
 		}
 	}
@@ -478,9 +499,9 @@ func decodeStrings(field string, raw json.RawMessage) ([]string, error) {
 	}
 	out := make([]string, 0, len(items))
 	for i, item := range items {
-		s, err := decodeString(fmt.Sprintf("%s[%d]", field, i), item)
+		s, err := decodeString(field, item)
 		if err != nil {
-			return nil, err
+			return nil, &FieldError{fmt.Sprintf("%s[%d]", field, i), err.(*FieldError).Message}
 		}
 		if s != "" {
 			out = append(out, s)

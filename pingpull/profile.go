@@ -23,7 +23,7 @@ const (
 	// MaxWebsites is the documented limit on Profile.Websites.
 	MaxWebsites = 2
 	// maxIDLength follows the import schema (1..255).
-	maxIDLength = 255
+	maxIDLength = tokens.MaxUserIDLength
 	// maxURLLength bounds every URL field.
 	maxURLLength = 2048
 	// maxEmailLength is the SMTP path limit.
@@ -146,9 +146,23 @@ func CanonicalProfile(raw []byte) (json.RawMessage, error) {
 
 // CanonicalProfile is the package function CanonicalProfile, as a method
 // so that cmd can hand it to packages that must not import pingpull (the
-// login side stores profiles built from ID token claims).
+// login side stores profiles built from ID token claims). Unlike the
+// webhook, it repairs the display name (tokens.SanitizeDisplayName; the id
+// when nothing is left) instead of refusing it: the name comes from an
+// OpenID provider the user cannot correct it at, and refusing it would
+// lock the user out.
 func (h *Handler) CanonicalProfile(raw json.RawMessage) (json.RawMessage, error) {
-	return CanonicalProfile(raw)
+	p, err := decodeProfile(raw)
+	if err != nil {
+		return nil, err
+	}
+	if p.DisplayName = tokens.SanitizeDisplayName(p.DisplayName); p.DisplayName == "" {
+		p.DisplayName = p.ID
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p.Canonical()
 }
 
 // Canonical returns the exact JSON of p: fixed field order, no empty
@@ -211,7 +225,7 @@ func (p *Profile) Validate() error {
 	case len(p.ID) > maxIDLength:
 		return &FieldError{"id", fmt.Sprintf("is longer than %d bytes", maxIDLength)}
 	case !tokens.ValidUserID(p.ID):
-		return &FieldError{"id", "must match ^[a-zA-Z0-9_.-]+$"}
+		return &FieldError{"id", tokens.UserIDRule}
 	}
 	if err := validateDisplayName(p.DisplayName); err != nil {
 		return err
@@ -270,6 +284,10 @@ func (p *Profile) Validate() error {
 	return nil
 }
 
+// validateDisplayName refuses, rather than repairs, a display name that
+// is empty, too long, holds HTML, or holds control or invisible format
+// characters (tokens.ValidateDisplayName): the gateway is exact in what it
+// sends, and the backend that sent such a name learns of it at once.
 func validateDisplayName(name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
@@ -281,7 +299,10 @@ func validateDisplayName(name string) error {
 	case entityPattern.MatchString(name):
 		return &FieldError{"display_name", "must not contain HTML entities"}
 	}
-	return validateText("display_name", name)
+	if err := tokens.ValidateDisplayName(name); err != nil {
+		return &FieldError{"display_name", "must not contain control characters or invisible formatting characters (bidirectional overrides, zero-width spaces; the zero-width joiner and non-joiner are allowed)"}
+	}
+	return nil
 }
 
 // validateText refuses control characters other than newline and tab.

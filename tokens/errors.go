@@ -29,11 +29,13 @@ var (
 	// ErrNotSystem: VerifySystem got a valid token of a user other than
 	// "system".
 	ErrNotSystem = errors.New("tokens: not a system token")
-	// ErrInvalidUserID: a user id breaks ^[a-zA-Z0-9_.-]+$ (Mint refuses to
-	// sign it; Verify refuses a signed token carrying it).
+	// ErrInvalidUserID: a user id breaks ValidUserID (^[a-zA-Z0-9_.-]+$, at
+	// most 255 bytes, not "." or ".."); Mint refuses to sign it, Verify
+	// refuses a signed token carrying it.
 	ErrInvalidUserID = errors.New("tokens: invalid user id")
 	// ErrInvalidDisplayName: Mint got a display name longer than
-	// MaxDisplayNameLength characters or not valid UTF-8.
+	// MaxDisplayNameLength characters or not valid UTF-8; ValidateDisplayName
+	// also reports control and invisible format characters with it.
 	ErrInvalidDisplayName = errors.New("tokens: invalid display name")
 	// ErrInvalidTTL: Mint got a lifetime that is not positive, or one that
 	// ends after the year 9999.

@@ -24,10 +24,22 @@ const maxExpires = 253402300799
 // minted token, computed once.
 var mintHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
 
+// MaxUserIDLength is the longest user id, in bytes: Livefyre's import
+// schema allows 1 to 255 (spec §4), and both the gateway and the hub hold
+// every id they take to it.
+const MaxUserIDLength = 255
+
+// UserIDRule says what ValidUserID requires, for error messages.
+const UserIDRule = `must match ^[a-zA-Z0-9_.-]+$, be at most 255 bytes and not be "." or ".."`
+
 // ValidUserID reports whether id matches ^[a-zA-Z0-9_.-]+$, the rule of
-// every Livefyre library since 2.0 and of Livefyre's documentation.
+// every Livefyre library since 2.0 and of Livefyre's documentation, is at
+// most MaxUserIDLength bytes long, and is neither "." nor "..": those
+// match the rule but name the current and parent directory in a URL path,
+// where clients and routers rewrite them, so a ping or pull for such a
+// user could never reach it.
 func ValidUserID(id string) bool {
-	if id == "" {
+	if id == "" || len(id) > MaxUserIDLength || id == "." || id == ".." {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
@@ -72,7 +84,7 @@ func validDisplayName(name string) error {
 // allowed, as in every library.
 func (c *Codec) Mint(userID, displayName string, ttl time.Duration) (string, error) {
 	if !ValidUserID(userID) {
-		return "", fmt.Errorf("%w: %q does not match ^[a-zA-Z0-9_.-]+$", ErrInvalidUserID, truncateForError(userID))
+		return "", fmt.Errorf("%w: %q "+UserIDRule, ErrInvalidUserID, truncateForError(userID))
 	}
 	if IsReservedUserID(userID) {
 		return "", fmt.Errorf("%w: %q is reserved for system tokens", ErrInvalidUserID, userID)
@@ -94,7 +106,7 @@ func (c *Codec) Mint(userID, displayName string, ttl time.Duration) (string, err
 // and an expiry not at least a second after now (ErrInvalidTTL).
 func (c *Codec) MintUntil(userID string, expires time.Time) (string, error) {
 	if !ValidUserID(userID) {
-		return "", fmt.Errorf("%w: %q does not match ^[a-zA-Z0-9_.-]+$", ErrInvalidUserID, truncateForError(userID))
+		return "", fmt.Errorf("%w: %q "+UserIDRule, ErrInvalidUserID, truncateForError(userID))
 	}
 	if IsReservedUserID(userID) {
 		return "", fmt.Errorf("%w: %q is reserved for system tokens", ErrInvalidUserID, userID)

@@ -3,6 +3,7 @@ package tokens
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +148,8 @@ func TestValidUserID(t *testing.T) {
 		{"system", true},
 		{"0", true},
 		{"...", true},
+		{".a", true},
+		{strings.Repeat("a", MaxUserIDLength), true},
 		// Refused by them.
 		{"fjaowie@123", false},
 		{"fjoi@wje.1fj", false},
@@ -158,9 +161,14 @@ func TestValidUserID(t *testing.T) {
 		{"a\nb", false}, // Ruby's ^$ would let this through; the rule does not.
 		{"Zoë", false},
 		{"a\x00", false},
+		// Path segments that URL clients and routers rewrite: a ping or a
+		// pull for them would never arrive.
+		{".", false},
+		{"..", false},
+		{strings.Repeat("a", MaxUserIDLength+1), false},
 	}
 	for _, tc := range tests {
-		t.Run(tc.id, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%.20q", tc.id), func(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tc.want, ValidUserID(tc.id))
 		})

@@ -209,7 +209,7 @@ func (c *Codec) check(pc *payloadClaims) (*Claims, error) {
 	} else {
 		userID = string(pc.userID)
 		if !ValidUserID(userID) {
-			return nil, fmt.Errorf("%w: %q does not match ^[a-zA-Z0-9_.-]+$", ErrInvalidUserID, truncateForError(userID))
+			return nil, fmt.Errorf("%w: %q "+UserIDRule, ErrInvalidUserID, truncateForError(userID))
 		}
 	}
 	if !pc.hasExpires {

@@ -34,28 +34,40 @@ func (e *privateTargetError) Unwrap() error { return ErrPrivateTarget }
 // nonPublicPrefixes are ranges refused beyond what netip's predicates
 // cover: this network, shared address space (carrier NAT; also Alibaba's
 // metadata 100.100.100.200), IETF protocol assignments, benchmarking,
-// reserved, NAT64 and 6to4 (which embed IPv4 addresses), documentation, and
-// Azure's wire server.
+// reserved, the 6to4 relay anycast, documentation, Azure's wire server;
+// and in IPv6 the forms that embed or tunnel to an IPv4 address (IPv4-
+// compatible, IPv4-mapped, NAT64, 6to4, Teredo), documentation, discard,
+// ORCHID and the deprecated site-local range.
 var nonPublicPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"),
 	netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("192.88.99.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("198.51.100.0/24"),
 	netip.MustParsePrefix("203.0.113.0/24"),
 	netip.MustParsePrefix("240.0.0.0/4"),
 	netip.MustParsePrefix("168.63.129.16/32"),
+	netip.MustParsePrefix("::/96"),
+	netip.MustParsePrefix("::ffff:0:0/96"),
 	netip.MustParsePrefix("64:ff9b::/96"),
 	netip.MustParsePrefix("64:ff9b:1::/48"),
-	netip.MustParsePrefix("2002::/16"),
-	netip.MustParsePrefix("2001:db8::/32"),
 	netip.MustParsePrefix("100::/64"),
+	netip.MustParsePrefix("2001::/32"),
+	netip.MustParsePrefix("2001:10::/28"),
+	netip.MustParsePrefix("2001:20::/28"),
+	netip.MustParsePrefix("2001:db8::/32"),
+	netip.MustParsePrefix("2002::/16"),
+	netip.MustParsePrefix("fec0::/10"),
 }
 
 // checkPublic returns a *privateTargetError when addr is not a public
-// unicast address.
+// unicast address. An IPv4-mapped address is refused whatever it maps to:
+// resolvers hand out plain IPv4 addresses, so only a URL that spells one
+// out (to slip past a filter) dials it.
 func checkPublic(addr netip.Addr) error {
+	raw := addr
 	addr = addr.Unmap()
 	if !addr.IsValid() || addr.IsLoopback() || addr.IsPrivate() || addr.IsUnspecified() ||
 		addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast() || addr.IsInterfaceLocalMulticast() ||
@@ -63,8 +75,8 @@ func checkPublic(addr netip.Addr) error {
 		return &privateTargetError{addr: addr}
 	}
 	for _, p := range nonPublicPrefixes {
-		if p.Contains(addr) {
-			return &privateTargetError{addr: addr}
+		if p.Contains(addr) || p.Contains(raw) {
+			return &privateTargetError{addr: raw}
 		}
 	}
 	return nil

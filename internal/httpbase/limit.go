@@ -12,20 +12,27 @@ import (
 var ErrBodyTooLarge = errors.New("httpbase: request body too large")
 
 // ReadBody reads the whole request body, at most limit bytes. A declared
-// Content-Length over the limit fails before reading anything.
+// Content-Length over the limit fails before reading anything. Errors are
+// *BodyError (ClassifyBodyError); one over the limit also matches
+// ErrBodyTooLarge.
 func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
-		return nil, ErrBodyTooLarge
+		return nil, tooLarge(limit)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, ErrBodyTooLarge
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, tooLarge(limit)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("httpbase: read body: %w", err)
+		return nil, ClassifyBodyError(err)
 	}
 	return body, nil
+}
+
+func tooLarge(limit int64) *BodyError {
+	return &BodyError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+		Message: fmt.Sprintf("the request body is larger than %d bytes", limit), Err: ErrBodyTooLarge}
 }
 
 // LimitBody is middleware that caps request bodies at limit bytes: reading

@@ -54,7 +54,10 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := mux.NewRouter()
+	// SkipClean: a path with "." or ".." segments or doubled slashes
+	// reaches the routes as it was sent, so a bad id gets its JSON error;
+	// cleaning would answer a bare 301 to another URL instead.
+	m := mux.NewRouter().SkipClean(true)
 	m.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		WriteError(w, http.StatusNotFound, "not_found", "no such page")
 	})

@@ -39,6 +39,8 @@ const (
 	DefaultWebhookReceiptTTL    = 24 * time.Hour
 	DefaultWebhookMaxBody       = 64 << 10
 	DefaultWebhookRate          = 100
+	DefaultWebhookFailureRate   = 1
+	DefaultWebhookFailureBurst  = 10
 	DefaultProfileSourceTimeout = 10 * time.Second
 	DefaultPingTimeout          = 10 * time.Second
 	DefaultPingMaxAttempts      = 11
@@ -79,13 +81,26 @@ type Config struct {
 	WebhookReceiptTTL time.Duration
 	// WebhookMaxBody is the largest accepted body in bytes. Default 64 KiB.
 	WebhookMaxBody int64
-	// WebhookRate is the sustained webhook rate accepted, per second, with a
-	// token bucket of WebhookBurst; beyond it the answer is 429 with
-	// Retry-After. Default 100; negative disables the limit.
+	// WebhookRate is the sustained rate of authenticated (correctly signed)
+	// webhooks accepted, per second, with a token bucket of WebhookBurst;
+	// beyond it the answer is 429 with Retry-After. Requests that fail
+	// before the signature is verified never spend it. Default 100;
+	// negative disables the limit.
 	WebhookRate float64
 	// WebhookBurst is the token bucket size. Default 2×WebhookRate (at
 	// least 1).
 	WebhookBurst int
+	// WebhookFailureRate is the sustained rate, per second and per client
+	// (IPv4 address or IPv6 /64 of the connection), of webhooks refused
+	// before authentication (wrong content type, too large, unsigned, bad
+	// signature) answered with their 4xx; beyond it, with a bucket of
+	// WebhookFailureBurst, such a client gets 429 with Retry-After. It
+	// never affects correctly signed deliveries. Default 1; negative
+	// disables the limit.
+	WebhookFailureRate float64
+	// WebhookFailureBurst is the per-client failure bucket size. Default
+	// 10.
+	WebhookFailureBurst int
 
 	// ProfileSourceURL is a URL template with a literal {id}
 	// (--profile-source-url, SSOGATE_PROFILE_SOURCE_URL). When a webhook
@@ -165,6 +180,12 @@ func (c Config) WithDefaults() Config {
 	if c.WebhookBurst == 0 {
 		c.WebhookBurst = max(1, int(2*c.WebhookRate))
 	}
+	if c.WebhookFailureRate == 0 {
+		c.WebhookFailureRate = DefaultWebhookFailureRate
+	}
+	if c.WebhookFailureBurst == 0 {
+		c.WebhookFailureBurst = DefaultWebhookFailureBurst
+	}
 	if c.ProfileSourceTimeout == 0 {
 		c.ProfileSourceTimeout = DefaultProfileSourceTimeout
 	}
@@ -242,6 +263,9 @@ func (c Config) validate() error {
 	}
 	if c.WebhookBurst < 0 {
 		add("WebhookBurst must not be negative")
+	}
+	if c.WebhookFailureBurst < 0 {
+		add("WebhookFailureBurst must not be negative")
 	}
 	if c.ProfileSourceURL != "" {
 		if !strings.Contains(c.ProfileSourceURL, "{id}") {

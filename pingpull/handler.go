@@ -32,6 +32,7 @@ type Handler struct {
 	client   *http.Client
 	secrets  []*standardwebhooks.Webhook
 	limiter  *tokenBucket
+	failures *clientBuckets
 	metrics  *metrics
 	adminKey [sha256.Size]byte
 	worker   *pingWorker
@@ -70,6 +71,7 @@ func New(cfg Config) (*Handler, error) {
 
 		enqueueBatch: defaultEnqueueBatch,
 	}
+	h.failures = newClientBuckets(cfg.WebhookFailureRate, cfg.WebhookFailureBurst, cfg.Now)
 	h.served.idle = make(chan struct{})
 	h.served.taken = make(chan struct{})
 	h.tokenCache = make(map[string]time.Time)

@@ -43,40 +43,41 @@ func validUserID(id string) bool { return tokens.ValidUserID(id) && !tokens.IsRe
 const receiptSweepInterval = time.Hour
 
 // serveWebhook is POST /hooks/profile-changed. Checks run cheapest first:
-// rate, content type, size, signature, replay, body; none of them touches
-// stored state, so a refusal never loses anything accepted before.
+// content type, size, signature, rate, replay, body; none of them touches
+// stored state, so a refusal never loses anything accepted before. The
+// signature is verified before the rate limit is applied, so unsigned
+// requests cannot spend the limit of the site's backend: the refusals
+// before it spend a bucket of the sending client's own (refuseUnsigned).
 func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if ok, wait := h.limiter.take(); !ok {
-		h.refuseWebhook(w, r, "rate_limited", &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited",
-			Message: "too many webhooks; retry later", RetryAfter: wait})
-		return
-	}
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
-		h.refuseWebhook(w, r, "unsupported_media_type", &apiError{Status: http.StatusUnsupportedMediaType,
+		h.refuseUnsigned(w, r, "unsupported_media_type", &apiError{Status: http.StatusUnsupportedMediaType,
 			Code: "unsupported_media_type", Message: "Content-Type must be application/json"})
 		return
 	}
 	tooLarge := &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
 		Message: "the body is larger than " + byteSize(h.cfg.WebhookMaxBody)}
 	if r.ContentLength > h.cfg.WebhookMaxBody {
-		h.refuseWebhook(w, r, "too_large", tooLarge)
+		h.refuseUnsigned(w, r, "too_large", tooLarge)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.WebhookMaxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.refuseWebhook(w, r, "too_large", tooLarge)
+	if be := httpbase.ClassifyBodyError(err); be != nil {
+		if be.Status == http.StatusRequestEntityTooLarge {
+			h.refuseUnsigned(w, r, "too_large", tooLarge)
 			return
 		}
-		h.refuseWebhook(w, r, "bad_request", &apiError{Status: http.StatusBadRequest, Code: "unreadable_body",
-			Message: "the body could not be read", Err: err})
+		h.refuseUnsigned(w, r, "bad_request", &apiError{Status: be.Status, Code: be.Code, Message: be.Message, Err: err})
 		return
 	}
 	if err := verifyWebhook(h.secrets, r.Header, body, h.cfg.Now(), h.cfg.WebhookTolerance); err != nil {
-		h.refuseWebhook(w, r, "unauthorized", &apiError{Status: http.StatusUnauthorized, Code: err.Error(),
+		h.refuseUnsigned(w, r, "unauthorized", &apiError{Status: http.StatusUnauthorized, Code: err.Error(),
 			Message: signatureMessage(err)})
+		return
+	}
+	if ok, wait := h.limiter.take(); !ok {
+		h.refuseWebhook(w, r, "rate_limited", &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited",
+			Message: "too many webhooks; retry later", RetryAfter: wait})
 		return
 	}
 	webhookID := r.Header.Get(standardwebhooks.HeaderWebhookID)
@@ -120,6 +121,22 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	h.metrics.webhooks.WithLabelValues(answer.Status).Inc()
 	httpbase.WriteJSON(w, http.StatusAccepted, answer)
 	h.maybeSweepReceipts(ctx, w)
+}
+
+// refuseUnsigned answers a request refused before its signature was
+// verified, spending a token of its client's failure bucket; a client out
+// of tokens gets 429 instead (and its connection closed), and is no longer
+// logged, so that a flood neither fills the log nor costs more than the
+// signature check.
+func (h *Handler) refuseUnsigned(w http.ResponseWriter, r *http.Request, result string, err error) {
+	if ok, wait := h.failures.take(r.RemoteAddr); !ok {
+		w.Header().Set("Connection", "close")
+		h.metrics.webhooks.WithLabelValues("client_rate_limited").Inc()
+		h.writeError(w, r, &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited",
+			Message: "too many refused webhooks from this client; retry later", RetryAfter: wait})
+		return
+	}
+	h.refuseWebhook(w, r, result, err)
 }
 
 func (h *Handler) refuseWebhook(w http.ResponseWriter, r *http.Request, result string, err error) {

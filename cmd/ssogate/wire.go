@@ -106,6 +106,8 @@ func pingpullConfig(cfg *Config, st store.Store, codec *tokens.Codec, log *slog.
 		WebhookSecrets:       cfg.Gateway.WebhookSecrets,
 		WebhookRate:          cfg.Gateway.WebhookRate,
 		WebhookBurst:         cfg.Gateway.WebhookBurst,
+		WebhookFailureRate:   cfg.Gateway.WebhookFailureRate,
+		WebhookFailureBurst:  cfg.Gateway.WebhookFailureBurst,
 		ProfileSourceURL:     cfg.Gateway.ProfileSourceURL,
 		ProfileSourceToken:   cfg.Gateway.ProfileSourceToken,
 		ProfileSourceTimeout: cfg.Gateway.ProfileSourceTimeout,

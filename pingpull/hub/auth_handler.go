@@ -172,10 +172,11 @@ func (h *Handler) auth(r *http.Request) (*authData, error) {
 // recorded, as pending.
 func (h *Handler) firstSight(r *http.Request, n *network, claims *tokens.Claims) (*store.RemoteProfile, error) {
 	ctx := r.Context()
-	err := h.queuePull(ctx, n.name, claims.UserID, claims.DisplayName)
+	name := tokens.SanitizeDisplayName(claims.DisplayName)
+	err := h.queuePull(ctx, n.name, claims.UserID, name)
 	if errors.Is(err, errNoPullURL) {
 		_, err = h.store.RemoteProfileTouch(ctx, store.RemoteProfileTouchParams{
-			Network: n.name, UserID: claims.UserID, DisplayName: claims.DisplayName, At: h.cfg.Now(),
+			Network: n.name, UserID: claims.UserID, DisplayName: name, At: h.cfg.Now(),
 		})
 	}
 	if err != nil {
@@ -186,16 +187,19 @@ func (h *Handler) firstSight(r *http.Request, n *network, claims *tokens.Claims)
 }
 
 // displayName: the token's wins (Livefyre: "Display name values in the
-// userAuthToken take precedence"), then the pulled one, then the id.
+// userAuthToken take precedence"), then the pulled one, then the id. Names
+// are repaired, not refused (tokens.SanitizeDisplayName): Livefyre's
+// libraries sign any name, so a token with a bidi override or 80
+// characters still logs its user in, under a name cut to 50 characters
+// with the invisible ones dropped.
 func displayName(claims *tokens.Claims, rp *store.RemoteProfile) string {
-	switch {
-	case claims.HasDisplayName && claims.DisplayName != "":
-		return claims.DisplayName
-	case rp.DisplayName != "":
-		return rp.DisplayName
-	default:
-		return claims.UserID
+	if name := tokens.SanitizeDisplayName(claims.DisplayName); name != "" {
+		return name
 	}
+	if name := tokens.SanitizeDisplayName(rp.DisplayName); name != "" {
+		return name
+	}
+	return claims.UserID
 }
 
 // writeEnvelope answers as JSONP when callback is set (HTTP 200: a script

@@ -181,6 +181,12 @@ func (h *Handler) asAPIError(r *http.Request, err error) *apiError {
 	if errors.As(err, &mbe) {
 		return errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than %d bytes", mbe.Limit)
 	}
+	// A body sent too slowly or cut off is the client's doing: answered,
+	// never logged as the server's failure.
+	var be *httpbase.BodyError
+	if errors.As(err, &be) {
+		return &apiError{status: be.Status, code: be.Code, message: be.Message}
+	}
 	h.log.ErrorContext(r.Context(), "hub: request failed", "path", r.URL.Path, "error", err)
 	return errorf(http.StatusInternalServerError, "internal", "internal error")
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
 )
 
 // maxParamBody bounds the body of register and ping requests.
@@ -45,12 +47,13 @@ func firstNonEmpty(vs []string) string {
 	return ""
 }
 
-// readParams reads the query and up to maxParamBody bytes of body. A larger
-// body is an error (413); a malformed one is recorded in bodyErr.
+// readParams reads the query and up to maxParamBody bytes of body. A body
+// that cannot be read is a *httpbase.BodyError (413 too large, 408 too
+// slow, 400 cut off); a malformed one is recorded in bodyErr.
 func readParams(w http.ResponseWriter, r *http.Request) (*params, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxParamBody))
 	if err != nil {
-		return nil, err
+		return nil, httpbase.ClassifyBodyError(err)
 	}
 	return parseParams(r.URL.RawQuery, r.Header.Get("Content-Type"), body), nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/ssogate/ssogate/tokens"
 )
 
 // remoteProfileDoc is a pulled profile in canonical form (spec §4): unknown
@@ -46,13 +48,21 @@ var emailNotificationKeys = []string{"comments", "replies", "likes", "moderator_
 var (
 	errNotObject = errors.New("hub: pull response is not a JSON object")
 	errNoID      = errors.New("hub: pull response has no id")
+	errBadID     = errors.New("hub: pull response id " + tokens.UserIDRule)
 )
 
 // decodeProfile parses a pull response body leniently: booleans may be
 // true, "true", "1", "yes" (and their opposites), "" or null mean unset, a
 // field of the wrong type is dropped rather than failing the whole profile,
 // unknown keys are ignored. Only a body that is not a JSON object, or has no
-// usable id, is an error. A numeric id is taken as its digits.
+// usable id (tokens.ValidUserID), is an error. A numeric id is taken as its
+// digits.
+//
+// The display name is repaired rather than refused
+// (tokens.SanitizeDisplayName: control and invisible format characters
+// dropped, cut to 50 characters): the site's backend is not ours to fix,
+// refusing would keep the user's old profile and retry the pull for days,
+// and the name the hub keeps and shows is always one a person can read.
 func decodeProfile(body []byte) (*remoteProfileDoc, error) {
 	var m map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -67,7 +77,10 @@ func decodeProfile(body []byte) (*remoteProfileDoc, error) {
 	if doc.ID == "" {
 		return nil, errNoID
 	}
-	doc.DisplayName = str(m["display_name"])
+	if !tokens.ValidUserID(doc.ID) {
+		return nil, errBadID
+	}
+	doc.DisplayName = tokens.SanitizeDisplayName(str(m["display_name"]))
 	doc.Email = str(m["email"])
 	doc.ImageURL = str(m["image_url"])
 	doc.ProfileURL = str(m["profile_url"])

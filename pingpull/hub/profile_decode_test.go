@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/tokens"
 )
 
 // officialExample is the pull response of Livefyre's documentation (spec
@@ -90,13 +92,15 @@ func FuzzDecodeProfile(f *testing.F) {
 	f.Add([]byte(`{"id":1,"moderator":"yes","tags":"a"}`))
 	f.Add([]byte(`{"id":"u","name":{"first":1},"display_rules":{"x":"1"}}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"id":"..","display_name":"\u202eBob\u200b"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		doc, err := decodeProfile(body)
 		if err != nil {
 			require.Nil(t, doc)
 			return
 		}
-		require.NotEmpty(t, doc.ID)
+		require.True(t, tokens.ValidUserID(doc.ID), doc.ID)
+		require.NoError(t, tokens.ValidateDisplayName(doc.DisplayName))
 		// The canonical form decodes to itself.
 		canon := doc.canonical()
 		again, err := decodeProfile(canon)

@@ -3,14 +3,10 @@ package authdelegate
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"strings"
 
 	"github.com/ssogate/ssogate/tokens"
 )
-
-// validUserID is the Livefyre user-id rule (spec §2.2).
-var validUserID = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
 
 // maxPlainUserID is the longest id used unchanged; longer ones are encoded so
 // that ids stay short in URLs and JIDs.
@@ -20,7 +16,8 @@ const maxPlainUserID = 128
 const encodedUserIDPrefix = "s_"
 
 // UserIDFromSubject maps a provider value (the subject, or the claim named by
-// ClaimMapping.UserID) to a Livefyre user id. A valid id of at most 128 bytes
+// ClaimMapping.UserID) to a Livefyre user id. A valid id (tokens.ValidUserID:
+// not "." or "..", which no URL path can carry) of at most 128 bytes
 // that does not start with "s_" and is not the reserved "system" (in any
 // letter case: a token for it would be a system token) is returned
 // unchanged; anything else becomes
@@ -31,7 +28,7 @@ func UserIDFromSubject(subject string) string {
 	if subject == "" {
 		return ""
 	}
-	if len(subject) <= maxPlainUserID && validUserID.MatchString(subject) && !strings.HasPrefix(subject, encodedUserIDPrefix) &&
+	if len(subject) <= maxPlainUserID && tokens.ValidUserID(subject) && !strings.HasPrefix(subject, encodedUserIDPrefix) &&
 		!tokens.IsReservedUserID(subject) {
 		return subject
 	}

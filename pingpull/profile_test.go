@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/tokens"
 )
 
 // officialExample is the spec §4 example (strings for booleans), with a
@@ -123,6 +125,7 @@ func FuzzProfile(f *testing.F) {
 	f.Add([]byte(`{"id":1,"display_name":"Ann","tags":["a","a"],"moderator":"True"}`))
 	f.Add([]byte(`{"id":"u1","display_name":"Ann","name":"","websites":null}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"id":"..","display_name":"Ann\u202e\u200d"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParseProfile(data)
 		if err != nil {
@@ -131,6 +134,13 @@ func FuzzProfile(f *testing.F) {
 				t.Fatalf("error without a field: %v", err)
 			}
 			return
+		}
+		// What the webhook accepts is safe to show and to put in a URL.
+		if err := tokens.ValidateDisplayName(p.DisplayName); err != nil {
+			t.Fatalf("accepted display name %q: %v", p.DisplayName, err)
+		}
+		if !tokens.ValidUserID(p.ID) {
+			t.Fatalf("accepted id %q", p.ID)
 		}
 		canonical, err := p.Canonical()
 		if err != nil {

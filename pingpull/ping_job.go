@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/tokens"
 )
 
 // pingKind is the River job kind of pings.
@@ -72,7 +73,7 @@ func (h *Handler) Queues() map[string]river.QueueConfig {
 // the waiting or running one carries the change.
 func (h *Handler) EnqueuePingTx(ctx context.Context, tx store.Tx, userID string) error {
 	if !validUserID(userID) {
-		return fmt.Errorf("pingpull: enqueue ping: %w", &FieldError{"user_id", "must match ^[a-zA-Z0-9_.-]+$"})
+		return fmt.Errorf("pingpull: enqueue ping: %w", &FieldError{"user_id", tokens.UserIDRule})
 	}
 	if _, err := tx.JobInsert(ctx, PingArgs{UserID: userID}, h.pingInsertOpts()); err != nil {
 		return fmt.Errorf("pingpull: enqueue ping: %w", err)
@@ -97,7 +98,7 @@ func (h *Handler) EnqueuePings(ctx context.Context, userIDs []string) (queued in
 		}
 	}
 	if len(bad) > 0 {
-		return 0, fmt.Errorf("pingpull: enqueue pings: invalid user ids (must match ^[a-zA-Z0-9_.-]+$): %s", strings.Join(bad, ", "))
+		return 0, fmt.Errorf("pingpull: enqueue pings: invalid user ids (each "+tokens.UserIDRule+"): %s", strings.Join(bad, ", "))
 	}
 	for start := 0; start < len(userIDs); start += h.enqueueBatch {
 		batch := userIDs[start:min(start+h.enqueueBatch, len(userIDs))]
@@ -304,6 +305,11 @@ func (h *Handler) sendPing(ctx context.Context, userID string) pingResult {
 // token in the form body: the ping, and the logout (ssogate's extension)
 // that has the same shape.
 func (h *Handler) postToHub(ctx context.Context, userID, action string) pingResult {
+	if !validUserID(userID) {
+		// A job queued before the id rule refused "." and "..": no retry
+		// can deliver it (the id is a path segment).
+		return pingResult{outcome: pingPermanent, reason: "the user id " + tokens.UserIDRule}
+	}
 	token, err := h.tokens.MintSystem(h.cfg.SystemTokenTTL)
 	if err != nil {
 		return pingResult{outcome: pingTransient, reason: "mint system token: " + err.Error()}

@@ -59,7 +59,7 @@ func sections(names ...string) flagScope {
 }
 
 var (
-	storeKeys   = []string{"database_url", "data_dir", "log_level", "log_format"}
+	storeKeys        = []string{"database_url", "data_dir", "log_level", "log_format"}
 	gatewayToolScope = sections(append([]string{"network", "gateway"}, storeKeys...)...)
 )
 

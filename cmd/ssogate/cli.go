@@ -170,10 +170,12 @@ func commandSpecs() []commandSpec {
 	}
 }
 
+// The help lists the commands in commandSpecs' order (a cobra global: set
+// once, before any run).
+func init() { cobra.EnableCommandSorting = false }
+
 // newRootCmd builds the command tree for one run.
 func newRootCmd(e *env) *cobra.Command {
-	// The help lists the commands in commandSpecs' order.
-	cobra.EnableCommandSorting = false
 	root := &cobra.Command{
 		Use:   "ssogate",
 		Short: "ssogate keeps an embedded Livefyre-compatible app in step with a site's user system",
@@ -241,7 +243,8 @@ func newCommand(e *env, spec commandSpec) *cobra.Command {
 		pf := pflag.PFlagFromGoFlag(f)
 		pf.DefValue = f.DefValue // pflag takes the value, empty in a rawFlag until set
 		pf.Shorthand = ""        // long flags only; -h is help
-		if path, isConfig := fields[f.Name]; isConfig && (spec.scope == nil || !spec.scope(path)) {
+		_, isConfig := f.Value.(*rawFlag) // not demo's own --log-level
+		if path := fields[f.Name]; isConfig && (spec.scope == nil || !spec.scope(path)) {
 			pf.Hidden = true
 		}
 		cmd.Flags().AddFlag(pf)

@@ -241,8 +241,8 @@ func newCommand(e *env, spec commandSpec) *cobra.Command {
 	}
 	fs.VisitAll(func(f *flag.Flag) {
 		pf := pflag.PFlagFromGoFlag(f)
-		pf.DefValue = f.DefValue // pflag takes the value, empty in a rawFlag until set
-		pf.Shorthand = ""        // long flags only; -h is help
+		pf.DefValue = f.DefValue          // pflag takes the value, empty in a rawFlag until set
+		pf.Shorthand = ""                 // long flags only; -h is help
 		_, isConfig := f.Value.(*rawFlag) // not demo's own --log-level
 		if path := fields[f.Name]; isConfig && (spec.scope == nil || !spec.scope(path)) {
 			pf.Hidden = true

@@ -58,6 +58,13 @@ func sections(names ...string) flagScope {
 	}
 }
 
+// except is the scope of everything but the named sections: the servers'
+// scopes, so that a section added to Config later shows in both.
+func except(names ...string) flagScope {
+	in := sections(names...)
+	return func(path string) bool { return !in(path) }
+}
+
 var (
 	storeKeys        = []string{"database_url", "data_dir", "log_level", "log_format"}
 	gatewayToolScope = sections(append([]string{"network", "gateway"}, storeKeys...)...)
@@ -73,7 +80,7 @@ func commandSpecs() []commandSpec {
 				"browser side (login, sessions, tokens, live events).",
 			example: "  ssogate serve --config ssogate.yaml\n" +
 				"  SSOGATE_NETWORK_KEY=… ssogate serve --network-name labs.fyre.co --public-url https://sso.example.com",
-			scope: sections("*", "network", "gateway", "auth"),
+			scope: except("hub"),
 			flags: serveCommand,
 		},
 		{
@@ -81,7 +88,7 @@ func commandSpecs() []commandSpec {
 			short:   "run the hub",
 			long:    "Run the hub: the Livefyre-compatible receiver of registrations and pings, its\npull jobs, the auth API and the users page.",
 			example: "  ssogate hub --config hub.yaml --listen 0.0.0.0:8081",
-			scope:   sections("*", "network", "hub"),
+			scope:   except("gateway", "auth"),
 			flags:   hubCommand,
 		},
 		{

@@ -104,10 +104,18 @@ func runPing(ctx context.Context, e *env, flags *configFlags, o pingOptions, ids
 	waitCtx, cancel := context.WithTimeout(ctx, *o.waitTimeout)
 	defer cancel()
 	d := newDelivery(st, users)
+	var last deliveryCounts
+	var lastAt time.Time
 	err = d.follow(waitCtx, pingPollInterval, func(c deliveryCounts) {
-		if bar != nil {
+		switch {
+		case bar != nil:
 			bar.Describe(c.String())
 			_ = bar.Set(c.Done())
+		case c != last && time.Since(lastAt) >= time.Second:
+			// No terminal (a script, a log): a line per change, at most
+			// one a second.
+			fmt.Fprintf(e.stderr, "ssogate: ping: %s\n", c)
+			last, lastAt = c, time.Now()
 		}
 	})
 	if bar != nil {

@@ -247,3 +247,39 @@ func TestCLIAllErrorsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMECommandsTable: the README's table of commands has a row for
+// every command, subcommands and cobra's completion included.
+func TestREADMECommandsTable(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(readmePath)
+	require.NoError(t, err)
+	_, table, found := strings.Cut(string(readme), "## Commands\n")
+	require.True(t, found, "README.md has no Commands section")
+	table, _, _ = strings.Cut(table, "\n\n`")
+	rows := map[string]bool{}
+	word := func(s string) string {
+		return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '`' })[0]
+	}
+	for _, line := range strings.Split(table, "\n") {
+		if strings.HasPrefix(line, "| `ssogate ") {
+			for _, part := range strings.Split(line, "`ssogate ")[1:] {
+				rows[word(part)] = true
+			}
+		}
+	}
+	var walk func(prefix string, specs []commandSpec)
+	walk = func(prefix string, specs []commandSpec) {
+		for _, spec := range specs {
+			name, _, _ := strings.Cut(spec.use, " ")
+			if len(spec.sub) > 0 {
+				walk(prefix+name+" ", spec.sub)
+				continue
+			}
+			first, _, _ := strings.Cut(prefix+name, " ")
+			require.True(t, rows[first], "README.md's Commands table has no row for ssogate %s", prefix+name)
+		}
+	}
+	walk("", commandSpecs())
+	require.True(t, rows["completion"], "README.md's Commands table has no row for ssogate completion")
+}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -282,4 +286,29 @@ func TestREADMECommandsTable(t *testing.T) {
 	}
 	walk("", commandSpecs())
 	require.True(t, rows["completion"], "README.md's Commands table has no row for ssogate completion")
+}
+
+// TestCLIDockerfileHealthcheck runs the Dockerfile's HEALTHCHECK command
+// line, as written there, through the command line against a server.
+func TestCLIDockerfileHealthcheck(t *testing.T) {
+	t.Parallel()
+	dockerfile, err := os.ReadFile("../../Dockerfile")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`CMD \["/usr/local/bin/ssogate", (.*)\]\n`).FindSubmatch(dockerfile)
+	require.NotNil(t, m, "the Dockerfile has no HEALTHCHECK … CMD [\"/usr/local/bin/ssogate\", …]")
+	var args []string
+	require.NoError(t, json.Unmarshal([]byte("["+string(m[1])+"]"), &args))
+	require.Equal(t, []string{"healthcheck", "--url", defaultHealthcheckURL, "--timeout", "3s"}, args)
+
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	t.Cleanup(healthy.Close)
+	args[2] = healthy.URL + "/healthz"
+	r := runCmd(t, nil, "", args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, "ssogate: healthy (200 OK)\n", r.stdout)
+
+	healthy.Close()
+	r = runCmd(t, nil, "", args...)
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "ssogate: unhealthy: ")
 }

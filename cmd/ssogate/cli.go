@@ -301,7 +301,7 @@ func run(ctx context.Context, args []string, e *env) int {
 
 // longFlags rewrites Go-style single-dash long flags (-listen, -help), which
 // ssogate accepted before its flags were pflag's, to --listen: only names the
-// command has, and only before "--".
+// command has, never a flag's value (--name -x), and only before "--".
 func longFlags(root *cobra.Command, args []string) []string {
 	cmd, _, err := root.Find(args)
 	if err != nil || cmd == nil {
@@ -312,16 +312,24 @@ func longFlags(root *cobra.Command, args []string) []string {
 		cmd.InitDefaultVersionFlag()
 	}
 	out := append([]string(nil), args...)
-	for i, a := range out {
+	for i := 0; i < len(out); i++ {
+		a := out[i]
 		if a == "--" {
 			break
 		}
-		if len(a) < 3 || a[0] != '-' || a[1] == '-' {
+		if len(a) < 2 || a[0] != '-' {
 			continue
 		}
-		name, _, _ := strings.Cut(a[1:], "=")
-		if cmd.Flags().Lookup(name) != nil {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := cmd.Flags().Lookup(name)
+		if f == nil {
+			continue
+		}
+		if !strings.HasPrefix(a, "--") && len(name) > 1 {
 			out[i] = "-" + a
+		}
+		if !hasValue && f.NoOptDefVal == "" {
+			i++ // the next argument is this flag's value
 		}
 	}
 	return out

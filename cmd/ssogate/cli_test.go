@@ -222,6 +222,7 @@ func TestCLIPrecedence(t *testing.T) {
 		{"--config over SSOGATE_CONFIG", map[string]string{"SSOGATE_CONFIG": "/nonexistent.yaml"}, []string{"--config", path}, []string{"listen: 127.0.0.1:1001\n"}},
 		{"Go-style single dash", nil, []string{"-listen", "127.0.0.1:1004", "-debug-contention"}, []string{"listen: 127.0.0.1:1004\n", "debug_contention: true\n"}},
 		{"flags anywhere", nil, []string{"--webhook-rate=44"}, []string{"webhook_rate: 44\n"}},
+		{"a value that looks like a flag", nil, []string{"-auth-claim-email", "-listen"}, []string{"email: -listen\n", "listen: 127.0.0.1:8080\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

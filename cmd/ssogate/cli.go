@@ -282,15 +282,12 @@ func run(ctx context.Context, args []string, e *env) int {
 	root := newRootCmd(e)
 	root.SetArgs(longFlags(root, args))
 	cmd, err := root.ExecuteContextC(ctx)
-	var r *ranError
-	if err == nil || errors.As(err, &r) {
-		return exitCode(err, e.stderr)
-	}
+	var ranErr *ranError
 	var exitErr *exitError
-	if errors.As(err, &exitErr) {
+	if err == nil || errors.As(err, &ranErr) || errors.As(err, &exitErr) {
 		return exitCode(err, e.stderr)
 	}
-	// cobra's: an unknown command (with "Did you mean this?"), flag or
+	// cobra's own: an unknown command (with "Did you mean this?"), flag or
 	// flag value.
 	fmt.Fprintf(e.stderr, "ssogate: %v\n", strings.TrimRight(err.Error(), "\n"))
 	if cmd != nil {

@@ -76,7 +76,9 @@ spec:
               value: "0.0.0.0:8080"
             - name: SSOGATE_DATA_DIR
               value: /data
-            {{- include "ssogate.secretEnvEntries" (dict "secrets" $v.secrets) | nindent 12 }}
+            {{- with include "ssogate.secretEnvEntries" (dict "secrets" $v.secrets) | trim }}
+            {{- . | nindent 12 }}
+            {{- end }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}

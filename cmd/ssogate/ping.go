@@ -129,7 +129,7 @@ func runPing(ctx context.Context, e *env, flags *configFlags, o pingOptions, ids
 	case err != nil:
 		return err
 	case c.Failed > 0:
-		return &exitError{code: 1, msg: fmt.Sprintf("ssogate: ping: %d of %d pings were dead-lettered (the admin API lists them: GET /admin/dead-letters)", c.Failed, len(users))}
+		return &exitError{code: 1, msg: fmt.Sprintf("ssogate: ping: %d of %d pings were dead-lettered (the admin API lists them: GET /admin/api/deadletters)", c.Failed, len(users))}
 	}
 	return nil
 }

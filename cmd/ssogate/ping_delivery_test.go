@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,4 +151,33 @@ func TestRunPingWaitsForDeliveryNotQueueing(t *testing.T) {
 	r = runCmd(t, environ, "", "ping", "--wait", "--no-wait", "alice")
 	require.Equal(t, 2, r.code)
 	require.Contains(t, r.stderr, "--wait and --no-wait exclude each other")
+}
+
+// TestRunPingReportsDeadLetters: a hub that refuses the pings (403 is
+// permanent) dead-letters them at the gateway; ping --wait says so and
+// exits 1.
+func TestRunPingReportsDeadLetters(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+	}))
+	t.Cleanup(hub.Close)
+	environ, _ := gatewayEnv(t, hub.URL)
+	stderr := newLogWatcher()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0"}, &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr, getenv: mapEnv(environ)})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	stderr.waitListening(t, done)
+
+	r := runCmd(t, environ, "", "ping", "--wait", "--wait-timeout", "2m", "alice", "bob")
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Equal(t, "queued 2 pings (2 users); queued 2, pinged 0, pulled 0, failed 2\n", r.stdout)
+	require.Contains(t, r.stderr, "ssogate: ping: 2 of 2 pings were dead-lettered")
 }

@@ -246,16 +246,20 @@ func newCommand(e *env, spec commandSpec) *cobra.Command {
 			fields[f.flag] = f.path
 		}
 	}
+	hidden := false
 	fs.VisitAll(func(f *flag.Flag) {
 		pf := pflag.PFlagFromGoFlag(f)
 		pf.DefValue = f.DefValue          // pflag takes the value, empty in a rawFlag until set
 		pf.Shorthand = ""                 // long flags only; -h is help
 		_, isConfig := f.Value.(*rawFlag) // not demo's own --log-level
 		if path := fields[f.Name]; isConfig && (spec.scope == nil || !spec.scope(path)) {
-			pf.Hidden = true
+			pf.Hidden, hidden = true, true
 		}
 		cmd.Flags().AddFlag(pf)
 	})
+	if hidden {
+		cmd.Long += "\n\nIt takes the settings of its role; the others' flags are accepted too (ssogate\nconfig -h lists every setting)."
+	}
 	for _, sub := range spec.sub {
 		cmd.AddCommand(newCommand(e, sub))
 	}

@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 
 	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
 
+	"github.com/ssogate/ssogate/docs"
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/store/postgres"
@@ -143,6 +145,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	router.Mux().Handle("/openapi.yaml", docs.OpenAPIHandler()).Methods(http.MethodGet, http.MethodHead)
 	return &app{
 		cfg:     cfg,
 		log:     log,

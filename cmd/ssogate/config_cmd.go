@@ -2,15 +2,23 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// runConfig checks the configuration like serve would and prints the
+// configCommand checks the configuration like serve would and prints the
 // effective values as YAML, secrets redacted.
-func runConfig(_ context.Context, e *env, args []string) error {
-	cfg, err := parseConfigCommand(e, "config", "config [flags]", args, requirements{})
+func configCommand(fs *flag.FlagSet) runFunc {
+	flags := registerConfigFlags(fs)
+	return func(_ context.Context, e *env, args []string) error {
+		return runConfig(e, flags, args)
+	}
+}
+
+func runConfig(e *env, flags *configFlags, args []string) error {
+	cfg, err := loadCommandConfig(e, "config", flags, args, requirements{})
 	if err != nil {
 		return err
 	}

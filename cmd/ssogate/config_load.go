@@ -173,10 +173,12 @@ type rawFlag struct {
 	value  string
 	set    bool
 	isBool bool
+	typ    string // pflag's name of the type, shown in --help
 }
 
 func (f *rawFlag) String() string   { return f.value }
 func (f *rawFlag) IsBoolFlag() bool { return f.isBool }
+func (f *rawFlag) Type() string     { return f.typ }
 func (f *rawFlag) Set(s string) error {
 	f.value, f.set = s, true
 	return nil
@@ -190,7 +192,7 @@ func registerConfigFlags(fs *flag.FlagSet) *configFlags {
 		if f.flag == "" {
 			continue
 		}
-		raw := &rawFlag{isBool: f.typ.Kind() == reflect.Bool}
+		raw := &rawFlag{isBool: f.typ.Kind() == reflect.Bool, typ: flagTypeName(f.typ)}
 		cf.values[f.flag] = raw
 		usage := f.help
 		if f.env != "" {
@@ -201,6 +203,19 @@ func registerConfigFlags(fs *flag.FlagSet) *configFlags {
 		fs.Lookup(f.flag).DefValue = f.def
 	}
 	return cf
+}
+
+// flagTypeName names a leaf type as pflag's help does ("bool" shows none).
+func flagTypeName(t reflect.Type) string {
+	switch {
+	case t == durationType:
+		return "duration"
+	case t.Kind() == reflect.Float64:
+		return "float"
+	case t.Kind() == reflect.Slice:
+		return "strings"
+	}
+	return t.Kind().String() // string, bool, int
 }
 
 // ConfigError lists every problem found in the configuration.

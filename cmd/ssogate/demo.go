@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -44,15 +45,16 @@ type demoPorts struct {
 	site, gateway, hub, idp net.Listener
 }
 
-func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "demo", "demo [--data DIR] [--port N]")
+func demoCommand(fs *flag.FlagSet) runFunc {
 	dataDir := fs.String("data", "./ssogate-demo", "data directory (SQLite databases, generated secrets, users, log)")
 	port := fs.Int("port", 8080, "the site's port; the gateway, hub and identity provider take the next three (0: any free ports)")
 	logLevel := fs.String("log-level", "info", "level of the log written to DATA/demo.log")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, e *env, args []string) error {
+		return runDemo(ctx, e, args, dataDir, port, logLevel)
 	}
+}
+
+func runDemo(ctx context.Context, e *env, rest []string, dataDir *string, port *int, logLevel *string) error {
 	if len(rest) > 0 {
 		return usageErrorf("demo takes no arguments, got %q", strings.Join(rest, " "))
 	}

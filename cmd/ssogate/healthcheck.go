@@ -21,12 +21,11 @@ const defaultHealthcheckURL = "http://127.0.0.1:8080/healthz"
 // when the server is unhealthy or unreachable, 2 for a usage error.
 //
 // It is self-contained (flag and net/http only) so that it moves into any
-// command table as it is.
+// command table as it is; ssogate's (cli.go) uses healthcheckCommand.
 func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ssogate healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	rawURL := fs.String("url", defaultHealthcheckURL, "the URL to probe; healthy when it answers a 2xx")
-	timeout := fs.Duration("timeout", 3*time.Second, "time limit of the whole probe")
+	h := healthcheckFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: ssogate healthcheck [--url URL] [--timeout D]\n\n"+
 			"Exits 0 when URL answers a 2xx, 1 otherwise (2: a usage error).\n\nFlags:\n")
@@ -38,8 +37,37 @@ func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "ssogate: healthcheck takes no arguments, got %q\n", fs.Args())
+	return h.run(fs.Args(), stdout, stderr)
+}
+
+// healthcheckCommand is runHealthcheck's body for cli.go's command table.
+func healthcheckCommand(fs *flag.FlagSet) runFunc {
+	h := healthcheckFlags(fs)
+	return func(_ context.Context, e *env, args []string) error {
+		if code := h.run(args, e.stdout, e.stderr); code != 0 {
+			return &exitError{code: code}
+		}
+		return nil
+	}
+}
+
+type healthcheckOptions struct {
+	rawURL  *string
+	timeout *time.Duration
+}
+
+func healthcheckFlags(fs *flag.FlagSet) healthcheckOptions {
+	return healthcheckOptions{
+		rawURL:  fs.String("url", defaultHealthcheckURL, "the URL to probe; healthy when it answers a 2xx"),
+		timeout: fs.Duration("timeout", 3*time.Second, "time limit of the whole probe"),
+	}
+}
+
+// run probes with the parsed flags and returns the exit code.
+func (h healthcheckOptions) run(args []string, stdout, stderr io.Writer) int {
+	rawURL, timeout := h.rawURL, h.timeout
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "ssogate: healthcheck takes no arguments, got %q\n", args)
 		return 2
 	}
 	u, err := url.Parse(*rawURL)

@@ -1,18 +1,24 @@
 package main
 
-import "context"
+import (
+	"context"
+	"flag"
+)
 
-// runHub runs the hub: the Livefyre-compatible receiver of registrations
+// hubCommand runs the hub: the Livefyre-compatible receiver of registrations
 // and pings, its pull jobs, the auth API and the users page.
-func runHub(ctx context.Context, e *env, args []string) error {
-	a, err := startServer(ctx, e, "hub", "hub", args)
-	if err != nil {
-		return err
-	}
-	defer a.close()
+func hubCommand(fs *flag.FlagSet) runFunc {
+	flags := registerConfigFlags(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		a, err := startServer(ctx, e, "hub", "hub", flags, args)
+		if err != nil {
+			return err
+		}
+		defer a.close()
 
-	if _, err := wireHub(a); err != nil {
-		return err
+		if _, err := wireHub(a); err != nil {
+			return err
+		}
+		return a.serve(ctx)
 	}
-	return a.serve(ctx)
 }

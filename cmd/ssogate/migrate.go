@@ -2,12 +2,21 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 )
 
-// runMigrate applies the database migrations (ours and River's) and exits.
-func runMigrate(ctx context.Context, e *env, args []string) error {
-	cfg, err := parseConfigCommand(e, "migrate", "migrate [flags]", args, requirements{})
+// migrateCommand applies the database migrations (ours and River's) and
+// exits.
+func migrateCommand(fs *flag.FlagSet) runFunc {
+	flags := registerConfigFlags(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		return runMigrate(ctx, e, flags, args)
+	}
+}
+
+func runMigrate(ctx context.Context, e *env, flags *configFlags, args []string) error {
+	cfg, err := loadCommandConfig(e, "migrate", flags, args, requirements{})
 	if err != nil {
 		return err
 	}

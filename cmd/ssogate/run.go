@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
@@ -31,66 +29,6 @@ type env struct {
 	getenv         func(string) string
 }
 
-// command is one subcommand.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
-}
-
-// commands lists the subcommands in the order of the usage text.
-func commands() []command {
-	return []command{
-		{"serve", "run the gateway", runServe},
-		{"hub", "run the hub", runHub},
-		{"demo", "run gateway, hub, identity provider and a demo site in one process", runDemo},
-		{"ping", "queue pings for users (initial or repair sync): ping USER… | ping --stdin", runPing},
-		{"register", "register the gateway's pull URL at the hub once", runRegister},
-		{"migrate", "apply database migrations and exit", runMigrate},
-		{"token", "mint or verify a token: token mint | token verify", runToken},
-		{"config", "check the configuration and print it, secrets redacted", runConfig},
-		{"version", "print the version", runVersion},
-		{"healthcheck", "probe a server's /healthz (the image's HEALTHCHECK): exit 0 healthy, 1 not", func(_ context.Context, e *env, args []string) error {
-			if code := runHealthcheck(args, e.stdout, e.stderr); code != 0 {
-				return &exitError{code: code}
-			}
-			return nil
-		}},
-	}
-}
-
-// run runs the command line args and returns the exit code: 0 success, 1
-// failure, 2 usage or configuration error.
-func run(ctx context.Context, args []string, e *env) int {
-	if len(args) == 0 {
-		usage(e.stderr)
-		return 2
-	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
-		usage(e.stdout)
-		return 0
-	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return exitCode(c.run(ctx, e, args[1:]), e.stderr)
-		}
-	}
-	fmt.Fprintf(e.stderr, "ssogate: unknown command %q\n\n", args[0])
-	usage(e.stderr)
-	return 2
-}
-
-func usage(w io.Writer) {
-	fmt.Fprint(w, "ssogate keeps an embedded Livefyre-compatible app in step with a site's user system.\n\n")
-	fmt.Fprint(w, "Usage: ssogate <command> [flags]\n\nCommands:\n")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s  %s\n", c.name, c.summary)
-	}
-	fmt.Fprint(w, "\nRun 'ssogate <command> -h' for a command's flags. Every setting also comes from the\n"+
-		"YAML file named by --config or SSOGATE_CONFIG and from SSOGATE_… variables (README.md).\n")
-}
-
 // exitError ends the process with code after printing msg (when not empty)
 // to stderr.
 type exitError struct {
@@ -105,14 +43,11 @@ func usageErrorf(format string, args ...any) error {
 	return &exitError{code: 2, msg: "ssogate: " + fmt.Sprintf(format, args...)}
 }
 
-// errFlagsReported is a flag parse error the flag package printed already.
-var errFlagsReported = &exitError{code: 2}
-
 func exitCode(err error, stderr io.Writer) int {
 	var configErr *ConfigError
 	var exitErr *exitError
 	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
+	case err == nil:
 		return 0
 	case errors.As(err, &configErr):
 		fmt.Fprintf(stderr, "ssogate: %v\n", configErr)
@@ -127,51 +62,11 @@ func exitCode(err error, stderr io.Writer) int {
 	return 1
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet("ssogate "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ssogate %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseArgs parses flags wherever they stand among the arguments (Go's flag
-// package stops at the first argument) and returns the arguments.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, errFlagsReported
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			return append(positional, rest...), nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// parseConfigCommand parses a command line that takes config flags and no
-// arguments, and loads the configuration.
-func parseConfigCommand(e *env, name, synopsis string, args []string, need requirements) (*Config, error) {
-	fs := newFlagSet(e, name, synopsis)
-	flags := registerConfigFlags(fs)
-	rest, err := parseArgs(fs, args)
-	if err != nil {
+// loadCommandConfig loads the configuration of a command that takes Config
+// flags and no arguments.
+func loadCommandConfig(e *env, name string, flags *configFlags, args []string, need requirements) (*Config, error) {
+	if err := noArgs(name, args); err != nil {
 		return nil, err
-	}
-	if len(rest) > 0 {
-		return nil, usageErrorf("%s takes no arguments, got %q", name, strings.Join(rest, " "))
 	}
 	return loadConfig(flags, e.getenv, need)
 }
@@ -317,8 +212,8 @@ func (a *app) close() {
 }
 
 // startServer is serve and hub's common start: configuration, logger, app.
-func startServer(ctx context.Context, e *env, name, role string, args []string) (*app, error) {
-	cfg, err := parseConfigCommand(e, name, name+" [flags]", args, requirements{})
+func startServer(ctx context.Context, e *env, name, role string, flags *configFlags, args []string) (*app, error) {
+	cfg, err := loadCommandConfig(e, name, flags, args, requirements{})
 	if err != nil {
 		return nil, err
 	}

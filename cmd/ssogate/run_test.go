@@ -45,13 +45,14 @@ func TestRunUsage(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{name: "no command", args: nil, code: 2, stderr: "Usage: ssogate <command>"},
-		{name: "help", args: []string{"help"}, code: 0, stdout: "Commands:"},
-		{name: "--help", args: []string{"--help"}, code: 0, stdout: "  serve     run the gateway"},
-		{name: "unknown", args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
-		{name: "command help", args: []string{"serve", "-h"}, code: 0, stderr: "-listen"},
-		{name: "unknown flag", args: []string{"serve", "--nope"}, code: 2, stderr: "flag provided but not defined: -nope"},
-		{name: "secret as flag", args: []string{"serve", "--admin-token", "0123456789abcdef"}, code: 2, stderr: "flag provided but not defined: -admin-token"},
+		{name: "no command", args: nil, code: 2, stderr: "Usage:\n  ssogate [flags]\n  ssogate [command]"},
+		{name: "help", args: []string{"help"}, code: 0, stdout: "Available Commands:"},
+		{name: "--help", args: []string{"--help"}, code: 0, stdout: "  serve       run the gateway\n  hub         run the hub\n"},
+		{name: "unknown", args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate" for "ssogate"`},
+		{name: "command help", args: []string{"serve", "-h"}, code: 0, stdout: "--listen string"},
+		{name: "Go-style help", args: []string{"serve", "-help"}, code: 0, stdout: "--listen string"},
+		{name: "unknown flag", args: []string{"serve", "--nope"}, code: 2, stderr: "ssogate: unknown flag: --nope\nRun 'ssogate serve --help' for usage.\n"},
+		{name: "secret as flag", args: []string{"serve", "--admin-token", "0123456789abcdef"}, code: 2, stderr: "unknown flag: --admin-token"},
 		{name: "arguments", args: []string{"migrate", "extra"}, code: 2, stderr: `migrate takes no arguments, got "extra"`},
 		{name: "token without subcommand", args: []string{"token"}, code: 2, stderr: "usage: ssogate token mint"},
 		{name: "token unknown subcommand", args: []string{"token", "burn"}, code: 2, stderr: `unknown token command "burn"`},
@@ -217,7 +218,7 @@ func TestRunTokenUsageErrors(t *testing.T) {
 			"network.key is required",
 		}},
 		{name: "key is never a flag", environ: tokenEnv, args: []string{"token", "mint", "--user", "a", "--network-key", "k"}, stderr: []string{
-			"flag provided but not defined: -network-key",
+			"unknown flag: --network-key",
 		}},
 		{name: "no user", environ: tokenEnv, args: []string{"token", "mint"}, stderr: []string{"--user is required (or --system)"}},
 		{name: "system and user", environ: tokenEnv, args: []string{"token", "mint", "--system", "--user", "a"}, stderr: []string{"--system takes no --user or --name"}},

@@ -1,18 +1,24 @@
 package main
 
-import "context"
+import (
+	"context"
+	"flag"
+)
 
-// runServe runs the gateway: the Ping for Pull side (webhook, pings, pull
+// serveCommand runs the gateway: the Ping for Pull side (webhook, pings, pull
 // endpoint) and the browser side (login, sessions, tokens, live events).
-func runServe(ctx context.Context, e *env, args []string) error {
-	a, err := startServer(ctx, e, "serve", "gateway", args)
-	if err != nil {
-		return err
-	}
-	defer a.close()
+func serveCommand(fs *flag.FlagSet) runFunc {
+	flags := registerConfigFlags(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		a, err := startServer(ctx, e, "serve", "gateway", flags, args)
+		if err != nil {
+			return err
+		}
+		defer a.close()
 
-	if _, err := wireGateway(ctx, a); err != nil {
-		return err
+		if _, err := wireGateway(ctx, a); err != nil {
+			return err
+		}
+		return a.serve(ctx)
 	}
-	return a.serve(ctx)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -14,24 +15,9 @@ import (
 
 const tokenSynopsis = "token mint --user ID --name NAME [--ttl 1h] | token mint --system [--ttl 24h] | token verify [--system] [TOKEN]"
 
-// runToken mints and verifies tokens with the configured network's key. The
-// key comes from the config file or SSOGATE_NETWORK_KEY only, never the
-// command line, where ps would show it.
-func runToken(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageErrorf("usage: ssogate %s", tokenSynopsis)
-	}
-	switch args[0] {
-	case "mint":
-		return runTokenMint(ctx, e, args[1:])
-	case "verify":
-		return runTokenVerify(ctx, e, args[1:])
-	case "-h", "-help", "--help":
-		fmt.Fprintf(e.stdout, "Usage: ssogate %s\n", tokenSynopsis)
-		return nil
-	}
-	return usageErrorf("unknown token command %q; usage: ssogate %s", args[0], tokenSynopsis)
-}
+// The token commands mint and verify tokens with the configured network's
+// key. The key comes from the config file or SSOGATE_NETWORK_KEY only, never
+// the command line, where ps would show it.
 
 // tokenCodec builds the codec of the configured network.
 func tokenCodec(cfg *Config) (*tokens.Codec, error) {
@@ -47,17 +33,27 @@ func tokenCodec(cfg *Config) (*tokens.Codec, error) {
 	return codec, nil
 }
 
-func runTokenMint(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "token mint", "token mint --user ID --name NAME [--ttl 1h] | token mint --system [--ttl 24h]")
+func tokenMintCommand(fs *flag.FlagSet) runFunc {
 	flags := registerConfigFlags(fs)
-	user := fs.String("user", "", "user id (letters, digits, _ . -)")
-	name := fs.String("name", "", "display name (at most 50 characters)")
-	ttl := fs.Duration("ttl", 0, "lifetime (default 1h for a user token, 24h for a system token)")
-	system := fs.Bool("system", false, "mint a system token (user and name \"system\")")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	o := tokenMintOptions{
+		user:   fs.String("user", "", "user id (letters, digits, _ . -)"),
+		name:   fs.String("name", "", "display name (at most 50 characters)"),
+		ttl:    fs.Duration("ttl", 0, "lifetime (default 1h for a user token, 24h for a system token)"),
+		system: fs.Bool("system", false, "mint a system token (user and name \"system\")"),
 	}
+	return func(_ context.Context, e *env, args []string) error {
+		return runTokenMint(e, flags, o, args)
+	}
+}
+
+type tokenMintOptions struct {
+	user, name *string
+	ttl        *time.Duration
+	system     *bool
+}
+
+func runTokenMint(e *env, flags *configFlags, o tokenMintOptions, rest []string) error {
+	user, name, ttl, system := o.user, o.name, o.ttl, o.system
 	var problems []string
 	if len(rest) > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected arguments %q", strings.Join(rest, " ")))
@@ -99,14 +95,15 @@ func runTokenMint(_ context.Context, e *env, args []string) error {
 	return nil
 }
 
-func runTokenVerify(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "token verify", "token verify [--system] [TOKEN | -]\n\nWithout TOKEN, or with -, the token is read from stdin.")
+func tokenVerifyCommand(fs *flag.FlagSet) runFunc {
 	flags := registerConfigFlags(fs)
 	system := fs.Bool("system", false, "require a system token")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	return func(_ context.Context, e *env, args []string) error {
+		return runTokenVerify(e, flags, *system, args)
 	}
+}
+
+func runTokenVerify(e *env, flags *configFlags, system bool, rest []string) error {
 	if len(rest) > 1 {
 		return usageErrorf("token verify takes one token")
 	}
@@ -132,7 +129,7 @@ func runTokenVerify(_ context.Context, e *env, args []string) error {
 	token = strings.TrimSpace(token)
 
 	verify := codec.Verify
-	if *system {
+	if system {
 		verify = codec.VerifySystem
 	}
 	claims, err := verify(token)

@@ -2,22 +2,21 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"runtime"
 	"runtime/debug"
 )
 
-func runVersion(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "version", "version")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+// versionCommand prints versionString (as ssogate --version does).
+func versionCommand(*flag.FlagSet) runFunc {
+	return func(_ context.Context, e *env, args []string) error {
+		if len(args) > 0 {
+			return usageErrorf("version takes no arguments")
+		}
+		fmt.Fprintln(e.stdout, versionString())
+		return nil
 	}
-	if len(rest) > 0 {
-		return usageErrorf("version takes no arguments")
-	}
-	fmt.Fprintln(e.stdout, versionString())
-	return nil
 }
 
 // versionString is "ssogate VERSION (GO VERSION[, commit REV[, modified]])":

@@ -15,8 +15,10 @@
  *   returnTo        redirect mode: where to come back (default location.href).
  *   providerLogout  true: after logout, go to the provider's end-session page.
  *   postLogoutRedirectUri  passed to the provider (must be on an allowed origin).
- *   viewProfile(user), editProfile(user)  override the default (open
- *                   user.get('profileUrl' / 'settingsUrl')).
+ *   viewProfile(author), editProfile(user)  override the defaults: open
+ *                   the profileUrl / settingsUrl of what is passed (a
+ *                   Livefyre User or a plain {id, displayName, profileUrl}
+ *                   author), else of the signed-in user.
  *   onError(err)    called with errors that have no other place to go.
  *   onEvent(name, detail)  observes 'login', 'token', 'relogin', 'logout'.
  *
@@ -51,6 +53,11 @@
     var prefix = 'ssogate:' + gateway + ':';
     var keySession = prefix + 'session';
     var keyVersion = prefix + 'version';
+    // keyApp records which profile version the app's own session (the hub's
+    // token, kept by auth.js) was made from, and a fingerprint of that
+    // token, so a page load whose restored app session is current does not
+    // authenticate the app again.
+    var keyApp = prefix + 'app';
 
     var state = {
       credential: null,
@@ -66,7 +73,8 @@
       streaming: false,
       streamAbort: null,
       refreshTimer: null,
-      restoring: null
+      restoring: null,
+      authenticatingVersion: 0
     };
 
     function report(err) {
@@ -99,6 +107,7 @@
         } else {
           localStorage.removeItem(keySession);
           localStorage.removeItem(keyVersion);
+          localStorage.removeItem(keyApp);
         }
       } catch (e) { report(e); }
     }
@@ -114,6 +123,43 @@
       try {
         if (v > sharedVersion()) { localStorage.setItem(keyVersion, String(v)); }
       } catch (e) { /* ignore */ }
+    }
+
+    function fingerprint(token) {
+      return typeof token === 'string' && token.length > 16 ? token.slice(-16) : null;
+    }
+
+    function appUser() {
+      try {
+        var u = auth && typeof auth.get === 'function' ? auth.get('livefyre') : null;
+        return u && typeof u.get === 'function' ? u : null;
+      } catch (e) { return null; }
+    }
+
+    // appSessionCurrent: the app already holds a session (restored by
+    // auth.js) made from this version of this user's profile.
+    function appSessionCurrent(version) {
+      var u = appUser();
+      if (!u) { return false; }
+      var saved;
+      try { saved = JSON.parse(localStorage.getItem(keyApp) || 'null'); } catch (e) { saved = null; }
+      return !!(saved && saved.version === version && saved.credential === fingerprint(state.credential) &&
+        saved.token === fingerprint(u.get('token')));
+    }
+
+    // The app's next login after we authenticated it is the session made
+    // from that version.
+    if (auth && typeof auth.on === 'function') {
+      auth.on('login.livefyre', function (u) {
+        var v = state.authenticatingVersion;
+        if (!v || !u || typeof u.get !== 'function') { return; }
+        state.authenticatingVersion = 0;
+        try {
+          localStorage.setItem(keyApp, JSON.stringify({
+            version: v, credential: fingerprint(state.credential), token: fingerprint(u.get('token'))
+          }));
+        } catch (e) { /* ignore */ }
+      });
     }
 
     // ---- cross-tab messages -------------------------------------------
@@ -137,7 +183,7 @@
       }
     }
 
-    global.addEventListener('storage', function (ev) {
+    function onStorage(ev) {
       if (ev.key !== keySession && ev.key !== null) { return; }
       var cred = readStored();
       if (!cred) {
@@ -147,7 +193,8 @@
         adopt(cred);
         restore();
       }
-    });
+    }
+    global.addEventListener('storage', onStorage);
 
     // ---- gateway calls --------------------------------------------------
 
@@ -185,7 +232,8 @@
 
     // ---- the app side ---------------------------------------------------
 
-    function authenticateApp(creds) {
+    function authenticateApp(creds, version) {
+      state.authenticatingVersion = version || 0;
       if (state.authenticate) { return state.authenticate(creds); }
       if (auth && typeof auth.authenticate === 'function') { return auth.authenticate(creds); }
     }
@@ -224,9 +272,16 @@
       }
       state.pendingAuth = false;
       var relogin = state.appVersion > 0 && version > state.appVersion && auth && typeof auth.logout === 'function';
+      if (!relogin && state.appVersion === 0 && appSessionCurrent(version)) {
+        // The page load restored the app's session for this very version:
+        // no auth call, no second login.
+        state.appVersion = version;
+        emit('token', {version: version, restored: true});
+        return;
+      }
       state.appVersion = Math.max(state.appVersion, version);
       if (!relogin) {
-        authenticateApp({livefyre: token});
+        authenticateApp({livefyre: token}, version);
         emit('token', {version: version});
         return;
       }
@@ -235,7 +290,7 @@
       // with the new token.
       quietAppLogout(function () {
         if (state.token === token) {
-          authenticateApp({livefyre: token});
+          authenticateApp({livefyre: token}, version);
           emit('relogin', {version: version});
         }
       });
@@ -525,6 +580,7 @@
           writeStored(d.credential);
           adopt(d.credential);
           state.appVersion = d.version; // finishLogin hands this token to the app
+          state.authenticatingVersion = d.version;
           state.pendingAuth = false;
           applyToken({type: 'token', credential: d.credential, token: d.token, expires_at: d.expires_at, version: d.version}, 'login');
           emit('login', {version: d.version});
@@ -585,15 +641,17 @@
         });
       },
 
-      viewProfile: function (user) {
-        if (typeof options.viewProfile === 'function') { return options.viewProfile(user); }
-        var url = user && typeof user.get === 'function' ? user.get('profileUrl') : null;
+      // Livefyre's apps pass viewProfile a plain author object and
+      // editProfile nothing.
+      viewProfile: function (author) {
+        if (typeof options.viewProfile === 'function') { return options.viewProfile(author); }
+        var url = profileURL(author, 'profileUrl');
         if (url) { global.open(url, '_blank', 'noopener'); }
       },
 
       editProfile: function (user) {
         if (typeof options.editProfile === 'function') { return options.editProfile(user); }
-        var url = user && typeof user.get === 'function' ? user.get('settingsUrl') : null;
+        var url = profileURL(user, 'settingsUrl');
         if (url) { global.open(url, '_blank', 'noopener'); }
       },
 
@@ -616,14 +674,36 @@
         // out), for the site's own backend: the app's token is the hub's.
         token: function () { return state.token; },
         refresh: function () { return refreshNow(0); },
-        destroy: function () {
-          state.destroyed = true;
-          clearTimeout(state.refreshTimer);
-          if (state.streamAbort) { state.streamAbort.abort(); }
-          if (channel) { channel.close(); }
-        }
-      }
+        destroy: destroy
+      },
+
+      // destroy stops this delegate (the auth-delegates contract): no more
+      // refreshes, stream, cross-tab messages or storage events.
+      destroy: destroy
     };
+
+    function destroy() {
+      state.destroyed = true;
+      clearTimeout(state.refreshTimer);
+      if (state.streamAbort) { state.streamAbort.abort(); }
+      if (channel) { channel.close(); }
+      global.removeEventListener('storage', onStorage);
+    }
+
+    // profileURL: the URL named by field of what was passed (a User or a
+    // plain author object), else of the signed-in user when nothing (or
+    // that user) was passed.
+    function profileURL(who, field) {
+      var url = null;
+      if (who && typeof who.get === 'function') { url = who.get(field); }
+      else if (who && typeof who === 'object') { url = who[field]; }
+      if (url) { return String(url); }
+      var me = appUser();
+      if (!me) { return null; }
+      var whoID = who && (typeof who.get === 'function' ? who.get('id') : who.id);
+      if (who && whoID && whoID !== me.get('id')) { return null; }
+      return me.get(field) || null;
+    }
 
     // ---- start ------------------------------------------------------------
 

@@ -8,6 +8,7 @@ type HubConfig struct {
 	Networks            []HubNetworkConfig `yaml:"networks" help:"networks the hub serves; when empty, the one in network"`
 	AllowPrivateTargets bool               `yaml:"allow_private_targets" env:"SSOGATE_ALLOW_PRIVATE_TARGETS" flag:"allow-private-targets" help:"let pulls reach loopback and private addresses, for every network (tests, demo)"`
 	AppOrigins          []string           `yaml:"app_origins" env:"SSOGATE_APP_ORIGINS" flag:"app-origins" help:"origins of the app pages that may call the auth API with CORS (comma-separated)"`
+	DefaultAvatarURL    string             `yaml:"default_avatar_url" env:"SSOGATE_DEFAULT_AVATAR_URL" flag:"default-avatar-url" help:"avatar URL the auth API gives users without an image; empty: the hub's own /avatar/default.svg"`
 }
 
 // HubNetworkConfig is one network served by the hub.
@@ -47,6 +48,11 @@ func (h *HubConfig) validate(probs *problems) {
 			probs.addf("%s.name: %q is listed twice", path, n.Name)
 		}
 		seen[n.Name] = true
+	}
+	if h.DefaultAvatarURL != "" {
+		if err := checkHTTPURL(h.DefaultAvatarURL); err != nil {
+			probs.addf("hub.default_avatar_url: %v", err)
+		}
 	}
 	for i, o := range h.AppOrigins {
 		if err := checkOrigin(o); err != nil {

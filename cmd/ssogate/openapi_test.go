@@ -148,6 +148,7 @@ func TestOpenAPIMatchesServers(t *testing.T) {
 		w.expect(http.StatusNotModified, http.MethodGet, gateway+"/authdelegate.js", map[string]string{"If-None-Match": etag}, "")
 	}
 	w.expect(http.StatusOK, http.MethodGet, hubURL+"/auth.js", nil, "")
+	w.expect(http.StatusOK, http.MethodGet, hubURL+"/avatar/default.svg", nil, "")
 	w.expect(http.StatusOK, http.MethodGet, hubURL+"/comments.js", nil, "")
 
 	// Login: refused, then through the provider's form.

@@ -181,6 +181,7 @@ func wireHub(a *app) (*hub.Handler, error) {
 		Networks:            networks,
 		AllowPrivateTargets: cfg.Hub.AllowPrivateTargets,
 		AppOrigins:          cfg.Hub.AppOrigins,
+		DefaultAvatarURL:    cfg.Hub.DefaultAvatarURL,
 		Store:               a.store,
 		Logger:              a.log,
 		Registerer:          a.router.Registry(),

@@ -28,7 +28,7 @@ import (
 func init() {
 	// Bodies that are text for people or programs, not JSON: the schema
 	// says "string"; what matters is the status and the Content-Type.
-	for _, ct := range []string{"text/html", "text/javascript", "application/javascript"} {
+	for _, ct := range []string{"text/html", "text/javascript", "application/javascript", "image/svg+xml"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
 	}
 }

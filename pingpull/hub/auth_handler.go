@@ -46,12 +46,22 @@ type authData struct {
 	IsModAnywhere bool        `json:"isModAnywhere"`
 }
 
+// authProfile is data.profile. The URLs a site did not give are null, as
+// in Livefyre's answers; a user without an image has the default avatar.
 type authProfile struct {
-	ID          string `json:"id"`
-	DisplayName string `json:"displayName"`
-	Avatar      string `json:"avatar"`
-	ProfileURL  string `json:"profileUrl"`
-	SettingsURL string `json:"settingsUrl"`
+	ID          string  `json:"id"`
+	DisplayName string  `json:"displayName"`
+	Avatar      string  `json:"avatar"`
+	ProfileURL  *string `json:"profileUrl"`
+	SettingsURL *string `json:"settingsUrl"`
+}
+
+// optionalURL is u, or nil (JSON null) when empty.
+func optionalURL(u string) *string {
+	if u == "" {
+		return nil
+	}
+	return &u
 }
 
 type authToken struct {
@@ -151,9 +161,9 @@ func (h *Handler) auth(r *http.Request) (*authData, error) {
 		Profile: authProfile{
 			ID:          claims.UserID + "@" + n.name,
 			DisplayName: displayName(claims, rp),
-			Avatar:      rp.AvatarURL,
-			ProfileURL:  doc.ProfileURL,
-			SettingsURL: doc.SettingsURL,
+			Avatar:      h.avatarURL(r, rp.AvatarURL),
+			ProfileURL:  optionalURL(doc.ProfileURL),
+			SettingsURL: optionalURL(doc.SettingsURL),
 		},
 		Token:     authToken{Value: issued, TTL: expires.Unix() - now.Unix()},
 		AuthToken: authToken{Value: token, TTL: max(0, int64(claims.Expires.Sub(now)/time.Second))},

@@ -53,7 +53,10 @@ func TestAuthAPINewUser(t *testing.T) {
 	require.Equal(t, "ok", env["status"])
 	require.EqualValues(t, 200, env["code"])
 	data := env["data"].(map[string]any)
-	require.Equal(t, map[string]any{"id": "bob@test.fyre.co", "displayName": "Bobby", "avatar": "", "profileUrl": "", "settingsUrl": ""}, data["profile"])
+	// No profile or settings URL yet: null, as Livefyre answered; no image:
+	// the hub's default avatar.
+	require.Equal(t, map[string]any{"id": "bob@test.fyre.co", "displayName": "Bobby", "avatar": b.hub.URL + "/avatar/default.svg",
+		"profileUrl": nil, "settingsUrl": nil}, data["profile"])
 	require.Equal(t, map[string]any{"collections": []any{}, "networks": []any{}, "sites": []any{}}, data["modScopes"])
 	require.Equal(t, false, data["isModAnywhere"])
 

@@ -83,6 +83,10 @@ type Config struct {
 	// answers the request itself when it returns false. Default nil: open to
 	// everyone, which suits the demo; cmd should wire an admin check.
 	UsersAuthFunc func(w http.ResponseWriter, r *http.Request) bool
+	// DefaultAvatarURL is the avatar the auth API gives a user whose profile
+	// has no image (an absolute http(s) URL). Default: the hub's built-in
+	// {hub}/avatar/default.svg, the hub's URL taken from the request.
+	DefaultAvatarURL string
 }
 
 // WithDefaults returns a copy of c with every unset field defaulted.
@@ -154,6 +158,9 @@ func (c Config) validate() error {
 	if c.TokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("token_ttl %s is negative", c.TokenTTL))
 	}
+	if c.DefaultAvatarURL != "" && !validHTTPURL(c.DefaultAvatarURL) {
+		errs = append(errs, fmt.Errorf("default_avatar_url %q is not an absolute http(s) URL", c.DefaultAvatarURL))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("hub: invalid config: %w", err)
 	}
@@ -171,6 +178,12 @@ func validNetworkName(name string) bool {
 		}
 	}
 	return true
+}
+
+// validHTTPURL accepts an absolute http or https URL with a host.
+func validHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
 }
 
 // validOrigin accepts scheme://host[:port] with nothing after it.

@@ -131,6 +131,7 @@ func New(cfg Config) (*Handler, error) {
 //	GET  /api/v3.0/auth/                     auth API, JSON or JSONP (also v3_0, no slash)
 //	GET  /auth.js                            the Livefyre.js-compatible auth module
 //	GET  /comments.js                        the demo app: a comment stream
+//	GET  /avatar/default.svg                 the default avatar (hub.default_avatar_url unset)
 //	GET  /users                              users page
 //	GET  /api/networks/{network}/users/{id}  one remote profile as JSON
 //	GET  /api/networks/{network}/updates     remote profiles changed by pulls (server-sent events)
@@ -146,6 +147,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	}
 	r.HandleFunc("/auth.js", h.handleScript("auth.js", h.authJS)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/comments.js", h.handleScript("comments.js", h.commentsJS)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(defaultAvatarPath, h.handleDefaultAvatar).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/users", h.handleUsersPage).Methods(http.MethodGet)
 	r.HandleFunc("/api/networks/{network}/users/{id}", h.handleUserJSON).Methods(http.MethodGet)
 	r.HandleFunc("/api/networks/{network}/updates", h.handleUpdates).Methods(http.MethodGet, http.MethodOptions)

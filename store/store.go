@@ -235,4 +235,5 @@ type Queries interface {
 	OneTimeQueries
 	SessionQueries
 	HubQueries
+	CollectionQueries
 }

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"OneTime", testOneTime},
 		{"Session", testSession},
 		{"Hub", testHub},
+		{"Collection", testCollection},
 		{"Notify", testNotify},
 		{"Tx", testTx},
 		{"Jobs", testJobs},

@@ -44,6 +44,10 @@ type authData struct {
 	AuthToken     authToken   `json:"auth_token"`
 	ModScopes     modScopes   `json:"modScopes"`
 	IsModAnywhere bool        `json:"isModAnywhere"`
+	// CollectionID and Permissions answer a request that names a site and
+	// an article of a collection the hub knows (collection_handler.go).
+	CollectionID string       `json:"collection_id,omitempty"`
+	Permissions  *permissions `json:"permissions,omitempty"`
 }
 
 // authProfile is data.profile. The URLs a site did not give are null, as
@@ -169,10 +173,14 @@ func (h *Handler) auth(r *http.Request) (*authData, error) {
 		AuthToken: authToken{Value: token, TTL: max(0, int64(claims.Expires.Sub(now)/time.Second))},
 		ModScopes: modScopes{Collections: []string{}, Networks: []string{}, Sites: []string{}},
 	}
-	if doc.Moderator != nil && *doc.Moderator {
-		data.IsModAnywhere = true
+	networkMod := doc.Moderator != nil && *doc.Moderator
+	if networkMod {
 		data.ModScopes.Networks = []string{n.name}
 	}
+	if err := h.collectionAnswer(r, n, claims.UserID, networkMod, data); err != nil {
+		return nil, err
+	}
+	data.IsModAnywhere = networkMod || len(data.ModScopes.Sites) > 0 || len(data.ModScopes.Collections) > 0
 	return data, nil
 }
 

@@ -58,7 +58,17 @@ func withJobs() option { return func(o *setupOpts) { o.startJobs = true } }
 // withPrivate lets pulls reach the loopback test endpoints.
 func withPrivate() option { return func(o *setupOpts) { o.allowPrivate = true } }
 
-func withConfig(f func(*Config)) option { return func(o *setupOpts) { o.configure = f } }
+func withConfig(f func(*Config)) option {
+	return func(o *setupOpts) {
+		prev := o.configure
+		o.configure = func(c *Config) {
+			if prev != nil {
+				prev(c)
+			}
+			f(c)
+		}
+	}
+}
 
 // withStore uses s instead of a new SQLite store.
 func withStore(s store.Store) option { return func(o *setupOpts) { o.store = s } }

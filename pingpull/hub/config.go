@@ -40,6 +40,23 @@ type NetworkConfig struct {
 	// the demo: a registered pull URL could otherwise probe the hub's own
 	// network. Default false.
 	AllowPrivateTargets bool
+	// Sites are the network's Livefyre sites: their keys sign the
+	// collectionMeta tokens of the collection API. Default none (the
+	// collection API then refuses every request for the network).
+	Sites []SiteConfig
+}
+
+// SiteConfig is one Livefyre site of a network.
+type SiteConfig struct {
+	// ID is the site id (Livefyre's are numbers, e.g. "303613"). Required,
+	// unique within the network.
+	ID string
+	// Key is the site key, used as the raw string bytes, as Livefyre's
+	// libraries sign with it. Required.
+	Key string
+	// Moderators are the user ids (without @network) who moderate every
+	// collection of the site. Default none.
+	Moderators []string
 }
 
 // Config configures the hub. Every field says its default; New applies
@@ -137,6 +154,7 @@ func (c Config) validate() error {
 				errs = append(errs, fmt.Errorf("networks[%d] (%s): previous_keys[%d] is empty", i, n.Name, j))
 			}
 		}
+		errs = append(errs, validateSites(i, n)...)
 	}
 	for i, o := range c.AppOrigins {
 		if o == "*" {

@@ -132,6 +132,8 @@ func New(cfg Config) (*Handler, error) {
 //	GET  /auth.js                            the Livefyre.js-compatible auth module
 //	GET  /comments.js                        the demo app: a comment stream
 //	GET  /avatar/default.svg                 the default avatar (hub.default_avatar_url unset)
+//	POST /api/v3.0/site/{siteId}/collection/{create|update}/  Livefyre's collection API (also v3_0)
+//	PUT|DELETE /api/networks/{network}/collections/{id}/moderators/{user}  collection moderators (admins)
 //	GET  /users                              users page
 //	GET  /api/networks/{network}/users/{id}  one remote profile as JSON
 //	GET  /api/networks/{network}/updates     remote profiles changed by pulls (server-sent events)
@@ -144,10 +146,13 @@ func (h *Handler) Mount(r *mux.Router) {
 		for _, p := range []string{"/api/" + v + "/auth/", "/api/" + v + "/auth"} {
 			r.HandleFunc(p, h.handleAuth).Methods(http.MethodGet, http.MethodOptions)
 		}
+		r.HandleFunc("/api/"+v+"/site/{siteId}/collection/{action}/", h.handleCollection).Methods(http.MethodPost)
+		r.HandleFunc("/api/"+v+"/site/{siteId}/collection/{action}", h.handleCollection).Methods(http.MethodPost)
 	}
 	r.HandleFunc("/auth.js", h.handleScript("auth.js", h.authJS)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/comments.js", h.handleScript("comments.js", h.commentsJS)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(defaultAvatarPath, h.handleDefaultAvatar).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/networks/{network}/collections/{id}/moderators/{user}", h.handleCollectionModerator).Methods(http.MethodPut, http.MethodDelete)
 	r.HandleFunc("/users", h.handleUsersPage).Methods(http.MethodGet)
 	r.HandleFunc("/api/networks/{network}/users/{id}", h.handleUserJSON).Methods(http.MethodGet)
 	r.HandleFunc("/api/networks/{network}/updates", h.handleUpdates).Methods(http.MethodGet, http.MethodOptions)

@@ -13,11 +13,19 @@ type HubConfig struct {
 
 // HubNetworkConfig is one network served by the hub.
 type HubNetworkConfig struct {
-	Name                string   `yaml:"name" help:"network name, e.g. labs.fyre.co"`
-	Key                 string   `yaml:"key" secret:"true" help:"network key"`
-	PreviousKeys        []string `yaml:"previous_keys" secret:"true" help:"older keys still accepted during a rotation"`
-	JavaKeyTruncation   bool     `yaml:"java_key_truncation" help:"also accept tokens signed with the key cut to 32 bytes"`
-	AllowPrivateTargets bool     `yaml:"allow_private_targets" help:"let this network's pulls reach loopback and private addresses"`
+	Name                string          `yaml:"name" help:"network name, e.g. labs.fyre.co"`
+	Key                 string          `yaml:"key" secret:"true" help:"network key"`
+	PreviousKeys        []string        `yaml:"previous_keys" secret:"true" help:"older keys still accepted during a rotation"`
+	JavaKeyTruncation   bool            `yaml:"java_key_truncation" help:"also accept tokens signed with the key cut to 32 bytes"`
+	AllowPrivateTargets bool            `yaml:"allow_private_targets" help:"let this network's pulls reach loopback and private addresses"`
+	Sites               []HubSiteConfig `yaml:"sites" help:"the network's Livefyre sites, for the collection API"`
+}
+
+// HubSiteConfig is one Livefyre site of a hub network.
+type HubSiteConfig struct {
+	ID         string   `yaml:"id" help:"site id, e.g. 303613"`
+	Key        string   `yaml:"key" secret:"true" help:"site key (signs collectionMeta tokens)"`
+	Moderators []string `yaml:"moderators" help:"user ids who moderate every collection of the site"`
 }
 
 // HubNetworks returns the networks the hub serves: hub.networks, or the

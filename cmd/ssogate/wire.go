@@ -169,10 +169,14 @@ func wireHub(a *app) (*hub.Handler, error) {
 	cfg := a.cfg
 	var networks []hub.NetworkConfig
 	for _, n := range cfg.HubNetworks() {
-		networks = append(networks, hub.NetworkConfig{
+		nc := hub.NetworkConfig{
 			Name: n.Name, Key: n.Key, PreviousKeys: n.PreviousKeys,
 			JavaKeyTruncation: n.JavaKeyTruncation, AllowPrivateTargets: n.AllowPrivateTargets,
-		})
+		}
+		for _, s := range n.Sites {
+			nc.Sites = append(nc.Sites, hub.SiteConfig{ID: s.ID, Key: s.Key, Moderators: s.Moderators})
+		}
+		networks = append(networks, nc)
 	}
 	if len(networks) == 0 {
 		return nil, &ConfigError{Problems: []string{"the hub needs a network: hub.networks, or network.name and network.key (SSOGATE_NETWORK_NAME, SSOGATE_NETWORK_KEY)"}}

@@ -252,6 +252,13 @@ func TestOpenAPIMatchesServers(t *testing.T) {
 	w.expect(http.StatusOK, http.MethodGet, hubURL+"/users", admin, "")
 	w.expect(http.StatusOK, http.MethodGet, hubURL+"/api/networks/"+demoNetwork+"/users/alice", admin, "")
 	w.expect(http.StatusNotFound, http.MethodGet, hubURL+"/api/networks/"+demoNetwork+"/users/nobody", admin, "")
+	// Collections: the demo configures no site, so a collectionMeta is
+	// refused; its hub has no admin check, so moderators cannot be set.
+	collection := `{"articleId":"a1","collectionMeta":"x.y.z","checksum":"00"}`
+	w.expect(http.StatusForbidden, http.MethodPost, hubURL+"/api/v3.0/site/1/collection/create/?sync=1", jsonCT, collection)
+	w.expect(http.StatusBadRequest, http.MethodPost, hubURL+"/api/v3_0/site/1/collection/update", jsonCT, `{}`)
+	w.expect(http.StatusForbidden, http.MethodPut, hubURL+"/api/networks/"+demoNetwork+"/collections/1/moderators/alice", admin, "")
+	w.expect(http.StatusForbidden, http.MethodDelete, hubURL+"/api/networks/"+demoNetwork+"/collections/1/moderators/alice", admin, "")
 
 	// Logouts last: the gateway's, then the hub's extension.
 	w.expect(http.StatusNoContent, http.MethodOptions, gateway+"/logout", with(origin, map[string]string{"Access-Control-Request-Method": "POST"}), "")

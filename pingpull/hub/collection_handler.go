@@ -218,9 +218,15 @@ func metaString(raw json.RawMessage) string {
 // handleCollectionModerator makes a user a moderator of a collection (PUT)
 // or no longer one (DELETE): PUT|DELETE
 // /api/networks/{network}/collections/{id}/moderators/{user}. Admins only
-// (UsersAuthFunc).
+// (UsersAuthFunc); without an admin check it is off, unlike the read-only
+// users page.
 func (h *Handler) handleCollectionModerator(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.UsersAuthFunc != nil && !h.cfg.UsersAuthFunc(w, r) {
+	if h.cfg.UsersAuthFunc == nil {
+		h.writeError(w, r, errorf(http.StatusForbidden, "admin_required",
+			"collection moderators are set by an admin, and this hub has no admin check (admin_token)"))
+		return
+	}
+	if !h.cfg.UsersAuthFunc(w, r) {
 		return
 	}
 	v := mux.Vars(r)

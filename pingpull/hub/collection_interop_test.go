@@ -82,8 +82,17 @@ func nodeCreateCollection(t *testing.T, hubURL, title, articleID, tags string) n
 // moderates it too.
 func TestCollectionFromLivefyreNode(t *testing.T) {
 	t.Parallel()
-	c := newCompat(t, withSite())
+	c := newCompat(t, withSite(), withConfig(func(cfg *Config) {
+		cfg.UsersAuthFunc = func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Header.Get("Authorization") == "Bearer admin-token" {
+				return true
+			}
+			http.Error(w, `{"error":{"code":"unauthorized","message":"admin token required"}}`, http.StatusUnauthorized)
+			return false
+		}
+	}))
 	b := c.b
+	admin := http.Header{"Authorization": {"Bearer admin-token"}}
 	created := nodeCreateCollection(t, b.hub.URL, "Lovely building", "article-1", "")
 	require.Empty(t, created.Error)
 	require.NotEmpty(t, created.CollectionID)
@@ -97,9 +106,14 @@ func TestCollectionFromLivefyreNode(t *testing.T) {
 	require.Equal(t, created.CollectionID, fmt.Sprint(stored.ID))
 
 	// An admin makes mod a moderator of the collection.
-	resp := b.do(http.MethodPut, "/api/networks/"+testNetwork+"/collections/"+created.CollectionID+"/moderators/mod", "", "", nil)
+	modPath := "/api/networks/" + testNetwork + "/collections/" + created.CollectionID + "/moderators/"
+	resp := b.do(http.MethodPut, modPath+"mod", "", "", nil)
+	require.Equal(t, http.StatusUnauthorized, resp.status, resp.body)
+	resp = b.do(http.MethodPut, modPath+"mod", "", "", admin)
 	require.Equal(t, http.StatusNoContent, resp.status, resp.body)
-	resp = b.do(http.MethodPut, "/api/networks/"+testNetwork+"/collections/999999/moderators/mod", "", "", nil)
+	resp = b.do(http.MethodPut, modPath+"bad%20id", "", "", admin)
+	require.Equal(t, http.StatusBadRequest, resp.status, resp.body)
+	resp = b.do(http.MethodPut, "/api/networks/"+testNetwork+"/collections/999999/moderators/mod", "", "", admin)
 	require.Equal(t, http.StatusNotFound, resp.status, resp.body)
 	require.Equal(t, "collection_not_found", resp.errorCode(t))
 

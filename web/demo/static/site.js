@@ -10,12 +10,22 @@
 
   function withAuth(cb) {
     global.Livefyre.require(['auth'], function (auth) {
+      // onToken: what waits for the gateway's token (the site's own
+      // backend takes it). A page load whose app session is current gets
+      // it without a second app login, so 'login.livefyre' is no signal.
+      var onToken = [];
       var delegate = global.ssogate.authDelegate({
         auth: auth,
         gateway: DEMO.gateway,
         viewProfile: function () { location.href = '/profile'; },
-        editProfile: function () { location.href = '/profile'; }
+        editProfile: function () { location.href = '/profile'; },
+        onEvent: function (name) {
+          if (name === 'token' || name === 'relogin' || name === 'login') {
+            onToken.forEach(function (f) { f(); });
+          }
+        }
       });
+      delegate.onToken = onToken;
       auth.delegate(delegate);
       var who = document.getElementById('whoami');
       var show = function () {
@@ -85,6 +95,7 @@
       }
       auth.on('login.livefyre', load);
       auth.on('logout', load);
+      delegate.onToken.push(load);
       load();
 
       form.addEventListener('submit', function (ev) {

@@ -23,14 +23,14 @@ import (
 // Handler serves the gateway's Ping for Pull endpoints and works its ping
 // jobs. Create it with New.
 type Handler struct {
-	cfg      Config
-	store    store.Store
-	tokens   *tokens.Codec
-	log      *slog.Logger
-	client   *http.Client
-	secrets  []*standardwebhooks.Webhook
-	limiter  *tokenBucket
-	metrics  *metrics
+	cfg     Config
+	store   store.Store
+	tokens  *tokens.Codec
+	log     *slog.Logger
+	client  *http.Client
+	secrets []*standardwebhooks.Webhook
+	limiter *tokenBucket
+	metrics *metrics
 	// admin guards the admin routes; nil without an admin token.
 	admin  *httpbase.Admin
 	worker *pingWorker

@@ -149,6 +149,12 @@ func TestUpdateStreamCapPerClient(t *testing.T) {
 	b.openUpdates(path, nil)
 }
 
+func TestAdminTokenTooShort(t *testing.T) {
+	t.Parallel()
+	_, err := New(Config{Networks: []NetworkConfig{{Name: testNetwork, Key: testKey}}, Store: newTestStore(t), AdminToken: "short"})
+	require.ErrorContains(t, err, "admin_token must be at least 16 characters")
+}
+
 func TestUpdateStreamCapDefault(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, DefaultUpdateStreamsPerClient, Config{}.WithDefaults().UpdateStreamsPerClient)

@@ -84,8 +84,8 @@ type Config struct {
 	// AdminToken opens the users page and the users JSON API (every remote
 	// profile, emails included in the JSON) to requests that carry it as a
 	// bearer token or Basic password, through httpbase.Admin (no cross-site
-	// requests, no framing). Default empty: those routes are not mounted and
-	// answer 404.
+	// requests, no framing). At least 16 characters. Default empty: those
+	// routes are not mounted and answer 404.
 	AdminToken string
 	// DemoApp serves the demo app: GET /comments.js, the comment API
 	// (/api/comments) and the update stream
@@ -171,6 +171,9 @@ func (c Config) validate() error {
 	}
 	if c.TokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("token_ttl %s is negative", c.TokenTTL))
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		errs = append(errs, errors.New("admin_token must be at least 16 characters"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("hub: invalid config: %w", err)

@@ -230,6 +230,9 @@ func (b *testBundle) do(t *testing.T, method, path, bearer string) (int, http.He
 	if bearer != "" {
 		r.Header.Set("Authorization", "Bearer "+bearer)
 	}
+	if method == http.MethodPost {
+		r.Header.Set("Content-Type", "application/json") // the admin API's unsafe requests must say JSON
+	}
 	resp, err := http.DefaultClient.Do(r)
 	require.NoError(t, err)
 	defer resp.Body.Close()

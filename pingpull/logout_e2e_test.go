@@ -40,6 +40,7 @@ func TestLogoutEndsHubSessionsEndToEnd(t *testing.T) {
 		Networks: []hub.NetworkConfig{{Name: network, Key: key}},
 		Store:    hubStore,
 		Logger:   quiet,
+		DemoApp:  true, // the comment API is the app session's test
 	})
 	require.NoError(t, err)
 	hubRouter := mux.NewRouter()

@@ -181,6 +181,7 @@ func (p *Provider) render(w http.ResponseWriter, status int, name string, data a
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
 )
 
 // ErrUnknownUser is returned for a subject that has no account.
@@ -100,7 +102,9 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devidp: op provider: %w", err)
 	}
-	p.handler = p.routes()
+	// None of the provider's pages (login, logged out, op's errors) is
+	// meant to be framed.
+	p.handler = httpbase.FrameHeaders(p.routes())
 	return p, nil
 }
 

@@ -134,6 +134,7 @@ func TestHubRestartMidQueue(t *testing.T) {
 		"SSOGATE_LISTEN=127.0.0.1:" + fmt.Sprint(hubPort),
 		"SSOGATE_DATA_DIR=" + filepath.Join(dir, "hub"),
 		"SSOGATE_ALLOW_PRIVATE_TARGETS=true",
+		"SSOGATE_ADMIN_TOKEN=" + restartAdminToken, // the users API below
 	}, common...)
 	hubProc := startProcess(t, bin, hubEnv, "hub")
 	gw := startProcess(t, bin, append([]string{
@@ -209,9 +210,15 @@ func TestHubRestartMidQueue(t *testing.T) {
 	require.Equal(t, 0, hubProc.cmd.ProcessState.ExitCode())
 }
 
+// restartAdminToken opens the hub's users API.
+const restartAdminToken = "restart-admin-token-0123456789"
+
 func remoteName(t *testing.T, hubURL, network, id string) string {
 	t.Helper()
-	resp, err := http.Get(hubURL + "/api/networks/" + network + "/users/" + id)
+	req, err := http.NewRequest(http.MethodGet, hubURL+"/api/networks/"+network+"/users/"+id, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+restartAdminToken)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

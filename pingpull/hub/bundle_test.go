@@ -84,6 +84,8 @@ func setup(t *testing.T, opts ...option) *testBundle {
 		Logger:      slog.New(slog.DiscardHandler),
 		Registerer:  reg,
 		PullTimeout: 2 * time.Second,
+		AdminToken:  testAdminToken,
+		DemoApp:     true,
 	}
 	if o.configure != nil {
 		o.configure(&cfg)

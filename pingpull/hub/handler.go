@@ -40,6 +40,10 @@ type Handler struct {
 	pages      *template.Template
 	authJS     []byte
 	commentsJS []byte
+	// admin guards the users routes; nil without an admin token.
+	admin *httpbase.Admin
+	// streams counts the open update streams per client address.
+	streams streamCounter
 }
 
 // network is one configured network with its token codec.
@@ -120,6 +124,12 @@ func New(cfg Config) (*Handler, error) {
 	if h.metrics, err = newMetrics(cfg.Registerer, cfg.Store); err != nil {
 		return nil, err
 	}
+	if cfg.AdminToken != "" {
+		if h.admin, err = httpbase.NewAdmin(httpbase.AdminConfig{Token: cfg.AdminToken, Realm: "ssogate hub"}); err != nil {
+			return nil, fmt.Errorf("hub: %w", err)
+		}
+	}
+	h.streams.open = map[string]int{}
 	return h, nil
 }
 
@@ -130,9 +140,15 @@ func New(cfg Config) (*Handler, error) {
 //	POST /api/v3_0/user/{id}/logout          end the user's app sessions (also /api/v3.0/…)
 //	GET  /api/v3.0/auth/                     auth API, JSON or JSONP (also v3_0, no slash)
 //	GET  /auth.js                            the Livefyre.js-compatible auth module
-//	GET  /comments.js                        the demo app: a comment stream
+//
+// with an admin token (Config.AdminToken), behind httpbase.Admin:
+//
 //	GET  /users                              users page
 //	GET  /api/networks/{network}/users/{id}  one remote profile as JSON
+//
+// and with Config.DemoApp:
+//
+//	GET  /comments.js                        the demo app: a comment stream
 //	GET  /api/networks/{network}/updates     remote profiles changed by pulls (server-sent events)
 //	GET  /api/comments, POST /api/comments   the demo app's comments
 func (h *Handler) Mount(r *mux.Router) {
@@ -145,11 +161,15 @@ func (h *Handler) Mount(r *mux.Router) {
 		}
 	}
 	r.HandleFunc("/auth.js", h.handleScript("auth.js", h.authJS)).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/comments.js", h.handleScript("comments.js", h.commentsJS)).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/users", h.handleUsersPage).Methods(http.MethodGet)
-	r.HandleFunc("/api/networks/{network}/users/{id}", h.handleUserJSON).Methods(http.MethodGet)
-	r.HandleFunc("/api/networks/{network}/updates", h.handleUpdates).Methods(http.MethodGet, http.MethodOptions)
-	r.HandleFunc("/api/comments", h.handleComments).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
+	if h.admin != nil {
+		r.Handle("/users", h.admin.Middleware(http.HandlerFunc(h.handleUsersPage))).Methods(http.MethodGet)
+		r.Handle("/api/networks/{network}/users/{id}", h.admin.Middleware(http.HandlerFunc(h.handleUserJSON))).Methods(http.MethodGet)
+	}
+	if h.cfg.DemoApp {
+		r.HandleFunc("/comments.js", h.handleScript("comments.js", h.commentsJS)).Methods(http.MethodGet, http.MethodHead)
+		r.HandleFunc("/api/networks/{network}/updates", h.handleUpdates).Methods(http.MethodGet, http.MethodOptions)
+		r.HandleFunc("/api/comments", h.handleComments).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
+	}
 }
 
 // AddWorkers registers the pull worker (queue "pull") on workers.

@@ -127,7 +127,7 @@ func TestAdminFrameHeaders(t *testing.T) {
 			status, header, _ := b.do(t, http.MethodGet, path, bearer)
 			if bearer == "" {
 				require.Equal(t, http.StatusUnauthorized, status)
-				require.Contains(t, strings.Join(header.Values("WWW-Authenticate"), ", "), `Basic realm="ssogate admin"`, "browsers can log in")
+				require.Contains(t, strings.Join(header.Values("WWW-Authenticate"), ", "), `Basic realm="ssogate admin: any user name, the admin_token as password"`, "browsers can log in")
 			} else {
 				require.Equal(t, http.StatusOK, status, path)
 			}

@@ -90,7 +90,7 @@ func New(cfg Config) (*Handler, error) {
 			trusted = append(trusted, u.Scheme+"://"+u.Host)
 		}
 		var err error
-		if h.admin, err = httpbase.NewAdmin(httpbase.AdminConfig{Token: cfg.AdminToken, Realm: "ssogate admin", TrustedOrigins: trusted}); err != nil {
+		if h.admin, err = httpbase.NewAdmin(httpbase.AdminConfig{Token: cfg.AdminToken, Realm: "ssogate admin: any user name, the admin_token as password", TrustedOrigins: trusted}); err != nil {
 			return nil, fmt.Errorf("pingpull: admin: %w", err)
 		}
 	}

@@ -132,6 +132,7 @@ func (p *Provider) routes() http.Handler {
 	m.Handle("GET "+pathLogin, issuerCtx.HandlerFunc(p.handleLoginPage))
 	m.Handle("POST "+pathLogin, issuerCtx.HandlerFunc(p.handleLoginSubmit))
 	m.HandleFunc("GET "+pathLoggedOut, p.handleLoggedOut)
+	m.HandleFunc("GET /{$}", p.handleIndex)
 	m.Handle(pathEndSess, p.withSessionCookie(p.op))
 	// The login page answers op itself; op's callback route would let a
 	// known auth request id fetch another code.

@@ -125,7 +125,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	if cfg.AdminToken != "" {
-		if h.admin, err = httpbase.NewAdmin(httpbase.AdminConfig{Token: cfg.AdminToken, Realm: "ssogate hub"}); err != nil {
+		if h.admin, err = httpbase.NewAdmin(httpbase.AdminConfig{Token: cfg.AdminToken, Realm: "ssogate hub admin: any user name, the admin_token as password"}); err != nil {
 			return nil, fmt.Errorf("hub: %w", err)
 		}
 	}
@@ -144,6 +144,7 @@ func New(cfg Config) (*Handler, error) {
 // with an admin token (Config.AdminToken), behind httpbase.Admin:
 //
 //	GET  /users                              users page
+//	GET  /users/{network}/{id}               one user's page: remote profile and pull history
 //	GET  /api/networks/{network}/users/{id}  one remote profile as JSON
 //
 // and with Config.DemoApp:
@@ -163,6 +164,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.HandleFunc("/auth.js", h.handleScript("auth.js", h.authJS)).Methods(http.MethodGet, http.MethodHead)
 	if h.admin != nil {
 		r.Handle("/users", h.admin.Middleware(http.HandlerFunc(h.handleUsersPage))).Methods(http.MethodGet)
+		r.Handle("/users/{network}/{id}", h.admin.Middleware(http.HandlerFunc(h.handleUserPage))).Methods(http.MethodGet)
 		r.Handle("/api/networks/{network}/users/{id}", h.admin.Middleware(http.HandlerFunc(h.handleUserJSON))).Methods(http.MethodGet)
 	}
 	if h.cfg.DemoApp {

@@ -53,7 +53,7 @@ func Backup(ctx context.Context, path, dest string) (err error) {
 
 	q := url.Values{}
 	q.Set("mode", "ro")
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", (10 * time.Second).Milliseconds()))
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", (10*time.Second).Milliseconds()))
 	db, err := openDB("file:" + path + "?" + q.Encode())
 	if err != nil {
 		return fmt.Errorf("sqlite: backup: open %s: %w", path, err)

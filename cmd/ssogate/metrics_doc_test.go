@@ -286,4 +286,3 @@ func renderHelp(m *metricInfo) string {
 	}
 	return help
 }
-

@@ -174,7 +174,28 @@ func gatherAll(t *testing.T, reg *prometheus.Registry) map[string]*metricInfo {
 		}
 		out[m.name] = m
 	}
+	// A collector that collects nothing until something happens would be
+	// missing above: every Desc must have come back as a family.
+	for _, d := range all {
+		name := descName(t, d)
+		if documented(name) {
+			require.Contains(t, out, name, "%s is registered but not gathered: collect it at every scrape, or teach gatherAll its collector type", name)
+		}
+	}
 	return out
+}
+
+// descName is a Desc's fully-qualified name, read from its String form
+// (Desc{fqName: "…", …}): Desc has no accessor.
+func descName(t *testing.T, d *prometheus.Desc) string {
+	t.Helper()
+	rest, ok := strings.CutPrefix(d.String(), "Desc{fqName: ")
+	require.True(t, ok, "unexpected Desc form %s", d)
+	quoted, err := strconv.QuotedPrefix(rest)
+	require.NoError(t, err, d.String())
+	name, err := strconv.Unquote(quoted)
+	require.NoError(t, err, d.String())
+	return name
 }
 
 // touchVec makes one child of a metric vector, with empty label values.

@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -206,4 +209,49 @@ func headingAnchors(doc string) map[string]bool {
 		anchors[b.String()] = true
 	}
 	return anchors
+}
+
+// TestGrafanaDashboardPromQL parses every panel's query with promtool (as
+// recording rules, the dashboard variables filled in). It needs promtool:
+// from PROMTOOL, which the .ci/run step that installs it sets, or from PATH;
+// without either it skips, even under CI, whose promtool step runs it.
+func TestGrafanaDashboardPromQL(t *testing.T) {
+	t.Parallel()
+	promtool := os.Getenv("PROMTOOL")
+	if promtool == "" {
+		var err error
+		if promtool, err = exec.LookPath("promtool"); err != nil {
+			t.Skip("no promtool (Debian's prometheus package); .ci/run's promtool step runs this test")
+		}
+	}
+	data, err := os.ReadFile(dashboardPath)
+	require.NoError(t, err)
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(data, &dash))
+	fill := strings.NewReplacer(`$job`, `ssogate.*`, `$__rate_interval`, `5m`)
+	type rule struct {
+		Record string `yaml:"record"`
+		Expr   string `yaml:"expr"`
+	}
+	var rules []rule
+	for _, p := range dash.Panels {
+		for i, tg := range p.Targets {
+			require.NotContains(t, fill.Replace(tg.Expr), "$", "%s: a variable the test does not fill", p.Title)
+			rules = append(rules, rule{Record: fmt.Sprintf("dashboard:panel_%d_%d", len(rules), i), Expr: fill.Replace(tg.Expr)})
+		}
+	}
+	out, err := yaml.Marshal(map[string]any{"groups": []any{map[string]any{"name": "dashboard", "rules": rules}}})
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "dashboard_rules.yaml")
+	require.NoError(t, os.WriteFile(path, out, 0o600))
+	res, err := exec.CommandContext(t.Context(), promtool, "check", "rules", path).CombinedOutput()
+	require.NoError(t, err, "promtool check rules on the dashboard's queries:\n%s", res)
+	require.Contains(t, string(res), fmt.Sprintf("SUCCESS: %d rules found", len(rules)))
 }

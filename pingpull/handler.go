@@ -94,7 +94,7 @@ func New(cfg Config) (*Handler, error) {
 			return nil, fmt.Errorf("pingpull: admin: %w", err)
 		}
 	}
-	m, err := newMetrics(cfg.Registerer, cfg.Store.Jobs())
+	m, err := newMetrics(cfg.Registerer, cfg.Store.Jobs(), cfg.Now)
 	if err != nil {
 		return nil, err
 	}

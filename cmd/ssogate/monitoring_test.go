@@ -134,6 +134,7 @@ func TestGrafanaDashboard(t *testing.T) {
 		"ssogate_gateway_webhooks_total", "ssogate_gateway_ping_queue_depth", "ssogate_hub_pull_queue_depth",
 		"ssogate_hub_ping_to_update_seconds_bucket", "ssogate_gateway_ping_dead_letters_total",
 		"ssogate_hub_pull_dead_letters", "ssogate_authdelegate_live_streams",
+		"ssogate_gateway_ping_queue_oldest_seconds", "ssogate_hub_pull_queue_oldest_seconds",
 		"ssogate_http_request_duration_seconds_bucket", "ssogate_http_requests_total",
 	} {
 		require.True(t, used[name], "no panel shows %s", name)

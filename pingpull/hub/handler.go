@@ -121,7 +121,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.authJS, err = web.Hub.ReadFile("hub/auth.js"); err != nil {
 		return nil, fmt.Errorf("hub: read auth.js: %w", err)
 	}
-	if h.metrics, err = newMetrics(cfg.Registerer, cfg.Store); err != nil {
+	if h.metrics, err = newMetrics(cfg.Registerer, cfg.Store, cfg.Now); err != nil {
 		return nil, err
 	}
 	if cfg.AdminToken != "" {

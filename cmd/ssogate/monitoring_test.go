@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/internal/testenv"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -214,15 +216,15 @@ func headingAnchors(doc string) map[string]bool {
 
 // TestGrafanaDashboardPromQL parses every panel's query with promtool (as
 // recording rules, the dashboard variables filled in). It needs promtool:
-// from PROMTOOL, which the .ci/run step that installs it sets, or from PATH;
-// without either it skips, even under CI, whose promtool step runs it.
+// from PROMTOOL, which .ci/run sets, or from PATH; without either it skips,
+// and fails under CI.
 func TestGrafanaDashboardPromQL(t *testing.T) {
 	t.Parallel()
 	promtool := os.Getenv("PROMTOOL")
 	if promtool == "" {
 		var err error
 		if promtool, err = exec.LookPath("promtool"); err != nil {
-			t.Skip("no promtool (Debian's prometheus package); .ci/run's promtool step runs this test")
+			testenv.Missing(t, "no promtool (Debian's prometheus package; set PROMTOOL or put it on PATH)")
 		}
 	}
 	data, err := os.ReadFile(dashboardPath)

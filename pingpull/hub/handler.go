@@ -109,7 +109,7 @@ func New(cfg Config) (*Handler, error) {
 		h.origins[o] = true
 	}
 	h.guard = &dialGuard{}
-	h.strict, h.permissive = newPullClients(cfg.HTTPClient, h.guard)
+	h.strict, h.permissive = newPullClients(cfg.HTTPClient, h.guard, cfg.PullFollowCrossHostRedirects)
 
 	var err error
 	if h.pages, err = template.New("").Funcs(pageFuncs).ParseFS(web.Hub, "hub/*.html"); err != nil {

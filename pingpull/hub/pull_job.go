@@ -205,7 +205,7 @@ func classifyTransportError(ctx context.Context, err error) *pullFailure {
 	case errors.Is(err, ErrPrivateTarget):
 		return &pullFailure{result: "error: private target refused", metric: "private_target", permanent: true,
 			err: fmt.Errorf("%w: allow private targets for this network or register a public pull URL", err)}
-	case errors.Is(err, errTooManyRedirects), errors.Is(err, errBadRedirect):
+	case errors.Is(err, errTooManyRedirects), errors.Is(err, errBadRedirect), errors.Is(err, errCrossHostRedirect):
 		return &pullFailure{result: "error: bad redirect", metric: "redirect", permanent: true, err: err}
 	case errors.Is(err, errTooLarge):
 		return &pullFailure{result: "error: response too large", metric: "too_large", err: err}

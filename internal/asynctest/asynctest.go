@@ -128,7 +128,9 @@ func (c *goroutineT) Fatalf(format string, args ...any) {
 }
 
 // A skip on a goroutine cannot skip the test; it fails it, saying so.
-func (c *goroutineT) Skip(args ...any) { c.Fatal(append([]any{"asynctest: Skip on a goroutine:"}, args...)...) }
+func (c *goroutineT) Skip(args ...any) {
+	c.Fatal(append([]any{"asynctest: Skip on a goroutine:"}, args...)...)
+}
 
 func (c *goroutineT) Skipf(format string, args ...any) {
 	c.Fatalf("asynctest: Skipf on a goroutine: "+format, args...)

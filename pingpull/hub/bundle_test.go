@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -202,16 +204,22 @@ func (b *testBundle) profile(id string) *store.RemoteProfile {
 	return rp
 }
 
-// eventually polls cond until it holds or waitFor passes.
+// eventually polls cond, on the test's goroutine (cond may use require),
+// until it holds or waitFor passes.
 func (b *testBundle) eventually(cond func() bool, msg string, args ...any) {
 	b.t.Helper()
-	require.Eventually(b.t, cond, waitFor, 10*time.Millisecond, append([]any{msg}, args...)...)
+	asynctest.Eventually(b.t, waitFor, fmt.Sprintf(msg, args...), cond)
 }
 
 // waitProfile waits until the user's remote profile satisfies cond.
 func (b *testBundle) waitProfile(id string, cond func(*store.RemoteProfile) bool) *store.RemoteProfile {
 	b.t.Helper()
 	var last *store.RemoteProfile
+	defer func() {
+		if b.t.Failed() {
+			b.t.Logf("last remote profile %s: %+v", id, last)
+		}
+	}()
 	b.eventually(func() bool {
 		rp, err := b.store.RemoteProfileGet(b.ctx, testNetwork, id)
 		if err != nil {
@@ -219,7 +227,7 @@ func (b *testBundle) waitProfile(id string, cond func(*store.RemoteProfile) bool
 		}
 		last = rp
 		return cond(rp)
-	}, "remote profile %s never got there; last: %+v", id, &last)
+	}, "remote profile %s never got there", id)
 	return last
 }
 

@@ -49,6 +49,7 @@ type setupOpts struct {
 	allowPrivate bool
 	startJobs    bool
 	configure    func(*Config)
+	handler      func(*Handler)
 	store        store.Store
 }
 
@@ -61,6 +62,10 @@ func withJobs() option { return func(o *setupOpts) { o.startJobs = true } }
 func withPrivate() option { return func(o *setupOpts) { o.allowPrivate = true } }
 
 func withConfig(f func(*Config)) option { return func(o *setupOpts) { o.configure = f } }
+
+// withHandler changes the Handler's unexported knobs after New, before any
+// job runs.
+func withHandler(f func(*Handler)) option { return func(o *setupOpts) { o.handler = f } }
 
 // withStore uses s instead of a new SQLite store.
 func withStore(s store.Store) option { return func(o *setupOpts) { o.store = s } }
@@ -94,6 +99,9 @@ func setup(t *testing.T, opts ...option) *testBundle {
 	}
 	h, err := New(cfg)
 	require.NoError(t, err)
+	if o.handler != nil {
+		o.handler(h)
+	}
 	r := mux.NewRouter()
 	h.Mount(r)
 	srv := httptest.NewServer(r)

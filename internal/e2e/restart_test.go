@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -169,6 +170,12 @@ func TestHubRestartMidQueue(t *testing.T) {
 	}()
 	waitReady(t, hubURL, hubProc)
 	waitReady(t, gatewayURL, gw)
+	// The gateway registers its pull URL at start, retrying while the hub
+	// is not up yet; a ping before that is answered 409 and spends a retry
+	// of the ping schedule, so the changes wait for it.
+	asynctest.Eventually(t, 30*time.Second, "the gateway's pull URL at the hub", func() bool {
+		return hubPullURL(t, hubDB, network) == gate.srv.URL+"/pull?id={id}"
+	})
 
 	wh, err := standardwebhooks.NewWebhook(secret)
 	require.NoError(t, err)
@@ -213,9 +220,12 @@ func TestHubRestartMidQueue(t *testing.T) {
 	// The hub's database as the kill left it: pulls in state running.
 	stuck := hubPullJobs(t, hubDB, "running")
 	require.NotEmpty(t, stuck, "no pull job was running when the hub was killed")
+	t.Logf("%d pull jobs were running when the hub was killed", len(stuck))
 	require.Positive(t, gate.heldCount(), "the gate held the running pulls")
 
-	change(2) // pings fail while the hub is down and are retried
+	// Pings fail while the hub is down (two attempts at once) and are
+	// retried 5s later (the ping schedule), when the restarted hub is up.
+	change(2)
 	hubProc = startProcess(t, bin, hubEnv, "hub")
 	waitReady(t, hubURL, hubProc)
 	change(3)
@@ -339,6 +349,21 @@ func hubPullJobs(t *testing.T, path, state string) []pullJob {
 	}
 	require.NoError(t, rows.Err())
 	return jobs
+}
+
+// hubPullURL is the pull URL template registered at the hub for network
+// ("" when none).
+func hubPullURL(t *testing.T, path, network string) string {
+	t.Helper()
+	db := openHubDB(t, path)
+	defer db.Close()
+	var template string
+	err := db.QueryRow(`SELECT template FROM pull_url WHERE network = ?`, network).Scan(&template)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ""
+	}
+	require.NoError(t, err)
+	return template
 }
 
 // remoteNames reads the display names of the hub's remote profiles.

@@ -189,6 +189,8 @@ func wireHub(a *app) (*hub.Handler, error) {
 		AdminToken:             cfg.AdminToken,
 		DemoApp:                cfg.Hub.DemoApp,
 		UpdateStreamsPerClient: cfg.Hub.UpdateStreamsPerClient,
+
+		PullFollowCrossHostRedirects: cfg.Hub.PullFollowCrossHostRedirects,
 	})
 	if err != nil {
 		return nil, &ConfigError{Problems: []string{err.Error()}}

@@ -77,6 +77,12 @@ type Config struct {
 	PullTimeout time.Duration
 	// MaxPullBytes bounds a pull response body. Default 256 KiB.
 	MaxPullBytes int64
+	// PullFollowCrossHostRedirects lets a pull follow a redirect to a host
+	// name other than the registered pull URL's. Default false: such a
+	// redirect fails the pull for good (a dead letter), because the
+	// redirected request would carry the pull's system token to a host the
+	// network never registered whenever the Location keeps the query.
+	PullFollowCrossHostRedirects bool
 	// TokenTTL is the longest lifetime of the app-session token the auth API
 	// issues; it is cut to the presented userAuthToken's expiry, so no
 	// session outlives what granted it. Default 30 days (Livefyre's).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -37,6 +38,9 @@ type Handler struct {
 	// retryAfter carries a pull's Retry-After from Work to NextRetry, keyed
 	// by job id; both run in this process one after the other.
 	retryAfter sync.Map
+	// jitter returns a number in [0, 1) that spreads retry delays
+	// (retryDelay): rand.Float64; tests fix it.
+	jitter     func() float64
 	pages      *template.Template
 	authJS     []byte
 	commentsJS []byte
@@ -108,8 +112,9 @@ func New(cfg Config) (*Handler, error) {
 		}
 		h.origins[o] = true
 	}
+	h.jitter = rand.Float64
 	h.guard = &dialGuard{}
-	h.strict, h.permissive = newPullClients(cfg.HTTPClient, h.guard)
+	h.strict, h.permissive = newPullClients(cfg.HTTPClient, h.guard, cfg.PullFollowCrossHostRedirects)
 
 	var err error
 	if h.pages, err = template.New("").Funcs(pageFuncs).ParseFS(web.Hub, "hub/*.html"); err != nil {

@@ -138,6 +138,7 @@ func TestOpenAPIMatchesServers(t *testing.T) {
 
 	// Probes and documents, on both servers.
 	for _, base := range []string{gateway, hubURL} {
+		w.expect(http.StatusOK, http.MethodGet, base+"/", nil, "")
 		w.expect(http.StatusOK, http.MethodGet, base+"/healthz", nil, "")
 		w.expect(http.StatusOK, http.MethodGet, base+"/readyz", nil, "")
 		w.expect(http.StatusOK, http.MethodGet, base+"/metrics", nil, "")
@@ -252,13 +253,18 @@ func TestOpenAPIMatchesServers(t *testing.T) {
 	w.expect(http.StatusOK, http.MethodGet, hubURL+"/users", admin, "")
 	w.expect(http.StatusOK, http.MethodGet, hubURL+"/api/networks/"+demoNetwork+"/users/alice", admin, "")
 	w.expect(http.StatusNotFound, http.MethodGet, hubURL+"/api/networks/"+demoNetwork+"/users/nobody", admin, "")
+	w.expect(http.StatusOK, http.MethodGet, hubURL+"/users/"+demoNetwork+"/alice", admin, "")
+	w.expect(http.StatusNotFound, http.MethodGet, hubURL+"/users/"+demoNetwork+"/nobody", admin, "")
+	w.expect(http.StatusUnauthorized, http.MethodGet, hubURL+"/users/"+demoNetwork+"/alice", nil, "")
 	// Collections: the demo configures no site, so a collectionMeta is
-	// refused; its hub has no admin check, so moderators cannot be set.
+	// refused, and it has no collection to moderate.
 	collection := `{"articleId":"a1","collectionMeta":"x.y.z","checksum":"00"}`
 	w.expect(http.StatusForbidden, http.MethodPost, hubURL+"/api/v3.0/site/1/collection/create/?sync=1", jsonCT, collection)
 	w.expect(http.StatusBadRequest, http.MethodPost, hubURL+"/api/v3_0/site/1/collection/update", jsonCT, `{}`)
-	w.expect(http.StatusForbidden, http.MethodPut, hubURL+"/api/networks/"+demoNetwork+"/collections/1/moderators/alice", admin, "")
-	w.expect(http.StatusForbidden, http.MethodDelete, hubURL+"/api/networks/"+demoNetwork+"/collections/1/moderators/alice", admin, "")
+	w.expect(http.StatusNotFound, http.MethodPut, hubURL+"/api/networks/"+demoNetwork+"/collections/1/moderators/alice", admin, "")
+	w.expect(http.StatusUnauthorized, http.MethodPut, hubURL+"/api/networks/"+demoNetwork+"/collections/1/moderators/alice", nil, "")
+	w.expect(http.StatusBadRequest, http.MethodPut, hubURL+"/api/networks/"+demoNetwork+"/collections/x/moderators/alice", admin, "")
+	w.expect(http.StatusNotFound, http.MethodDelete, hubURL+"/api/networks/"+demoNetwork+"/collections/1/moderators/alice", admin, "")
 
 	// Logouts last: the gateway's, then the hub's extension.
 	w.expect(http.StatusNoContent, http.MethodOptions, gateway+"/logout", with(origin, map[string]string{"Access-Control-Request-Method": "POST"}), "")

@@ -82,17 +82,9 @@ func nodeCreateCollection(t *testing.T, hubURL, title, articleID, tags string) n
 // moderates it too.
 func TestCollectionFromLivefyreNode(t *testing.T) {
 	t.Parallel()
-	c := newCompat(t, withSite(), withConfig(func(cfg *Config) {
-		cfg.UsersAuthFunc = func(w http.ResponseWriter, r *http.Request) bool {
-			if r.Header.Get("Authorization") == "Bearer admin-token" {
-				return true
-			}
-			http.Error(w, `{"error":{"code":"unauthorized","message":"admin token required"}}`, http.StatusUnauthorized)
-			return false
-		}
-	}))
+	c := newCompat(t, withSite())
 	b := c.b
-	admin := http.Header{"Authorization": {"Bearer admin-token"}}
+	admin := adminHeader
 	created := nodeCreateCollection(t, b.hub.URL, "Lovely building", "article-1", "")
 	require.Empty(t, created.Error)
 	require.NotEmpty(t, created.CollectionID)

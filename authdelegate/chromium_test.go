@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/internal/devidp"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -117,7 +119,8 @@ func TestChromium(t *testing.T) {
 	siteSrv.Start()
 	t.Cleanup(siteSrv.Close)
 
-	b := setup(t, setupOpts{site: site})
+	// The provider signs logout tokens without exp, as Ory Hydra does.
+	b := setup(t, setupOpts{site: site, mutateIDP: func(c *devidp.Config) { c.LogoutTokensWithoutExp = true }})
 	gateway = b.gw.URL
 	require.True(t, strings.HasPrefix(gateway, "http://127.0.0.1:"))
 

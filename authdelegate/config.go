@@ -138,6 +138,14 @@ type Config struct {
 	// rolls the session end back. Optional.
 	SessionEndedFunc func(ctx context.Context, tx store.Tx, userID string) error
 
+	// RevokeMaxAttempts bounds the attempts of one refresh-token revocation
+	// (a River job queued when a session ends, when the provider advertises
+	// revocation_endpoint). Default 25.
+	RevokeMaxAttempts int
+	// RevokeRetryDelay is the wait before a revocation's second attempt;
+	// the n-th waits n times as long, at most an hour. Default 30s.
+	RevokeRetryDelay time.Duration
+
 	// HTTPClient talks to the provider. Default: a client with a 15s timeout.
 	HTTPClient *http.Client
 	// Logger receives the package's logs. Default: discard.
@@ -164,6 +172,8 @@ const (
 	DefaultTouchInterval         = time.Minute
 	DefaultCleanupInterval       = time.Hour
 	DefaultEndedSessionRetention = 168 * time.Hour
+	DefaultRevokeMaxAttempts     = 25
+	DefaultRevokeRetryDelay      = 30 * time.Second
 )
 
 // DefaultScopes are requested when Config.Scopes is empty.
@@ -194,6 +204,10 @@ func (c Config) WithDefaults() Config {
 	setDur(&c.TouchInterval, DefaultTouchInterval)
 	setDur(&c.CleanupInterval, DefaultCleanupInterval)
 	setDur(&c.EndedSessionRetention, DefaultEndedSessionRetention)
+	setDur(&c.RevokeRetryDelay, DefaultRevokeRetryDelay)
+	if c.RevokeMaxAttempts == 0 {
+		c.RevokeMaxAttempts = DefaultRevokeMaxAttempts
+	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.CanonicalProfileFunc == nil {
 		c.CanonicalProfileFunc = defaultCanonicalProfile
@@ -278,11 +292,14 @@ func (c Config) validate() error {
 		"BackchannelMaxAge": c.BackchannelMaxAge, "Leeway": c.Leeway,
 		"KeepAliveInterval": c.KeepAliveInterval, "StreamRecheckInterval": c.StreamRecheckInterval,
 		"TouchInterval": c.TouchInterval, "CleanupInterval": c.CleanupInterval,
-		"EndedSessionRetention": c.EndedSessionRetention,
+		"EndedSessionRetention": c.EndedSessionRetention, "RevokeRetryDelay": c.RevokeRetryDelay,
 	} {
 		if d < 0 {
 			add("%s must not be negative", name)
 		}
+	}
+	if c.RevokeMaxAttempts < 0 {
+		add("RevokeMaxAttempts must not be negative")
 	}
 	if c.IdleTimeout > 0 && c.AbsoluteTimeout > 0 && c.IdleTimeout > c.AbsoluteTimeout {
 		add("IdleTimeout (%s) must not exceed AbsoluteTimeout (%s)", c.IdleTimeout, c.AbsoluteTimeout)

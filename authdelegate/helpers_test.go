@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,6 +70,8 @@ type testBundle struct {
 	site     string // an allowed site origin
 	changed  chan string
 	cfg      Config
+	// idpDown makes the provider answer 503 to everything (an outage).
+	idpDown atomic.Bool
 }
 
 type setupOpts struct {
@@ -104,7 +107,13 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 	var gwHandler, idpHandler http.Handler
 	b.gw = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gwHandler.ServeHTTP(w, r) }))
 	t.Cleanup(b.gw.Close)
-	idpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { idpHandler.ServeHTTP(w, r) }))
+	idpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b.idpDown.Load() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		idpHandler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(idpSrv.Close)
 	b.idpURL = idpSrv.URL
 

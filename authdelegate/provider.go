@@ -22,6 +22,8 @@ type provider struct {
 	verifier *oidc.IDTokenVerifier
 	// endSession is the end_session_endpoint (RP-Initiated Logout), if any.
 	endSession string
+	// revocation is the revocation_endpoint (RFC 7009), if any.
+	revocation string
 	// keys is the provider's key set (jwks_uri), algs the signing
 	// algorithms it advertises: logout tokens are checked with them.
 	keys oidc.KeySet
@@ -53,6 +55,7 @@ func (h *Handler) provider(ctx context.Context) (*provider, error) {
 	var meta struct {
 		EndSession string   `json:"end_session_endpoint"`
 		JWKS       string   `json:"jwks_uri"`
+		Revocation string   `json:"revocation_endpoint"`
 		Algs       []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := op.Claims(&meta); err != nil {
@@ -86,8 +89,19 @@ func (h *Handler) provider(ctx context.Context) (*provider, error) {
 	if u, err := url.Parse(meta.EndSession); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
 		p.endSession = meta.EndSession
 	}
+	if u, err := url.Parse(meta.Revocation); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		p.revocation = meta.Revocation
+	}
 	h.prov.p = p
 	return p, nil
+}
+
+// cachedProvider is the discovered provider, or nil when discovery has not
+// succeeded yet; it never blocks on the network.
+func (h *Handler) cachedProvider() *provider {
+	h.prov.mu.Lock()
+	defer h.prov.mu.Unlock()
+	return h.prov.p
 }
 
 // clientContext carries the configured HTTP client to go-oidc and oauth2.

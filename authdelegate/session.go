@@ -120,6 +120,12 @@ func (h *Handler) endSessionsTx(ctx context.Context, params store.SessionEndPara
 		if err != nil {
 			return fmt.Errorf("authdelegate: end sessions: %w", err)
 		}
+		// A refused refresh token is dead at the provider already.
+		if params.Reason != reasonRefreshRefused {
+			if err := h.enqueueRevocations(ctx, tx, ended); err != nil {
+				return err
+			}
+		}
 		byUser := map[string][]string{}
 		var users []string
 		for _, s := range ended {

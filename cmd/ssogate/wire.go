@@ -76,6 +76,8 @@ func wireGateway(ctx context.Context, a *app) (*gateway, error) {
 			return nil, err
 		}
 		a.mount(g.auth)
+		// Refresh-token revocations at the provider when sessions end.
+		a.addJobs(g.auth)
 		a.onShutdown = append(a.onShutdown, func(context.Context) error { return g.auth.Close() })
 		// The live-event fan-out: store notifications to this replica's
 		// event streams.

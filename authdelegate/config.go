@@ -104,6 +104,13 @@ type Config struct {
 	// RefreshBefore: the provider's refresh token is used when the access
 	// token expires within this margin. Default 1m.
 	RefreshBefore time.Duration
+	// ProviderRecheckInterval bounds how long the gateway keeps minting
+	// userAuthTokens for a session without asking the provider (a
+	// refresh-token grant, which fails once the user was disabled or
+	// consent revoked). Default 0: the provider's access-token lifetime
+	// (minus RefreshBefore). Sessions without a refresh token are never
+	// re-checked.
+	ProviderRecheckInterval time.Duration
 	// BackchannelMaxAge refuses logout tokens issued longer ago than this.
 	// Default 5m.
 	BackchannelMaxAge time.Duration
@@ -289,7 +296,8 @@ func (c Config) validate() error {
 		"IdleTimeout": c.IdleTimeout, "AbsoluteTimeout": c.AbsoluteTimeout, "TokenTTL": c.TokenTTL,
 		"ProfileReadyTimeout": c.ProfileReadyTimeout, "LoginFlowTTL": c.LoginFlowTTL,
 		"ExchangeCodeTTL": c.ExchangeCodeTTL, "RefreshBefore": c.RefreshBefore,
-		"BackchannelMaxAge": c.BackchannelMaxAge, "Leeway": c.Leeway,
+		"ProviderRecheckInterval": c.ProviderRecheckInterval,
+		"BackchannelMaxAge":       c.BackchannelMaxAge, "Leeway": c.Leeway,
 		"KeepAliveInterval": c.KeepAliveInterval, "StreamRecheckInterval": c.StreamRecheckInterval,
 		"TouchInterval": c.TouchInterval, "CleanupInterval": c.CleanupInterval,
 		"EndedSessionRetention": c.EndedSessionRetention, "RevokeRetryDelay": c.RevokeRetryDelay,

@@ -31,7 +31,7 @@ func (h *Handler) newSession(credential, userID, origin string, pc *providerClai
 		UserID:               userID,
 		ProviderSubject:      pc.Subject,
 		ProviderSID:          pc.SessionID,
-		AccessTokenExpiresAt: tok.Expiry,
+		AccessTokenExpiresAt: h.checkBy(tok.Expiry),
 		IDTokenHint:          rawIDToken,
 		Origin:               origin,
 		CreatedAt:            now,
@@ -43,6 +43,22 @@ func (h *Handler) newSession(credential, userID, origin string, pc *providerClai
 		s.RefreshTokenEnc = h.sealer.seal([]byte(tok.RefreshToken), []byte(s.ID))
 	}
 	return s
+}
+
+// checkBy is when the gateway next asks the provider (a refresh-token
+// grant) about a session whose access token expires at exp: RefreshBefore
+// ahead of exp, or sooner with ProviderRecheckInterval. The stored
+// AccessTokenExpiresAt holds it. With no exp, one TokenTTL from now.
+func (h *Handler) checkBy(exp time.Time) time.Time {
+	now := h.cfg.Now()
+	if exp.IsZero() {
+		exp = now.Add(h.cfg.TokenTTL)
+	}
+	if h.cfg.ProviderRecheckInterval > 0 {
+		// ensureFresh refreshes RefreshBefore ahead of the stored time.
+		exp = minTime(exp, now.Add(h.cfg.ProviderRecheckInterval+h.cfg.RefreshBefore))
+	}
+	return exp
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -219,13 +235,9 @@ func (h *Handler) refreshSession(ctx context.Context, s *store.Session) (*store.
 		h.errorf(ctx, "refreshed tokens", err)
 		return h.refusedRefresh(ctx, s)
 	}
-	params := store.SessionRefreshParams{ID: s.ID, RefreshTokenEnc: s.RefreshTokenEnc, AccessTokenExpiresAt: tok.Expiry, IDTokenHint: rawIDToken}
+	params := store.SessionRefreshParams{ID: s.ID, RefreshTokenEnc: s.RefreshTokenEnc, AccessTokenExpiresAt: h.checkBy(tok.Expiry), IDTokenHint: rawIDToken}
 	if tok.RefreshToken != "" {
 		params.RefreshTokenEnc = h.sealer.seal([]byte(tok.RefreshToken), []byte(s.ID))
-	}
-	if params.AccessTokenExpiresAt.IsZero() {
-		// No expiry given: check back with the provider after one token lifetime.
-		params.AccessTokenExpiresAt = h.cfg.Now().Add(h.cfg.TokenTTL)
 	}
 	userID := UserIDFromSubject(claimString(pc.Raw, h.cfg.ClaimMapping.UserID))
 	// The rotated refresh token is stored on its own: a profile the ping side

@@ -20,6 +20,9 @@ type AuthConfig struct {
 	PreviousSessionKeys []string      `yaml:"previous_session_keys" env:"SSOGATE_AUTH_PREVIOUS_SESSION_KEYS" secret:"true" help:"older session keys that still decrypt during a rotation (comma-separated)"`
 	IdleTimeout         time.Duration `yaml:"idle_timeout" env:"SSOGATE_AUTH_IDLE_TIMEOUT" flag:"auth-idle-timeout" default:"168h" help:"a session ends after this long unused"`
 	AbsoluteTimeout     time.Duration `yaml:"absolute_timeout" env:"SSOGATE_AUTH_ABSOLUTE_TIMEOUT" flag:"auth-absolute-timeout" default:"720h" help:"a session ends this long after login, used or not"`
+	TokenTTL            time.Duration `yaml:"token_ttl" env:"SSOGATE_AUTH_TOKEN_TTL" flag:"auth-token-ttl" default:"1h" help:"lifetime of the userAuthTokens the gateway mints (1m–24h); the app honours a token until it expires, see Tokens and sessions"`
+	RefreshMargin       time.Duration `yaml:"refresh_margin" env:"SSOGATE_AUTH_REFRESH_MARGIN" flag:"auth-refresh-margin" default:"1m" help:"the provider's refresh token is used when its access token expires within this margin"`
+	ProviderRecheck     time.Duration `yaml:"provider_recheck" env:"SSOGATE_AUTH_PROVIDER_RECHECK" flag:"auth-provider-recheck" default:"0s" help:"longest time the gateway mints tokens for a session without a refresh-token grant at the provider (which fails once the user is disabled or consent withdrawn); 0: the provider's access-token lifetime"`
 
 	Claims ClaimsConfig `yaml:"claims"`
 }
@@ -103,6 +106,15 @@ func (a *AuthConfig) validate(probs *problems) {
 	}
 	if a.IdleTimeout <= 0 {
 		probs.addf("auth.idle_timeout: must be positive")
+	}
+	if a.TokenTTL < time.Minute || a.TokenTTL > 24*time.Hour {
+		probs.addf("auth.token_ttl: must be between 1m and 24h")
+	}
+	if a.RefreshMargin <= 0 {
+		probs.addf("auth.refresh_margin: must be positive")
+	}
+	if a.ProviderRecheck < 0 || (a.ProviderRecheck > 0 && a.ProviderRecheck < 30*time.Second) {
+		probs.addf("auth.provider_recheck: must be 0 (off) or at least 30s")
 	}
 	if a.AbsoluteTimeout < a.IdleTimeout {
 		probs.addf("auth.absolute_timeout: must be at least auth.idle_timeout")

@@ -77,6 +77,14 @@ type Config struct {
 	// call the API with CORS. At least one is required.
 	AllowedOrigins []string
 
+	// PostLogoutViaGateway sends the reader back from the provider's
+	// end-session page to PublicURL + "/logged-out" (with the site page in
+	// state), which redirects to the site page, instead of to the site page
+	// directly. For providers that only accept post-logout URIs on a
+	// registered redirect URI's origin (Ory Hydra). Register
+	// PublicURL + "/logged-out" there. Default false.
+	PostLogoutViaGateway bool
+
 	// ClaimMapping maps provider claims onto the profile document.
 	ClaimMapping ClaimMapping
 

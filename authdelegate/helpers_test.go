@@ -72,6 +72,9 @@ type testBundle struct {
 	cfg      Config
 	// idpDown makes the provider answer 503 to everything (an outage).
 	idpDown atomic.Bool
+	// idpCOOP adds Cross-Origin-Opener-Policy: same-origin to the
+	// provider's answers, as many providers send on their login pages.
+	idpCOOP atomic.Bool
 }
 
 type setupOpts struct {
@@ -111,6 +114,9 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 		if b.idpDown.Load() {
 			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 			return
+		}
+		if b.idpCOOP.Load() {
+			w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
 		}
 		idpHandler.ServeHTTP(w, r)
 	}))

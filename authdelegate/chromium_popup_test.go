@@ -23,7 +23,7 @@ var popupSitePage = template.Must(template.New("popup-site").Parse(`<!doctype ht
 <html lang="en"><head><meta charset="utf-8"><title>Popup test site</title></head>
 <body>
 <p>Signed in as: <span id="name">signed out</span></p>
-<p><button id="login">Sign in</button></p>
+<p><button id="login">Sign in</button> <button id="logout">Sign out</button></p>
 <script src="{{.Gateway}}/authdelegate.js"></script>
 <script>
 var events = [], loginErrors = [];
@@ -39,7 +39,7 @@ var auth = {
     d.forEachAuthentication(function (creds) { self.authenticate(creds); });
   },
   authenticate: function (creds) {
-    if (creds) { document.getElementById('name').textContent = displayName(creds.livefyre); }
+    if (creds) { document.getElementById('name').textContent = displayName(creds.livefyre); window.signedInAt = Date.now(); }
   },
   login: function () {
     var self = this;
@@ -47,11 +47,16 @@ var auth = {
       if (err) { loginErrors.push(err.code + ': ' + err.message); } else { self.authenticate(creds); }
     });
   },
-  logout: function (cb) { if (cb) { cb(); } }
+  logout: function (cb) {
+    document.getElementById('name').textContent = 'signed out';
+    window.signedOutAt = Date.now();
+    if (cb) { cb(); }
+  }
 };
 var q = new URLSearchParams(location.search);
 auth.delegate(ssogate.authDelegate({
   auth: auth,
+  mode: q.get('mode') || 'popup',
   popupFallback: q.get('fallback') || undefined,
   onEvent: function (name, detail) {
     if (name === 'token' || name === 'leader') { return; }
@@ -59,6 +64,7 @@ auth.delegate(ssogate.authDelegate({
   }
 }));
 document.getElementById('login').onclick = function () { auth.login(); };
+document.getElementById('logout').onclick = function () { auth.d.logout(function () { auth.logout(); }); };
 </script>
 </body></html>
 `))

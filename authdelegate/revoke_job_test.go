@@ -113,12 +113,26 @@ func TestLogoutRevokesRefreshToken(t *testing.T) {
 	t.Run("idle expiry", func(t *testing.T) {
 		msg := b.login("alice")
 		rt := b.refreshToken(msg.Credential)
+		unnoticed := b.login("bob")
+		rtUnnoticed := b.refreshToken(unnoticed.Credential)
 		b.clock.Advance(b.cfg.WithDefaults().IdleTimeout + time.Minute)
 		status, _ := b.api(http.MethodPost, "/token", msg.Credential, nil)
 		require.Equal(t, http.StatusUnauthorized, status)
 		require.Equal(t, reasonExpired, b.session(msg.Credential).EndReason)
 		b.waitCounter("ok", 4)
 		status, code := b.refreshAtProvider(rt)
+		require.Equal(t, http.StatusBadRequest, status)
+		require.Equal(t, "invalid_grant", code)
+
+		// Nobody used bob's session after it expired: cleanup ends it and
+		// its refresh token is revoked all the same.
+		require.True(t, b.session(unnoticed.Credential).EndedAt.IsZero())
+		n, err := b.h.endExpired(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		require.Equal(t, reasonExpired, b.session(unnoticed.Credential).EndReason)
+		b.waitCounter("ok", 5)
+		status, code = b.refreshAtProvider(rtUnnoticed)
 		require.Equal(t, http.StatusBadRequest, status)
 		require.Equal(t, "invalid_grant", code)
 	})

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/internal/testenv"
 )
 
 // popupSitePage embeds authdelegate.js with a stub Livefyre auth and
@@ -80,12 +81,7 @@ type popupHarness struct {
 
 func newPopupHarness(t *testing.T) *popupHarness {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is required in CI: %v", err)
-		}
-		t.Skipf("no chromium at %s; skipping the browser test", chromiumPath)
-	}
+	chromiumPath := testenv.Chromium(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	site := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)

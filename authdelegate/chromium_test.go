@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,17 +17,21 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/devidp"
+	"github.com/ssogate/ssogate/internal/testdb"
+	"github.com/ssogate/ssogate/internal/testenv"
+	lfhub "github.com/ssogate/ssogate/pingpull/hub"
+	"github.com/ssogate/ssogate/store"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
-// testSitePage is a site that embeds authdelegate.js with a stub Livefyre
-// auth object: the stub keeps the real auth's contract (delegate,
-// login(cb), logout(cb), authenticate(creds)) and shows the display name of
-// the token it was given, and records every call.
+// testSitePage is a site that embeds the hub's real auth.js (Livefyre's
+// `auth` module, served by the hub) and authdelegate.js, wired the way
+// Livefyre's docs show. It shows the display name of the user auth.js
+// logged in (from the hub's auth API), and records the auth events a test
+// asserts on: authenticate, logout and errors.
 var testSitePage = template.Must(template.New("site").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Test site</title>
 <style>body{font:16px system-ui;margin:2rem}#name{font-size:1.5rem;font-weight:bold}</style></head>
@@ -35,72 +40,58 @@ var testSitePage = template.Must(template.New("site").Parse(`<!doctype html>
 <p>Signed in as: <span id="name">signed out</span></p>
 <p><button id="login">Sign in</button> <button id="logout">Sign out</button></p>
 <p id="error"></p>
+<script src="{{.Hub}}/auth.js"></script>
 <script src="{{.Gateway}}/authdelegate.js"></script>
 <script>
 var calls = [];
-function displayName(token) {
-  var p = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-  var json = decodeURIComponent(Array.prototype.map.call(atob(p), function (c) {
-    return '%' + ('00' + c.charCodeAt(0).toString(16)).slice(-2);
-  }).join(''));
-  return JSON.parse(json).display_name;
-}
-var auth = {
-  d: null,
-  creds: null,
-  render: function () {
-    document.getElementById('name').textContent = this.creds ? displayName(this.creds.livefyre) : 'signed out';
-  },
-  delegate: function (d) {
-    var self = this;
-    this.d = d;
-    if (d.forEachAuthentication) {
-      d.forEachAuthentication(function (creds) { self.authenticate(creds); });
-    }
-  },
-  authenticate: function (creds) {
-    if (!creds) { return; }
-    calls.push('authenticate');
-    this.creds = creds;
-    this.render();
-  },
-  login: function (cb) {
-    var self = this;
-    this.d.login(function (err, creds) {
-      if (err) { document.getElementById('error').textContent = err.message; }
-      else { self.authenticate(creds); }
-      if (cb) { cb(err, creds); }
-    });
-  },
-  logout: function (cb) {
-    var self = this;
-    this.d.logout(function (err) {
-      if (!err) { calls.push('logout'); self.creds = null; self.render(); }
-      if (cb) { cb(err); }
-    });
-  }
-};
-var delegate = ssogate.authDelegate({
-  auth: auth,
-  mode: new URLSearchParams(location.search).get('mode') || 'popup',
-  onError: function (e) { calls.push('error: ' + e.message); }
+Livefyre.require(['auth'], function (auth) {
+  window.auth = auth;
+  var name = document.getElementById('name');
+  function render(user) { name.textContent = user ? user.get('displayName') : 'signed out'; }
+  auth.on('authenticate', function () { calls.push('authenticate'); });
+  auth.on('login.livefyre', render);
+  auth.on('logout', function () { calls.push('logout'); render(null); });
+  auth.on('error', function (e) {
+    calls.push('error: ' + e.message);
+    document.getElementById('error').textContent = e.message;
+  });
+  // auth.js restores an earlier page's session before this runs.
+  if (auth.isAuthenticated()) { render(auth.get('livefyre')); }
+  auth.delegate(ssogate.authDelegate({
+    auth: auth,
+    mode: new URLSearchParams(location.search).get('mode') || 'popup',
+    onError: function (e) { calls.push('error: ' + e.message); }
+  }));
+  document.getElementById('login').onclick = function () { auth.login(function () {}); };
+  document.getElementById('logout').onclick = function () { auth.logout(function () {}); };
 });
-auth.delegate(delegate);
-document.getElementById('login').onclick = function () { auth.login(); };
-document.getElementById('logout').onclick = function () { auth.logout(); };
 </script>
 </body></html>
 `))
 
-// TestChromium runs the script in a real browser: site on localhost,
-// gateway on 127.0.0.1 (another site), third-party cookies blocked.
+// startHub runs the app's hub (package hub's Handler on loopback, its own
+// SQLite store) for the gateway's network, as the page's Livefyre side.
+func startHub(t *testing.T) (*lfhub.Handler, string, store.Store) {
+	t.Helper()
+	s := testdb.SQLite(t)
+	h, err := lfhub.New(lfhub.Config{
+		Networks: []lfhub.NetworkConfig{{Name: testNetwork, Key: testNetworkKey}},
+		Store:    s,
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	require.NoError(t, err)
+	r := mux.NewRouter()
+	h.Mount(r)
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return h, srv.URL, s
+}
+
+// TestChromium runs the script in a real browser against the hub's real
+// auth.js: site on localhost, gateway and hub on 127.0.0.1 (another site),
+// third-party cookies blocked.
 func TestChromium(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is required in CI: %v", err)
-		}
-		t.Skipf("no chromium at %s (apt-get install chromium); skipping the browser test", chromiumPath)
-	}
+	chromiumPath := testenv.Chromium(t) // skips, or fails under CI, without it
 	t.Parallel()
 
 	// The site, reached as http://localhost:PORT.
@@ -108,13 +99,14 @@ func TestChromium(t *testing.T) {
 	require.NoError(t, err)
 	site := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
 	var gateway string
+	_, hubURL, hubStore := startHub(t)
 	siteSrv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = testSitePage.Execute(w, map[string]string{"Gateway": gateway})
+		_ = testSitePage.Execute(w, map[string]string{"Gateway": gateway, "Hub": hubURL})
 	})}}
 	siteSrv.Start()
 	t.Cleanup(siteSrv.Close)
@@ -212,6 +204,13 @@ func TestChromium(t *testing.T) {
 	cancelPopup()
 	shot(tab1, "03-signed-in")
 	require.Equal(t, []string{"authenticate"}, calls(tab1))
+	// The name came through the hub: its auth.js, its auth API.
+	serverURL, err := chromedp.Run(tab1, chromedp.Evaluate[string](`auth.serverUrl + ' ' + auth.get('livefyre').get('serverUrl')`))
+	require.NoError(t, err)
+	require.Equal(t, hubURL+" "+hubURL, serverURL)
+	rp, err := hubStore.RemoteProfileGet(t.Context(), testNetwork, "alice")
+	require.NoError(t, err, "the hub's auth API saw alice")
+	require.Equal(t, "Alice Example", rp.DisplayName)
 
 	// A second tab of the same site shares the session.
 	tab2, cancelTab2 := chromedp.NewContext(tab1)

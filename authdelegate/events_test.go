@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/store"
 )
@@ -226,7 +227,7 @@ func TestEventsAcrossReplicas(t *testing.T) {
 		other, otherURL := b.replica()
 		msg := b.login("alice")
 		es := b.openEventsAt(otherURL, msg.Credential, "1")
-		require.Eventually(t, func() bool { return counterValue(t, other.metrics.liveStreams) == 1 }, waitFor, pollEvery)
+		asynctest.Eventually(t, waitFor, "the other replica to hold the stream", func() bool { return counterValue(t, other.metrics.liveStreams) == 1 })
 
 		v := b.changeProfile("alice", "Across")
 		b.markReady("alice", v)

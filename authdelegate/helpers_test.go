@@ -330,14 +330,21 @@ func (b *testBundle) login(username string) loginMessage {
 // api calls the gateway's JSON API as the site would.
 func (b *testBundle) api(method, path, credential string, body any) (int, map[string]any) {
 	b.t.Helper()
+	return b.apiAs(b.t, method, path, credential, body)
+}
+
+// apiAs is api reporting to t: a goroutine of an asynctest.Group passes
+// its own.
+func (b *testBundle) apiAs(t testing.TB, method, path, credential string, body any) (int, map[string]any) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
-		require.NoError(b.t, err)
+		require.NoError(t, err)
 		rd = strings.NewReader(string(raw))
 	}
-	req, err := http.NewRequestWithContext(b.t.Context(), method, b.gw.URL+path, rd)
-	require.NoError(b.t, err)
+	req, err := http.NewRequestWithContext(t.Context(), method, b.gw.URL+path, rd)
+	require.NoError(t, err)
 	req.Header.Set("Origin", b.site)
 	if credential != "" {
 		req.Header.Set("Authorization", "Bearer "+credential)
@@ -346,13 +353,13 @@ func (b *testBundle) api(method, path, credential string, body any) (int, map[st
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
-	require.NoError(b.t, err)
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	var out map[string]any
 	raw, err := io.ReadAll(resp.Body)
-	require.NoError(b.t, err)
+	require.NoError(t, err)
 	if len(raw) > 0 {
-		require.NoError(b.t, json.Unmarshal(raw, &out), string(raw))
+		require.NoError(t, json.Unmarshal(raw, &out), string(raw))
 	}
 	return resp.StatusCode, out
 }

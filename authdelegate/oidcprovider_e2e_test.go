@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/internal/testenv"
 	"github.com/ssogate/ssogate/tokens"
@@ -136,9 +137,7 @@ func (w *testLogWriter) Write(b []byte) (int, error) {
 // the provider, back-channel logout from the provider to every tab, and
 // the figures of the issue (provider logout → every tab, login round trip).
 func TestOIDCProviderEndToEnd(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		testenv.Missing(t, "no chromium at %s: %v", chromiumPath, err)
-	}
+	chromiumPath := testenv.Chromium(t)
 	t.Parallel()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -267,8 +266,7 @@ func TestOIDCProviderEndToEnd(t *testing.T) {
 	require.NoError(t, chromedp.Do(tab1, chromedp.Click(chromedp.CSS("#logout"))))
 	ph.waitJS(tab1, nameIs("signed out"))
 	ph.waitJS(tab2, nameIs("signed out"))
-	require.Eventually(t, func() bool { return !op.introspect(t, rt2) }, waitFor, 50*time.Millisecond,
-		"the refresh token was not revoked at the provider")
+	asynctest.Eventually(t, waitFor, "the refresh token revoked at the provider", func() bool { return !op.introspect(t, rt2) })
 
 	// Redirect mode, in a fresh browser profile.
 	tab3 := newTab(tab1, chromedp.WithNewBrowserContext())
@@ -304,9 +302,9 @@ func TestOIDCProviderEndToEnd(t *testing.T) {
 	// gateway logout does not end it): end that first, unmeasured.
 	providerLogout()
 	require.NoError(t, chromedp.Do(providerTab, chromedp.WaitVisible(chromedp.CSS(`body`))))
-	require.Eventually(t, func() bool {
+	asynctest.Eventually(t, waitFor, "the first back-channel logout", func() bool {
 		return counterValue(t, h.metrics.backchannel.WithLabelValues("success")) >= 1
-	}, waitFor, pollEvery)
+	})
 	base := counterValue(t, h.metrics.backchannel.WithLabelValues("success"))
 	for i := range runs {
 		logins = append(logins, time.Duration(popupLogin("alice"))*time.Millisecond)

@@ -3,6 +3,7 @@ package authdelegate
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -62,9 +64,9 @@ func (b *testBundle) refreshAtProvider(rt string) (int, string) {
 
 func (b *testBundle) waitCounter(label string, atLeast float64) {
 	b.t.Helper()
-	require.Eventually(b.t, func() bool {
+	asynctest.Eventually(b.t, waitFor, fmt.Sprintf("revocations{result=%q} >= %v", label, atLeast), func() bool {
 		return counterValue(b.t, b.h.metrics.revocations.WithLabelValues(label)) >= atLeast
-	}, waitFor, pollEvery, "revocations{result=%q} never reached %v", label, atLeast)
+	})
 }
 
 func TestLogoutRevokesRefreshToken(t *testing.T) {

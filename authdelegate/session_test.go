@@ -6,12 +6,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/internal/devidp"
 	"github.com/ssogate/ssogate/store"
 )
@@ -163,12 +163,12 @@ func TestProviderRefreshRotation(t *testing.T) {
 
 	// Tabs of one session asking together must not trip the provider's
 	// reuse detection.
-	var wg sync.WaitGroup
+	g := asynctest.New(t)
 	statuses := make([]int, 6)
 	for i := range statuses {
-		wg.Go(func() { statuses[i], _ = b.api(http.MethodPost, "/token", msg.Credential, nil) })
+		g.Go(func(t testing.TB) { statuses[i], _ = b.apiAs(t, http.MethodPost, "/token", msg.Credential, nil) })
 	}
-	wg.Wait()
+	g.Wait()
 	for _, s := range statuses {
 		require.Equal(t, http.StatusOK, s)
 	}

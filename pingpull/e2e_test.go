@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/pingpull"
 	"github.com/ssogate/ssogate/pingpull/hub"
@@ -78,7 +78,7 @@ func TestEndToEndWithRealHub(t *testing.T) {
 
 	wh, err := standardwebhooks.NewWebhook(secret)
 	require.NoError(t, err)
-	send := func(userID, name string) {
+	send := func(t testing.TB, userID, name string) {
 		body := fmt.Sprintf(`{"user_id":%q,"profile":{"display_name":%q,"moderator":"true","tags":["e2e"]}}`, userID, name)
 		id := "msg_" + userID + "_" + strings.ReplaceAll(name, " ", "_")
 		now := time.Now()
@@ -98,31 +98,37 @@ func TestEndToEndWithRealHub(t *testing.T) {
 	}
 
 	users := []string{"ann", "bob", "cy"}
-	var wg sync.WaitGroup
+	g := asynctest.New(t)
 	for _, u := range users {
-		wg.Go(func() {
+		g.Go(func(t testing.TB) {
 			for i := range 8 {
-				send(u, fmt.Sprintf("%s %d", u, i))
+				send(t, u, fmt.Sprintf("%s %d", u, i))
 			}
 		})
 	}
-	wg.Wait()
+	g.Wait()
 
-	deadline := time.Now().Add(30 * time.Second)
+	var last string
+	defer func() {
+		if t.Failed() {
+			t.Log("last seen:", last)
+		}
+	}()
 	for _, u := range users {
-		for {
+		asynctest.Eventually(t, 30*time.Second, "the hub to hold "+u+"'s last profile", func() bool {
 			want, err := gwStore.ProfileGet(ctx, u)
 			require.NoError(t, err)
 			rp, err := hubStore.RemoteProfileGet(ctx, network, u)
-			if err == nil && rp.Data != nil && sameJSON(t, want.Data, rp.Data) && want.ServedVersion == want.Version {
-				require.Equal(t, u+" 7", rp.DisplayName)
-				break
+			if err != nil || rp.Data == nil {
+				return false
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: hub has %+v, gateway %s (version %d, served %d)", u, rp, want.Data, want.Version, want.ServedVersion)
+			last = fmt.Sprintf("hub has %+v, gateway %s (version %d, served %d)", rp, want.Data, want.Version, want.ServedVersion)
+			if !sameJSON(t, want.Data, rp.Data) || want.ServedVersion != want.Version {
+				return false
 			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			require.Equal(t, u+" 7", rp.DisplayName)
+			return true
+		})
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -199,7 +200,7 @@ func (b *testBundle) webhook(t testing.TB, req webhookReq) (int, http.Header, []
 }
 
 // accept sends a webhook that must be accepted and returns the answer.
-func (b *testBundle) accept(t *testing.T, req webhookReq) WebhookAnswer {
+func (b *testBundle) accept(t testing.TB, req webhookReq) WebhookAnswer {
 	t.Helper()
 	status, _, body := b.webhook(t, req)
 	require.Equal(t, http.StatusAccepted, status, string(body))
@@ -223,12 +224,15 @@ func randomID() string {
 }
 
 // get does a GET on the gateway with an optional bearer token.
-func (b *testBundle) do(t *testing.T, method, path, bearer string) (int, http.Header, []byte) {
+func (b *testBundle) do(t testing.TB, method, path, bearer string) (int, http.Header, []byte) {
 	t.Helper()
 	r, err := http.NewRequest(method, b.server.URL+path, nil)
 	require.NoError(t, err)
 	if bearer != "" {
 		r.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if method == http.MethodPost {
+		r.Header.Set("Content-Type", "application/json") // the admin API's unsafe requests must say JSON
 	}
 	resp, err := http.DefaultClient.Do(r)
 	require.NoError(t, err)
@@ -261,16 +265,11 @@ func (b *testBundle) pingJobs(t *testing.T, states ...rivertype.JobState) []*riv
 	return res.Jobs
 }
 
-// waitFor polls cond until it holds or the deadline passes.
+// waitFor polls cond, on the test's goroutine, until it holds or 20s
+// pass.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	asynctest.Eventually(t, 20*time.Second, what, cond)
 }
 
 // quiet reports whether no ping job is waiting or running.
@@ -309,12 +308,15 @@ type testHub struct {
 	pings         []hubPing
 	registrations []url.Values
 	registerCodes []int
-	pull          bool
-	failRate      float64
-	pulled        map[string]string
-	hold          bool
-	entered       chan string
-	release       chan struct{}
+	// onRegister, when set, runs after each registration is recorded, with
+	// the count so far, before the answer is written.
+	onRegister func(n int)
+	pull       bool
+	failRate   float64
+	pulled     map[string]string
+	hold       bool
+	entered    chan string
+	release    chan struct{}
 }
 
 func newTestHub(t testing.TB, codec *tokens.Codec) *testHub {
@@ -453,7 +455,11 @@ func (hub *testHub) serveRegister(w http.ResponseWriter, r *http.Request) {
 	if len(hub.registerCodes) > 0 {
 		code, hub.registerCodes = hub.registerCodes[0], hub.registerCodes[1:]
 	}
+	n, onRegister := len(hub.registrations), hub.onRegister
 	hub.mu.Unlock()
+	if onRegister != nil {
+		onRegister(n)
+	}
 	w.WriteHeader(code)
 }
 

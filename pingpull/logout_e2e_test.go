@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/pingpull"
 	"github.com/ssogate/ssogate/pingpull/hub"
@@ -40,6 +41,7 @@ func TestLogoutEndsHubSessionsEndToEnd(t *testing.T) {
 		Networks: []hub.NetworkConfig{{Name: network, Key: key}},
 		Store:    hubStore,
 		Logger:   quiet,
+		DemoApp:  true, // the comment API is the app session's test
 	})
 	require.NoError(t, err)
 	hubRouter := mux.NewRouter()
@@ -96,10 +98,10 @@ func TestLogoutEndsHubSessionsEndToEnd(t *testing.T) {
 	require.NoError(t, gwStore.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		return gw.EnqueueLogoutTx(ctx, tx, "bob")
 	}))
-	require.Eventually(t, func() bool {
+	asynctest.Eventually(t, 15*time.Second, "the hub to refuse the app session", func() bool {
 		status, _ := comment(appSession)
 		return status == http.StatusForbidden
-	}, 15*time.Second, 10*time.Millisecond, "the hub still honours the app session")
+	})
 	_, body = comment(appSession)
 	require.Contains(t, body, `"session_ended"`)
 	require.Eventually(t, func() bool {
@@ -108,10 +110,10 @@ func TestLogoutEndsHubSessionsEndToEnd(t *testing.T) {
 	}, 15*time.Second, 10*time.Millisecond)
 
 	// A new authentication (in a later second than the logout) works.
-	require.Eventually(t, func() bool {
+	asynctest.Eventually(t, 15*time.Second, "a new app session to comment", func() bool {
 		status, _ := comment(session())
 		return status == http.StatusCreated
-	}, 15*time.Second, 20*time.Millisecond)
+	})
 
 	// The reserved id is refused before anything is queued.
 	err = gwStore.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return gw.EnqueueLogoutTx(ctx, tx, "SYSTEM") })

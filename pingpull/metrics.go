@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/ssogate/ssogate/store"
@@ -22,7 +23,7 @@ type metrics struct {
 	logouts     *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer, jobs store.JobClient) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, jobs store.JobClient, now func() time.Time) (*metrics, error) {
 	m := &metrics{
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssogate_gateway_webhooks_total",
@@ -50,7 +51,7 @@ func newMetrics(reg prometheus.Registerer, jobs store.JobClient) (*metrics, erro
 			Help: "Logouts sent to the hub (app sessions ended) by result (ok, unsupported, retry, dead_letter).",
 		}, []string{"result"}),
 	}
-	collectors := []prometheus.Collector{m.webhooks, m.pings, m.deadLetters, m.pingLatency, m.pulls, m.logouts, &queueDepth{jobs: jobs}}
+	collectors := []prometheus.Collector{m.webhooks, m.pings, m.deadLetters, m.pingLatency, m.pulls, m.logouts, &queueDepth{jobs: jobs, now: now}}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("pingpull: register metrics: %w", err)
@@ -65,12 +66,27 @@ var queueDepthDesc = prometheus.NewDesc(
 	[]string{"state"}, nil,
 )
 
-// queueDepth counts ping jobs per state when scraped.
+var queueOldestDesc = prometheus.NewDesc(
+	"ssogate_gateway_ping_queue_oldest_seconds",
+	"Age of the oldest ping job not finished (available, retryable, running, scheduled or pending): how long the oldest profile change has waited for the hub; 0 when none waits.",
+	nil, nil,
+)
+
+// unfinishedStates are the states of a job that will still run.
+var unfinishedStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+	rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled}
+
+// queueDepth counts ping jobs per state, and the oldest unfinished one's
+// age, when scraped.
 type queueDepth struct {
 	jobs store.JobClient
+	now  func() time.Time
 }
 
-func (q *queueDepth) Describe(ch chan<- *prometheus.Desc) { ch <- queueDepthDesc }
+func (q *queueDepth) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueDepthDesc
+	ch <- queueOldestDesc
+}
 
 func (q *queueDepth) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -83,4 +99,16 @@ func (q *queueDepth) Collect(ch chan<- prometheus.Metric) {
 	for _, state := range rivertype.JobStates() {
 		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(counts[state]), string(state))
 	}
+	// The lowest id is the first inserted: River's ids grow.
+	oldest, err := q.jobs.JobList(ctx, river.NewJobListParams().Kinds(pingKind).States(unfinishedStates...).
+		OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(1))
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(queueOldestDesc, fmt.Errorf("pingpull: oldest ping job: %w", err))
+		return
+	}
+	age := 0.0
+	if len(oldest.Jobs) > 0 {
+		age = max(q.now().Sub(oldest.Jobs[0].CreatedAt).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, age)
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -282,15 +282,15 @@ func TestPingInvariantRandomInterleavings(t *testing.T) {
 		b.hub.mu.Unlock()
 		b.startJobs(t)
 		users := []string{"u1", "u2", "u3"}
-		var wg sync.WaitGroup
+		g := asynctest.New(t)
 		for _, u := range users {
-			wg.Go(func() {
+			g.Go(func(t testing.TB) {
 				for i := range 15 {
 					b.accept(t, webhookReq{body: profileBody(u, fmt.Sprintf("%s %d", u, i))})
 				}
 			})
 		}
-		wg.Wait()
+		g.Wait()
 		waitFor(t, "quiet", func() bool { return b.quiet(t) })
 		for _, u := range users {
 			p, err := b.store.ProfileGet(ctx, u)

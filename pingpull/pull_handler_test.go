@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -188,14 +188,14 @@ func TestPullBurstIsRecordedOnce(t *testing.T) {
 	require.NoError(t, err)
 
 	const pulls = 50
-	var wg sync.WaitGroup
+	g := asynctest.New(t)
 	for range pulls {
-		wg.Go(func() {
+		g.Go(func(t testing.TB) {
 			status, _, _ := b.do(t, http.MethodGet, pullPath("u1", token), "")
 			require.Equal(t, http.StatusOK, status)
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	require.NoError(t, b.h.Flush(ctx))
 
 	events, err := b.store.TimelineList(ctx, store.TimelineListParams{UserID: "u1"})

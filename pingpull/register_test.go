@@ -72,22 +72,19 @@ func TestRegisterRetries(t *testing.T) {
 	b.hub.mu.Lock()
 	b.hub.registerCodes = []int{500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500}
 	b.hub.mu.Unlock()
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		// Cancel once three more attempts failed (or after a deadline; the
-		// count below then fails the test).
-		defer cancel()
-		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) {
-			b.hub.mu.Lock()
-			n := len(b.hub.registrations)
-			b.hub.mu.Unlock()
-			if n >= 7 {
-				return
-			}
-			time.Sleep(time.Millisecond)
+	// Cancel once three more attempts reached the hub: the hub's handler
+	// does it, before it answers the seventh, so Register sees that answer
+	// fail and then the cancelled ctx. The deadline bounds a Register that
+	// stopped retrying; the count below then fails the test.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	b.hub.mu.Lock()
+	b.hub.onRegister = func(n int) {
+		if n >= 7 {
+			cancel()
 		}
-	}()
+	}
+	b.hub.mu.Unlock()
 	err := b.h.Register(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	var re *RegisterError

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -126,11 +126,11 @@ func TestWebhookPatchConcurrent(t *testing.T) {
 				`{"location":"Paris"}`,
 				`{"bio":"Bio"}`,
 			}
-			var wg sync.WaitGroup
+			g := asynctest.New(t)
 			statuses := make([]int, len(patches))
 			bodies := make([][]byte, len(patches))
 			for i, patch := range patches {
-				wg.Go(func() {
+				g.Go(func(t testing.TB) {
 					// Every patch carries a display name so that it can create the profile too.
 					body := `{"user_id":"` + user + `","patch":` + patch[:len(patch)-1] + `,"display_name":"Name ` + strconv.Itoa(round) + `"}}`
 					if i == 0 {
@@ -139,7 +139,7 @@ func TestWebhookPatchConcurrent(t *testing.T) {
 					statuses[i], _, bodies[i] = b.webhook(t, webhookReq{body: body})
 				})
 			}
-			wg.Wait()
+			g.Wait()
 			for i := range patches {
 				require.Equal(t, http.StatusAccepted, statuses[i], string(bodies[i]))
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -114,16 +115,16 @@ func TestWebhookConcurrentDuplicates(t *testing.T) {
 		b := setup(t, opts)
 		const n = 8
 		answers := make([]string, n)
-		var wg sync.WaitGroup
+		g := asynctest.New(t)
 		for i := range n {
-			wg.Go(func() {
+			g.Go(func(t testing.TB) {
 				status, _, body := b.webhook(t, webhookReq{id: "msg_same", body: profileBody("u1", "Ann")})
 				if status == http.StatusAccepted {
 					answers[i] = string(body)
 				}
 			})
 		}
-		wg.Wait()
+		g.Wait()
 		for _, a := range answers {
 			require.JSONEq(t, `{"user_id":"u1","version":1,"status":"queued"}`, a)
 		}

@@ -12,3 +12,9 @@ import "embed"
 //
 //go:embed all:hub
 var Hub embed.FS
+
+// Root is root.html, the html/template of the page each server answers at
+// "/": what the server is and links to what it serves.
+//
+//go:embed root.html
+var Root string

@@ -128,6 +128,13 @@ func commandSpecs() []commandSpec {
 			flags:   migrateCommand,
 		},
 		{
+			use:     "backup --to FILE [flags]",
+			short:   "copy the SQLite database consistently while servers run (PostgreSQL: pg_dump)",
+			example: "  ssogate backup --config /etc/ssogate/ssogate.yaml --to /var/backups/ssogate-$(date +%F).db",
+			scope:   sections(storeKeys...),
+			flags:   backupCommand,
+		},
+		{
 			use:   "token",
 			short: "mint or verify a token: token mint | token verify",
 			long:  "Mint or verify a token with the configured network's key (config file or\nSSOGATE_NETWORK_KEY, never a flag).",

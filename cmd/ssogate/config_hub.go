@@ -5,9 +5,13 @@ import "fmt"
 // HubConfig configures the hub (`ssogate hub`), the Livefyre-compatible
 // receiver of registrations and pings that pulls profiles.
 type HubConfig struct {
-	Networks            []HubNetworkConfig `yaml:"networks" help:"networks the hub serves; when empty, the one in network"`
-	AllowPrivateTargets bool               `yaml:"allow_private_targets" env:"SSOGATE_ALLOW_PRIVATE_TARGETS" flag:"allow-private-targets" help:"let pulls reach loopback and private addresses, for every network (tests, demo)"`
-	AppOrigins          []string           `yaml:"app_origins" env:"SSOGATE_APP_ORIGINS" flag:"app-origins" help:"origins of the app pages that may call the auth API with CORS (comma-separated)"`
+	Networks               []HubNetworkConfig `yaml:"networks" help:"networks the hub serves; when empty, the one in network"`
+	AllowPrivateTargets    bool               `yaml:"allow_private_targets" env:"SSOGATE_ALLOW_PRIVATE_TARGETS" flag:"allow-private-targets" help:"let pulls reach loopback and private addresses, for every network (tests, demo)"`
+	AppOrigins             []string           `yaml:"app_origins" env:"SSOGATE_APP_ORIGINS" flag:"app-origins" help:"origins of the app pages that may call the auth API with CORS (comma-separated)"`
+	DemoApp                bool               `yaml:"demo_app" env:"SSOGATE_DEMO_APP" flag:"demo-app" help:"serve the demo app: /comments.js, the comment API and the update stream (ssogate demo and the load harness); off, they answer 404"`
+	UpdateStreamsPerClient int                `yaml:"update_streams_per_client" env:"SSOGATE_UPDATE_STREAMS_PER_CLIENT" flag:"update-streams-per-client" default:"8" help:"with demo_app, how many update streams one client address may hold open (429 beyond); -1 for no cap"`
+	// PullFollowCrossHostRedirects is hub.Config's field of the same name.
+	PullFollowCrossHostRedirects bool `yaml:"pull_follow_cross_host_redirects" env:"SSOGATE_PULL_FOLLOW_CROSS_HOST_REDIRECTS" help:"let a pull follow a redirect to another host name (the redirected request may carry the pull token there)"`
 }
 
 // HubNetworkConfig is one network served by the hub.
@@ -47,6 +51,9 @@ func (h *HubConfig) validate(probs *problems) {
 			probs.addf("%s.name: %q is listed twice", path, n.Name)
 		}
 		seen[n.Name] = true
+	}
+	if h.UpdateStreamsPerClient == 0 || h.UpdateStreamsPerClient < -1 {
+		probs.addf("hub.update_streams_per_client: %d must be positive, or -1 for no cap", h.UpdateStreamsPerClient)
 	}
 	for i, o := range h.AppOrigins {
 		if err := checkOrigin(o); err != nil {

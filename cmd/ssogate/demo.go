@@ -109,8 +109,7 @@ func runDemo(ctx context.Context, e *env, rest []string, dataDir *string, port *
 		"SSOGATE_AUTH_CLIENT_SECRET":   secrets.ClientSecret,
 		"SSOGATE_AUTH_SESSION_KEY":     secrets.SessionKey,
 		"SSOGATE_AUTH_ALLOWED_ORIGINS": siteURL,
-		// The gateway's admin API and River UI; the hub's users page stays
-		// open in the demo.
+		// The gateway's admin API and River UI.
 		"SSOGATE_ADMIN_TOKEN": secrets.AdminToken,
 	})
 	if err != nil {
@@ -120,6 +119,11 @@ func runDemo(ctx context.Context, e *env, rest []string, dataDir *string, port *
 		"SSOGATE_DATABASE_URL":          "sqlite:" + filepath.Join(dir, "hub.db"),
 		"SSOGATE_ALLOW_PRIVATE_TARGETS": "true",
 		"SSOGATE_APP_ORIGINS":           siteURL,
+		// The users page and API, behind the same admin token as the
+		// gateway's admin routes (Basic password in a browser).
+		"SSOGATE_ADMIN_TOKEN": secrets.AdminToken,
+		// The comment app and the update stream the news site uses.
+		"SSOGATE_DEMO_APP": "true",
 	})
 	if err != nil {
 		return err
@@ -199,7 +203,8 @@ func runDemo(ctx context.Context, e *env, rest []string, dataDir *string, port *
   identity provider  %s   (users alice / alice-password, bob / bob-password)
 
   data directory     %s  (log: demo.log)
-  gateway admin      %s/admin/jobs  (River UI; password: admin_token in %s)
+  gateway admin      %s/admin/jobs  (River UI)
+  admin login        any user name, password: admin_token in %s (River UI and users page)
 
 Press Ctrl-C to stop.
 `, siteURL, gatewayURL, hubURL, idpURL, dir, gatewayURL, filepath.Join(dir, "secrets.json"))

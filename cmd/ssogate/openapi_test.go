@@ -138,6 +138,7 @@ func TestOpenAPIMatchesServers(t *testing.T) {
 
 	// Probes and documents, on both servers.
 	for _, base := range []string{gateway, hubURL} {
+		w.expect(http.StatusOK, http.MethodGet, base+"/", nil, "")
 		w.expect(http.StatusOK, http.MethodGet, base+"/healthz", nil, "")
 		w.expect(http.StatusOK, http.MethodGet, base+"/readyz", nil, "")
 		w.expect(http.StatusOK, http.MethodGet, base+"/metrics", nil, "")
@@ -255,6 +256,9 @@ func TestOpenAPIMatchesServers(t *testing.T) {
 	w.expect(http.StatusOK, http.MethodGet, hubURL+"/users", admin, "")
 	w.expect(http.StatusOK, http.MethodGet, hubURL+"/api/networks/"+demoNetwork+"/users/alice", admin, "")
 	w.expect(http.StatusNotFound, http.MethodGet, hubURL+"/api/networks/"+demoNetwork+"/users/nobody", admin, "")
+	w.expect(http.StatusOK, http.MethodGet, hubURL+"/users/"+demoNetwork+"/alice", admin, "")
+	w.expect(http.StatusNotFound, http.MethodGet, hubURL+"/users/"+demoNetwork+"/nobody", admin, "")
+	w.expect(http.StatusUnauthorized, http.MethodGet, hubURL+"/users/"+demoNetwork+"/alice", nil, "")
 
 	// Logouts last: the gateway's, then the hub's extension.
 	w.expect(http.StatusNoContent, http.MethodOptions, gateway+"/logout", with(origin, map[string]string{"Access-Control-Request-Method": "POST"}), "")

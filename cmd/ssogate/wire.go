@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/riverqueue/river"
 	"riverqueue.com/riverui"
 
 	"github.com/ssogate/ssogate/authdelegate"
-	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/pingpull"
 	"github.com/ssogate/ssogate/pingpull/hub"
 	"github.com/ssogate/ssogate/store"
@@ -64,8 +61,11 @@ func wireGateway(ctx context.Context, a *app) (*gateway, error) {
 	if err != nil {
 		return nil, &ConfigError{Problems: []string{err.Error()}}
 	}
+	// No page of the gateway is meant to be framed: the delegate's login
+	// runs in a popup or a redirect, never in a frame (authdelegate.js).
 	a.mount(pp)
 	a.addJobs(pp)
+	a.router.Mux().Handle("/", gatewayRoot(cfg)).Methods(http.MethodGet, http.MethodHead)
 	// Served-pull records are written in small batches: write the last one
 	// after HTTP has drained.
 	a.onShutdown = append(a.onShutdown, pp.Flush)
@@ -190,13 +190,21 @@ func wireHub(a *app) (*hub.Handler, error) {
 		Store:               a.store,
 		Logger:              a.log,
 		Registerer:          a.router.Registry(),
-		UsersAuthFunc:       adminCheck(cfg.AdminToken),
+		// The users page and API with an admin token; the demo app with
+		// hub.demo_app.
+		AdminToken:             cfg.AdminToken,
+		DemoApp:                cfg.Hub.DemoApp,
+		UpdateStreamsPerClient: cfg.Hub.UpdateStreamsPerClient,
+
+		PullFollowCrossHostRedirects: cfg.Hub.PullFollowCrossHostRedirects,
 	})
 	if err != nil {
 		return nil, &ConfigError{Problems: []string{err.Error()}}
 	}
+	// No page of the hub is meant to be framed.
 	a.mount(h)
 	a.addJobs(hubJobs{h})
+	a.router.Mux().Handle("/", hubRoot(cfg)).Methods(http.MethodGet, http.MethodHead)
 	return h, nil
 }
 
@@ -205,37 +213,6 @@ type hubJobs struct{ *hub.Handler }
 
 func (hubJobs) Queues() map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{hub.PullQueue: {MaxWorkers: 50}}
-}
-
-// adminCheck guards the hub's users page and users API with the admin token
-// (bearer, or the Basic password for browsers). Without an admin token they
-// are open: the demo runs that way.
-func adminCheck(token string) func(w http.ResponseWriter, r *http.Request) bool {
-	if token == "" {
-		return nil
-	}
-	return func(w http.ResponseWriter, r *http.Request) bool {
-		presented := ""
-		if v, ok := bearerToken(r); ok {
-			presented = v
-		} else if _, pw, ok := r.BasicAuth(); ok {
-			presented = pw
-		}
-		if presented != "" && subtle.ConstantTimeCompare([]byte(presented), []byte(token)) == 1 {
-			return true
-		}
-		w.Header().Set("WWW-Authenticate", `Basic realm="ssogate hub"`)
-		httpbase.WriteError(w, http.StatusUnauthorized, "unauthorized", "the admin token is required")
-		return false
-	}
-}
-
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", false
-	}
-	return token, true
 }
 
 // newRiverUI builds the River UI for the gateway's admin routes (nil

@@ -138,7 +138,9 @@ func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logD
 			common = append(common, "SSOGATE_LOG_LEVEL="+cfg.ChildLogLevel)
 		}
 		gwEnv = append(gwEnv, "SSOGATE_WEBHOOK_RATE=-1") // no limit: the load is the point
-		hubEnv = append(hubEnv, "SSOGATE_ALLOW_PRIVATE_TARGETS=true")
+		// The update stream, which times each change, is part of the
+		// hub's demo app.
+		hubEnv = append(hubEnv, "SSOGATE_ALLOW_PRIVATE_TARGETS=true", "SSOGATE_DEMO_APP=true")
 		for _, role := range []string{"gateway", "hub"} {
 			dir := filepath.Join(stepDir, role)
 			if err := os.MkdirAll(dir, 0o700); err != nil {

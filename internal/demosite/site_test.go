@@ -193,3 +193,20 @@ func TestPages(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
 }
+
+// TestPagesCannotBeFramed: the site's HTML pages carry X-Frame-Options
+// DENY and their content security policy.
+func TestPagesCannotBeFramed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, path := range []string{"/", "/article", "/profile"} {
+		resp, err := http.Get(b.site.URL + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		require.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"), path)
+		require.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"), path)
+		require.Equal(t, PageCSP, resp.Header.Get("Content-Security-Policy"), path)
+		require.Contains(t, PageCSP, "frame-ancestors 'none'")
+	}
+}

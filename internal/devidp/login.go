@@ -158,6 +158,15 @@ func (p *Provider) handleLoggedOut(w http.ResponseWriter, _ *http.Request) {
 	p.renderMessage(w, http.StatusOK, "Signed out", "You are signed out of the development provider.")
 }
 
+// handleIndex is the provider's root page: its endpoints and its users,
+// so the URL the demo prints leads somewhere.
+func (p *Provider) handleIndex(w http.ResponseWriter, _ *http.Request) {
+	p.render(w, http.StatusOK, "index.html", struct {
+		Issuer string
+		Users  []User
+	}{p.cfg.Issuer, p.Users()})
+}
+
 func (p *Provider) renderLogin(w http.ResponseWriter, status int, page loginPage) {
 	page.Issuer = p.cfg.Issuer
 	page.Users = p.Users()
@@ -181,6 +190,7 @@ func (p *Provider) render(w http.ResponseWriter, status int, name string, data a
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }

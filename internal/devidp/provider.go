@@ -14,6 +14,8 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
 )
 
 // ErrUnknownUser is returned for a subject that has no account.
@@ -100,7 +102,9 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devidp: op provider: %w", err)
 	}
-	p.handler = p.routes()
+	// None of the provider's pages (login, logged out, op's errors) is
+	// meant to be framed.
+	p.handler = httpbase.FrameHeaders(p.routes())
 	return p, nil
 }
 
@@ -128,6 +132,7 @@ func (p *Provider) routes() http.Handler {
 	m.Handle("GET "+pathLogin, issuerCtx.HandlerFunc(p.handleLoginPage))
 	m.Handle("POST "+pathLogin, issuerCtx.HandlerFunc(p.handleLoginSubmit))
 	m.HandleFunc("GET "+pathLoggedOut, p.handleLoggedOut)
+	m.HandleFunc("GET /{$}", p.handleIndex)
 	m.Handle(pathEndSess, p.withSessionCookie(p.op))
 	// The login page answers op itself; op's callback route would let a
 	// known auth request id fetch another code.

@@ -2,11 +2,16 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +23,9 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite" // reads the hub's database
+
+	"github.com/ssogate/ssogate/internal/asynctest"
 )
 
 var (
@@ -113,10 +121,18 @@ func waitReady(t *testing.T, url string, p *process) {
 }
 
 // TestHubRestartMidQueue runs the gateway and the hub as separate processes
-// on SQLite, sends profile changes, kills the hub (SIGKILL) while pulls are
-// queued and pings in flight, restarts it on the same database, sends more
-// changes, and checks the invariant once the system is quiet: every remote
-// profile at the hub equals the gateway's latest.
+// on SQLite, kills the hub (SIGKILL) while pulls are running, restarts it
+// on the same database, sends more changes, and checks the invariant once
+// the system is quiet: every remote profile at the hub equals the gateway's
+// latest.
+//
+// So that the kill is certain to land mid-pull, the hub pulls through a
+// gate in this process (the gateway's public URL, proxying to the
+// gateway): the gate holds the first round's pulls unanswered until the hub
+// is dead. The test then reads the hub's database to prove that pull jobs
+// were running when it died, and after the restart that River's rescuer is
+// what freed them ("Stuck job rescued by JobRescuer" in their errors): the
+// rescue path ran, not only a fresh pull.
 func TestHubRestartMidQueue(t *testing.T) {
 	t.Parallel()
 	bin := binary(t)
@@ -124,28 +140,42 @@ func TestHubRestartMidQueue(t *testing.T) {
 	gwPort, hubPort := freePort(t), freePort(t)
 	gatewayURL := fmt.Sprintf("http://127.0.0.1:%d", gwPort)
 	hubURL := fmt.Sprintf("http://127.0.0.1:%d", hubPort)
+	gate := newPullGate(t, gatewayURL)
 	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("e2e-restart-secret-0123456789"))
+	const network = "restart.fyre.co"
 	common := []string{
-		"SSOGATE_NETWORK_NAME=restart.fyre.co",
+		"SSOGATE_NETWORK_NAME=" + network,
 		"SSOGATE_NETWORK_KEY=restart-network-key-0123",
 		"SSOGATE_LOG_LEVEL=warn",
 	}
+	hubDB := filepath.Join(dir, "hub", "ssogate.db")
 	hubEnv := append([]string{
 		"SSOGATE_LISTEN=127.0.0.1:" + fmt.Sprint(hubPort),
-		"SSOGATE_DATA_DIR=" + filepath.Join(dir, "hub"),
+		"SSOGATE_DATA_DIR=" + filepath.Dir(hubDB),
 		"SSOGATE_ALLOW_PRIVATE_TARGETS=true",
 	}, common...)
 	hubProc := startProcess(t, bin, hubEnv, "hub")
 	gw := startProcess(t, bin, append([]string{
 		"SSOGATE_LISTEN=127.0.0.1:" + fmt.Sprint(gwPort),
 		"SSOGATE_DATA_DIR=" + filepath.Join(dir, "gateway"),
-		"SSOGATE_PUBLIC_URL=" + gatewayURL,
+		"SSOGATE_PUBLIC_URL=" + gate.srv.URL, // the hub pulls through the gate
 		"SSOGATE_HUB_URL=" + hubURL,
 		"SSOGATE_WEBHOOK_SECRETS=" + secret,
 		"SSOGATE_WEBHOOK_RATE=-1",
 	}, common...), "serve")
+	defer func() {
+		if t.Failed() {
+			t.Logf("gateway:\n%s\nhub:\n%s", gw.out.String(), hubProc.out.String())
+		}
+	}()
 	waitReady(t, hubURL, hubProc)
 	waitReady(t, gatewayURL, gw)
+	// The gateway registers its pull URL at start, retrying while the hub
+	// is not up yet; a ping before that is answered 409 and spends a retry
+	// of the ping schedule, so the changes wait for it.
+	asynctest.Eventually(t, 30*time.Second, "the gateway's pull URL at the hub", func() bool {
+		return hubPullURL(t, hubDB, network) == gate.srv.URL+"/pull?id={id}"
+	})
 
 	wh, err := standardwebhooks.NewWebhook(secret)
 	require.NoError(t, err)
@@ -173,53 +203,183 @@ func TestHubRestartMidQueue(t *testing.T) {
 		}
 	}
 
+	gate.hold(true)
 	change(1)
-	change(2)
-	// Kill the hub with work queued: no graceful shutdown, running pulls
-	// left as they were.
+	// A pull has reached the gate and waits there: the hub is mid-pull. Its
+	// HTTP timeout is 10s, so the kill comes well before it gives up.
+	select {
+	case <-gate.held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no pull reached the gate")
+	}
+	// Kill the hub mid-pull: no graceful shutdown, running pulls left as
+	// they were.
 	hubProc.signal(syscall.SIGKILL)
-	change(3) // pings fail while the hub is down and are retried
+	gate.hold(false)
+
+	// The hub's database as the kill left it: pulls in state running.
+	stuck := hubPullJobs(t, hubDB, "running")
+	require.NotEmpty(t, stuck, "no pull job was running when the hub was killed")
+	t.Logf("%d pull jobs were running when the hub was killed", len(stuck))
+	require.Positive(t, gate.heldCount(), "the gate held the running pulls")
+
+	// Pings fail while the hub is down (two attempts at once) and are
+	// retried 5s later (the ping schedule), when the restarted hub is up.
+	change(2)
 	hubProc = startProcess(t, bin, hubEnv, "hub")
 	waitReady(t, hubURL, hubProc)
-	change(4)
+	change(3)
 
 	// Quiet: every remote profile equals the gateway's latest. Pings that
-	// failed while the hub was down retry on the schedule (the second retry
-	// is 5s after the first) and a pull killed mid-flight is rescued.
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		var wrong []string
+	// failed while the hub was down retry on their schedule; a pull left
+	// running holds its user's coalesced job until River's rescuer frees it
+	// (RescueStuckJobsAfter, a minute, then the rescuer's 30s round).
+	asynctest.Eventually(t, 4*time.Minute, "every remote profile to equal the gateway's latest", func() bool {
+		got := remoteNames(t, hubDB, network)
 		for id, want := range latest {
-			got := remoteName(t, hubURL, "restart.fyre.co", id)
-			if got != want {
-				wrong = append(wrong, fmt.Sprintf("%s: %q want %q", id, got, want))
+			if got[id] != want {
+				return false
 			}
 		}
-		if len(wrong) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not converged:\n%s\ngateway:\n%s\nhub:\n%s", strings.Join(wrong, "\n"), gw.out.String(), hubProc.out.String())
-		}
-		time.Sleep(100 * time.Millisecond) // polling the hub's state, not timing anything
+		return true
+	})
+
+	// The rescue path ran: each job the kill left running was rescued by
+	// River and then completed on a later attempt.
+	after := map[int64]pullJob{}
+	for _, j := range hubPullJobs(t, hubDB, "") {
+		after[j.id] = j
 	}
+	for _, s := range stuck {
+		j, ok := after[s.id]
+		require.True(t, ok, "job %d is gone", s.id)
+		require.Equal(t, "completed", j.state, "job %d", s.id)
+		require.Greater(t, j.attempt, s.attempt, "job %d ran again after the kill", s.id)
+		require.Contains(t, j.errors, "Stuck job rescued by JobRescuer", "job %d", s.id)
+	}
+
 	gw.signal(syscall.SIGTERM)
 	hubProc.signal(syscall.SIGTERM)
 	require.Equal(t, 0, gw.cmd.ProcessState.ExitCode())
 	require.Equal(t, 0, hubProc.cmd.ProcessState.ExitCode())
 }
 
-func remoteName(t *testing.T, hubURL, network, id string) string {
-	t.Helper()
-	resp, err := http.Get(hubURL + "/api/networks/" + network + "/users/" + id)
+// pullGate proxies the hub's pulls to the gateway; while holding, it
+// answers none of them and keeps each request open until the client (the
+// hub) goes away.
+type pullGate struct {
+	srv  *httptest.Server
+	held chan struct{}
+
+	mu      sync.Mutex
+	holding bool
+	count   int
+}
+
+func newPullGate(t *testing.T, gatewayURL string) *pullGate {
+	target, err := url.Parse(gatewayURL)
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	g := &pullGate{held: make(chan struct{}, 100)}
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		holding := g.holding && r.URL.Path == "/pull"
+		if holding {
+			g.count++
+		}
+		g.mu.Unlock()
+		if holding {
+			select {
+			case g.held <- struct{}{}:
+			default:
+			}
+			<-r.Context().Done() // the hub died (or gave up)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+func (g *pullGate) hold(on bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.holding = on
+}
+
+func (g *pullGate) heldCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.count
+}
+
+// pullJob is a row of the hub's River job table.
+type pullJob struct {
+	id      int64
+	state   string
+	attempt int
+	errors  string
+}
+
+// openHubDB opens the hub's SQLite database read-only, beside the running
+// (or killed) hub; WAL mode lets it read while the hub writes.
+func openHubDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// hubPullJobs lists the hub's pull jobs, in state when it is not empty.
+func hubPullJobs(t *testing.T, path, state string) []pullJob {
+	t.Helper()
+	db := openHubDB(t, path)
+	defer db.Close()
+	rows, err := db.Query(`SELECT id, state, attempt, COALESCE(errors, '') FROM river_job
+		WHERE kind = 'hub_pull' AND (? = '' OR state = ?) ORDER BY id`, state, state)
+	require.NoError(t, err)
+	defer rows.Close()
+	var jobs []pullJob
+	for rows.Next() {
+		var j pullJob
+		require.NoError(t, rows.Scan(&j.id, &j.state, &j.attempt, &j.errors))
+		jobs = append(jobs, j)
+	}
+	require.NoError(t, rows.Err())
+	return jobs
+}
+
+// hubPullURL is the pull URL template registered at the hub for network
+// ("" when none).
+func hubPullURL(t *testing.T, path, network string) string {
+	t.Helper()
+	db := openHubDB(t, path)
+	defer db.Close()
+	var template string
+	err := db.QueryRow(`SELECT template FROM pull_url WHERE network = ?`, network).Scan(&template)
+	if errors.Is(err, sql.ErrNoRows) {
 		return ""
 	}
-	var p struct {
-		DisplayName string `json:"display_name"`
+	require.NoError(t, err)
+	return template
+}
+
+// remoteNames reads the display names of the hub's remote profiles.
+func remoteNames(t *testing.T, path, network string) map[string]string {
+	t.Helper()
+	db := openHubDB(t, path)
+	defer db.Close()
+	rows, err := db.Query(`SELECT user_id, display_name FROM remote_profile WHERE network = ? AND status = 'ok'`, network)
+	require.NoError(t, err)
+	defer rows.Close()
+	names := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		require.NoError(t, rows.Scan(&id, &name))
+		names[id] = name
 	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&p))
-	return p.DisplayName
+	require.NoError(t, rows.Err())
+	return names
 }

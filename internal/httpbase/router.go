@@ -71,7 +71,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 
 	return &Router{
 		mux:      m,
-		handler:  AssignRequestID(Observe(cfg.Logger, metrics)(Recover(cfg.Logger)(m))),
+		handler:  AssignRequestID(Observe(cfg.Logger, metrics)(Recover(cfg.Logger)(FrameHeaders(m)))),
 		registry: cfg.Registry,
 	}, nil
 }

@@ -137,7 +137,9 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		},
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	// net/http's own answers to unreadable requests become JSON there
+	// (plain_error.go).
+	go func() { served <- srv.Serve(jsonErrorListener{ln}) }()
 	log.InfoContext(ctx, "listening", slog.String("addr", ln.Addr().String()))
 
 	select {

@@ -45,9 +45,12 @@ func TestServerGracefulShutdown(t *testing.T) {
 		Listener: ln,
 		Handler:  handler,
 		OnShutdown: []func(context.Context) error{func(ctx context.Context) error {
-			_, ok := ctx.Deadline()
-			require.True(t, ok)
-			record("hook")
+			// Run's goroutine: record, and assert on the test's.
+			if _, ok := ctx.Deadline(); ok {
+				record("hook")
+			} else {
+				record("hook without deadline")
+			}
 			return nil
 		}},
 	})

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -47,6 +49,7 @@ type setupOpts struct {
 	allowPrivate bool
 	startJobs    bool
 	configure    func(*Config)
+	handler      func(*Handler)
 	store        store.Store
 }
 
@@ -59,6 +62,10 @@ func withJobs() option { return func(o *setupOpts) { o.startJobs = true } }
 func withPrivate() option { return func(o *setupOpts) { o.allowPrivate = true } }
 
 func withConfig(f func(*Config)) option { return func(o *setupOpts) { o.configure = f } }
+
+// withHandler changes the Handler's unexported knobs after New, before any
+// job runs.
+func withHandler(f func(*Handler)) option { return func(o *setupOpts) { o.handler = f } }
 
 // withStore uses s instead of a new SQLite store.
 func withStore(s store.Store) option { return func(o *setupOpts) { o.store = s } }
@@ -84,12 +91,17 @@ func setup(t *testing.T, opts ...option) *testBundle {
 		Logger:      slog.New(slog.DiscardHandler),
 		Registerer:  reg,
 		PullTimeout: 2 * time.Second,
+		AdminToken:  testAdminToken,
+		DemoApp:     true,
 	}
 	if o.configure != nil {
 		o.configure(&cfg)
 	}
 	h, err := New(cfg)
 	require.NoError(t, err)
+	if o.handler != nil {
+		o.handler(h)
+	}
 	r := mux.NewRouter()
 	h.Mount(r)
 	srv := httptest.NewServer(r)
@@ -200,16 +212,22 @@ func (b *testBundle) profile(id string) *store.RemoteProfile {
 	return rp
 }
 
-// eventually polls cond until it holds or waitFor passes.
+// eventually polls cond, on the test's goroutine (cond may use require),
+// until it holds or waitFor passes.
 func (b *testBundle) eventually(cond func() bool, msg string, args ...any) {
 	b.t.Helper()
-	require.Eventually(b.t, cond, waitFor, 10*time.Millisecond, append([]any{msg}, args...)...)
+	asynctest.Eventually(b.t, waitFor, fmt.Sprintf(msg, args...), cond)
 }
 
 // waitProfile waits until the user's remote profile satisfies cond.
 func (b *testBundle) waitProfile(id string, cond func(*store.RemoteProfile) bool) *store.RemoteProfile {
 	b.t.Helper()
 	var last *store.RemoteProfile
+	defer func() {
+		if b.t.Failed() {
+			b.t.Logf("last remote profile %s: %+v", id, last)
+		}
+	}()
 	b.eventually(func() bool {
 		rp, err := b.store.RemoteProfileGet(b.ctx, testNetwork, id)
 		if err != nil {
@@ -217,7 +235,7 @@ func (b *testBundle) waitProfile(id string, cond func(*store.RemoteProfile) bool
 		}
 		last = rp
 		return cond(rp)
-	}, "remote profile %s never got there; last: %+v", id, &last)
+	}, "remote profile %s never got there", id)
 	return last
 }
 

@@ -21,6 +21,9 @@ const (
 	// DefaultTokenTTL is the longest lifetime of the app-session token the
 	// auth API issues: 30 days, like Livefyre's.
 	DefaultTokenTTL = 30 * 24 * time.Hour
+	// DefaultUpdateStreamsPerClient is how many update streams one client
+	// address may hold open at once.
+	DefaultUpdateStreamsPerClient = 8
 )
 
 // NetworkConfig is one Livefyre network the hub serves.
@@ -74,15 +77,33 @@ type Config struct {
 	PullTimeout time.Duration
 	// MaxPullBytes bounds a pull response body. Default 256 KiB.
 	MaxPullBytes int64
+	// PullFollowCrossHostRedirects lets a pull follow a redirect to a host
+	// name other than the registered pull URL's. Default false: such a
+	// redirect fails the pull for good (a dead letter), because the
+	// redirected request would carry the pull's system token to a host the
+	// network never registered whenever the Location keeps the query.
+	PullFollowCrossHostRedirects bool
 	// TokenTTL is the longest lifetime of the app-session token the auth API
 	// issues; it is cut to the presented userAuthToken's expiry, so no
 	// session outlives what granted it. Default 30 days (Livefyre's).
 	TokenTTL time.Duration
-	// UsersAuthFunc decides who may read the users page and the users JSON
-	// API (they show every remote profile, emails included in the JSON). It
-	// answers the request itself when it returns false. Default nil: open to
-	// everyone, which suits the demo; cmd should wire an admin check.
-	UsersAuthFunc func(w http.ResponseWriter, r *http.Request) bool
+	// AdminToken opens the users page and the users JSON API (every remote
+	// profile, emails included in the JSON) to requests that carry it as a
+	// bearer token or Basic password, through httpbase.Admin (no cross-site
+	// requests, no framing). At least 16 characters. Default empty: those
+	// routes are not mounted and answer 404.
+	AdminToken string
+	// DemoApp serves the demo app: GET /comments.js, the comment API
+	// (/api/comments) and the update stream
+	// (/api/networks/{network}/updates). They are not part of Livefyre's
+	// protocol and let anyone read names and post as a signed-in user, so
+	// only `ssogate demo` (and the load harness, which reads the update
+	// stream) turns them on. Default false: not mounted, 404.
+	DemoApp bool
+	// UpdateStreamsPerClient caps the update streams one client address
+	// holds open at once; more are answered 429. Default 8 (a few tabs of
+	// the demo); negative means no cap.
+	UpdateStreamsPerClient int
 }
 
 // WithDefaults returns a copy of c with every unset field defaulted.
@@ -104,6 +125,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.TokenTTL == 0 {
 		c.TokenTTL = DefaultTokenTTL
+	}
+	if c.UpdateStreamsPerClient == 0 {
+		c.UpdateStreamsPerClient = DefaultUpdateStreamsPerClient
 	}
 	return c
 }
@@ -153,6 +177,9 @@ func (c Config) validate() error {
 	}
 	if c.TokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("token_ttl %s is negative", c.TokenTTL))
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		errs = append(errs, errors.New("admin_token must be at least 16 characters"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("hub: invalid config: %w", err)

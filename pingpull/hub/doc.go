@@ -11,8 +11,10 @@
 //     Livefyre.js-compatible auth module,
 //   - ends a user's app sessions when the gateway says the user logged out
 //     (POST /api/v3_0/user/{id}/logout, ssogate's extension),
-//   - shows the remote profiles (GET /users) and serves a small comment API
-//     for the demo app.
+//   - with an admin token, shows the remote profiles (GET /users and a JSON
+//     API) behind httpbase.Admin,
+//   - with Config.DemoApp (ssogate demo), serves the demo app: a small
+//     comment API and a stream of pulled changes, capped per client.
 //
 // The network of a request is the one named by its token's domain claim
 // (read unverified only to pick the key, then verified with that network's

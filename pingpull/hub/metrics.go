@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/ssogate/ssogate/store"
@@ -23,7 +24,7 @@ type metrics struct {
 	propagation prometheus.Histogram
 }
 
-func newMetrics(reg prometheus.Registerer, s store.Store) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, s store.Store, now func() time.Time) (*metrics, error) {
 	m := &metrics{
 		pings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssogate_hub_pings_total",
@@ -52,7 +53,7 @@ func newMetrics(reg prometheus.Registerer, s store.Store) (*metrics, error) {
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 600, 3600},
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.pings, m.pulls, m.pullDuration, m.auth, m.logouts, m.propagation, newQueueCollector(s)} {
+	for _, c := range []prometheus.Collector{m.pings, m.pulls, m.pullDuration, m.auth, m.logouts, m.propagation, newQueueCollector(s, now)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("hub: register metrics: %w", err)
 		}
@@ -66,25 +67,35 @@ func (m *metrics) observePull(result string, d time.Duration) {
 }
 
 // queueCollector reads the pull jobs' counts per state from River at each
-// scrape: queue depth (unfinished states) and dead letters (cancelled and
-// discarded).
+// scrape: queue depth (unfinished states), dead letters (cancelled and
+// discarded) and the oldest unfinished job's age.
 type queueCollector struct {
-	store store.Store
-	depth *prometheus.Desc
-	dead  *prometheus.Desc
+	store  store.Store
+	now    func() time.Time
+	depth  *prometheus.Desc
+	dead   *prometheus.Desc
+	oldest *prometheus.Desc
 }
 
-func newQueueCollector(s store.Store) *queueCollector {
+func newQueueCollector(s store.Store, now func() time.Time) *queueCollector {
 	return &queueCollector{
 		store: s,
+		now:   now,
 		depth: prometheus.NewDesc("ssogate_hub_pull_queue_depth", "Pull jobs not finished, by state.", []string{"state"}, nil),
 		dead:  prometheus.NewDesc("ssogate_hub_pull_dead_letters", "Pull jobs cancelled or discarded (dead letters), by state.", []string{"state"}, nil),
+		oldest: prometheus.NewDesc("ssogate_hub_pull_queue_oldest_seconds",
+			"Age of the oldest pull job not finished: how long the oldest ping has waited for its pull; 0 when none waits.", nil, nil),
 	}
 }
+
+// unfinishedStates are the states of a pull job that will still run.
+var unfinishedStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+	rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}
 
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.depth
 	ch <- c.dead
+	ch <- c.oldest
 }
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
@@ -95,11 +106,22 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.depth, err)
 		return
 	}
-	for _, s := range []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
-		rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled} {
+	for _, s := range unfinishedStates {
 		ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(counts[s]), string(s))
 	}
 	for _, s := range []rivertype.JobState{rivertype.JobStateCancelled, rivertype.JobStateDiscarded} {
 		ch <- prometheus.MustNewConstMetric(c.dead, prometheus.GaugeValue, float64(counts[s]), string(s))
 	}
+	// The lowest id is the first inserted: River's ids grow.
+	oldest, err := c.store.Jobs().JobList(ctx, river.NewJobListParams().Kinds(PullArgs{}.Kind()).States(unfinishedStates...).
+		OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(1))
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.oldest, err)
+		return
+	}
+	age := 0.0
+	if len(oldest.Jobs) > 0 {
+		age = max(c.now().Sub(oldest.Jobs[0].CreatedAt).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
 }

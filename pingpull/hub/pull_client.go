@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -108,13 +109,19 @@ func (g *dialGuard) control(_, address string, _ syscall.RawConn) error {
 }
 
 // newPullClients returns the strict client (private targets refused) and
-// the permissive one, both built from base (nil: a fresh transport).
-func newPullClients(base *http.Client, guard *dialGuard) (strict, permissive *http.Client) {
+// the permissive one, both built from base (nil: a fresh transport). Both
+// follow redirects by checkRedirect; crossHost lets them leave the pull
+// URL's host.
+func newPullClients(base *http.Client, guard *dialGuard, crossHost bool) (strict, permissive *http.Client) {
+	policy := redirectPolicy{crossHost: crossHost}
 	build := func(control func(string, string, syscall.RawConn) error) *http.Client {
 		var c http.Client
 		if base != nil {
 			c = *base
 		}
+		// Whatever the transport, the redirect policy is the hub's: it keeps
+		// the pull token from leaving for another host.
+		c.CheckRedirect = policy.check
 		var tr *http.Transport
 		switch t := c.Transport.(type) {
 		case nil:
@@ -122,7 +129,7 @@ func newPullClients(base *http.Client, guard *dialGuard) (strict, permissive *ht
 		case *http.Transport:
 			tr = t.Clone()
 		default:
-			return &c // a custom RoundTripper does its own checks
+			return &c // a custom RoundTripper does its own target checks
 		}
 		dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second, Control: control}
 		tr.DialContext = dialer.DialContext
@@ -130,26 +137,42 @@ func newPullClients(base *http.Client, guard *dialGuard) (strict, permissive *ht
 		// A proxy would be the only address dialled, hiding the target.
 		tr.Proxy = nil
 		c.Transport = tr
-		c.CheckRedirect = checkRedirect
 		return &c
 	}
 	return build(guard.control), build(nil)
 }
 
-// checkRedirect follows at most maxRedirects redirects, to http(s) only.
-func checkRedirect(req *http.Request, via []*http.Request) error {
+// redirectPolicy is the pull clients' CheckRedirect.
+type redirectPolicy struct {
+	// crossHost follows redirects to a host other than the pull URL's.
+	crossHost bool
+}
+
+// check follows at most maxRedirects redirects, to http(s) only, and to
+// the pull URL's host name unless crossHost. The pull URL's query holds the
+// system token (lftoken), and net/http copies the previous URL, query
+// included, into the redirected request's Referer: check removes it, so a
+// redirect target learns the token only if the pull endpoint itself put it
+// in the Location. The port may change (http to https, say): the host name
+// is what names the operator.
+func (p redirectPolicy) check(req *http.Request, via []*http.Request) error {
+	req.Header.Del("Referer")
 	if len(via) >= maxRedirects {
 		return errTooManyRedirects
 	}
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return errBadRedirect
 	}
+	if !p.crossHost && len(via) > 0 && !strings.EqualFold(req.URL.Hostname(), via[0].URL.Hostname()) {
+		return errCrossHostRedirect
+	}
 	return nil
 }
 
 var (
-	errTooManyRedirects = errors.New("hub: too many redirects")
-	errBadRedirect      = errors.New("hub: redirect to a non-http(s) URL")
+	errTooManyRedirects  = errors.New("hub: too many redirects")
+	errBadRedirect       = errors.New("hub: redirect to a non-http(s) URL")
+	errCrossHostRedirect = errors.New("hub: redirect to another host (set pull_follow_cross_host_redirects to follow it)")
 )
 
 // client returns the pull client for a network.

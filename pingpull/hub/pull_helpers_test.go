@@ -47,10 +47,24 @@ func TestParseRetryAfter(t *testing.T) {
 
 func TestRetryDelay(t *testing.T) {
 	t.Parallel()
-	for attempt, base := range map[int]time.Duration{0: 5 * time.Second, 1: 5 * time.Second, 2: 5 * time.Minute, 9: 24 * time.Hour, 50: 24 * time.Hour} {
-		d := retryDelay(attempt)
-		require.GreaterOrEqual(t, d, base*9/10, attempt)
-		require.LessOrEqual(t, d, base*11/10, attempt)
+	tests := []struct {
+		attempt int
+		r       float64
+		want    time.Duration
+	}{
+		{0, 0.5, 5 * time.Second},
+		{1, 0.5, 5 * time.Second},
+		{1, 0, 4500 * time.Millisecond},
+		{1, 1, 5500 * time.Millisecond},
+		{2, 0.5, 5 * time.Minute},
+		{2, 0, 270 * time.Second},
+		{9, 0.5, 24 * time.Hour},
+		{9, 0.75, 24*time.Hour + 72*time.Minute},
+		{50, 0.5, 24 * time.Hour},
+		{50, 0, 24*time.Hour - 144*time.Minute},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, retryDelay(tt.attempt, tt.r), "attempt %d, r %v", tt.attempt, tt.r)
 	}
 }
 

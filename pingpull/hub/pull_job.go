@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -84,19 +83,20 @@ func (w *pullWorker) Timeout(*river.Job[PullArgs]) time.Duration {
 }
 
 // NextRetry honours the Retry-After of the failed attempt, else follows
-// retrySchedule with ±10% jitter.
+// retrySchedule with ±10% jitter, from the hub's clock (Config.Now).
 func (w *pullWorker) NextRetry(job *river.Job[PullArgs]) time.Time {
 	now := w.h.cfg.Now()
 	if v, ok := w.h.retryAfter.LoadAndDelete(job.ID); ok {
 		return now.Add(v.(time.Duration))
 	}
-	return now.Add(retryDelay(job.Attempt))
+	return now.Add(retryDelay(job.Attempt, w.h.jitter()))
 }
 
-// retryDelay is the jittered delay after the attempt-th failure.
-func retryDelay(attempt int) time.Duration {
+// retryDelay is the delay after the attempt-th failure: retrySchedule's,
+// moved by up to ±10% as r goes from 0 to 1 (0.5: none).
+func retryDelay(attempt int, r float64) time.Duration {
 	d := retrySchedule[min(max(attempt, 1), len(retrySchedule))-1]
-	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
+	return d + time.Duration((r*0.2-0.1)*float64(d))
 }
 
 // pullFailure is a failed pull: how it is recorded, whether it is final,
@@ -185,7 +185,7 @@ func (h *Handler) fetch(ctx context.Context, n *network, template, userID string
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout:
 		return nil, "", &pullFailure{
 			result: "error: status " + strconv.Itoa(resp.StatusCode), metric: "retry_status",
-			retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), h.cfg.Now()),
 			err:        fmt.Errorf("hub: pull endpoint answered %d", resp.StatusCode),
 		}
 	case resp.StatusCode >= 400:
@@ -205,7 +205,7 @@ func classifyTransportError(ctx context.Context, err error) *pullFailure {
 	case errors.Is(err, ErrPrivateTarget):
 		return &pullFailure{result: "error: private target refused", metric: "private_target", permanent: true,
 			err: fmt.Errorf("%w: allow private targets for this network or register a public pull URL", err)}
-	case errors.Is(err, errTooManyRedirects), errors.Is(err, errBadRedirect):
+	case errors.Is(err, errTooManyRedirects), errors.Is(err, errBadRedirect), errors.Is(err, errCrossHostRedirect):
 		return &pullFailure{result: "error: bad redirect", metric: "redirect", permanent: true, err: err}
 	case errors.Is(err, errTooLarge):
 		return &pullFailure{result: "error: response too large", metric: "too_large", err: err}

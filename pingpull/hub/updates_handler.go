@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -93,7 +96,9 @@ func notifyUpdate(ctx context.Context, tx store.Tx, ev UpdateEvent) error {
 // A comment line is sent every 15 s while idle. Delivery is best effort
 // (store.Notifier): a client that must not miss a change re-reads the
 // profiles it shows on "lagged" and after reconnecting. CORS for app
-// origins, like the comment API.
+// origins, like the comment API. One client address holds at most
+// Config.UpdateStreamsPerClient streams; more are answered 429
+// too_many_streams.
 func (h *Handler) handleUpdates(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {
 		h.handlePreflight(w, r)
@@ -110,7 +115,55 @@ func (h *Handler) handleUpdates(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_user_id", "user must match [a-zA-Z0-9_.-]+"))
 		return
 	}
+	if limit := h.cfg.UpdateStreamsPerClient; limit > 0 {
+		release, ok := h.streams.acquire(clientAddr(r), limit)
+		if !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(streamRetryAfter/time.Second)))
+			h.writeError(w, r, errorf(http.StatusTooManyRequests, "too_many_streams",
+				"this client has %d update streams open already: close one first", limit))
+			return
+		}
+		defer release()
+	}
 	h.serveUpdates(w, r, network, user, updatesKeepAlive)
+}
+
+// streamRetryAfter is the Retry-After of a stream refused by the cap.
+const streamRetryAfter = 10 * time.Second
+
+// streamCounter counts the open update streams of each client address.
+type streamCounter struct {
+	mu   sync.Mutex
+	open map[string]int
+}
+
+// acquire takes one of client's limit streams; release gives it back.
+func (c *streamCounter) acquire(client string, limit int) (release func(), ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open[client] >= limit {
+		return nil, false
+	}
+	c.open[client]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.open[client]--; c.open[client] <= 0 {
+				delete(c.open, client)
+			}
+		})
+	}, true
+}
+
+// clientAddr is the client's IP address (the connection's peer: the hub
+// trusts no forwarding header).
+func clientAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // serveUpdates streams the updates of network (and user, when not empty)

@@ -26,7 +26,7 @@ func TestUsersPage(t *testing.T) {
 	}
 	b.touch("alice", "Alice")
 
-	resp := b.do(http.MethodGet, "/users", "", "", nil)
+	resp := b.do(http.MethodGet, "/users", "", "", adminHeader)
 	require.Equal(t, http.StatusOK, resp.status)
 	require.Equal(t, "text/html; charset=utf-8", resp.header.Get("Content-Type"))
 	require.Contains(t, resp.body, "121 users")
@@ -36,22 +36,22 @@ func TestUsersPage(t *testing.T) {
 	require.Contains(t, resp.body, `rel="next"`)
 	require.Contains(t, resp.body, "yes (1 &gt; 0)", "pending pings shown")
 
-	resp = b.do(http.MethodGet, "/users?network=test.fyre.co&page=3", "", "", nil)
+	resp = b.do(http.MethodGet, "/users?network=test.fyre.co&page=3", "", "", adminHeader)
 	require.Equal(t, http.StatusOK, resp.status)
 	require.Equal(t, 21, strings.Count(resp.body, "data-user-id="))
 	require.Contains(t, resp.body, `rel="prev"`)
 	require.NotContains(t, resp.body, `rel="next"`)
 
-	resp = b.do(http.MethodGet, "/users?q=user11", "", "", nil)
+	resp = b.do(http.MethodGet, "/users?q=user11", "", "", adminHeader)
 	require.Equal(t, 10, strings.Count(resp.body, "data-user-id="))
 	require.Contains(t, resp.body, "10 users matching")
 
-	resp = b.do(http.MethodGet, "/users?network=other.fyre.co", "", "", nil)
+	resp = b.do(http.MethodGet, "/users?network=other.fyre.co", "", "", adminHeader)
 	require.Equal(t, http.StatusOK, resp.status)
 	require.Contains(t, resp.body, "No users yet.")
 
 	for q, want := range map[string]int{"page=0": 400, "page=x": 400, "network=nope": 404, "q=" + strings.Repeat("a", 300): 400} {
-		resp = b.do(http.MethodGet, "/users?"+q, "", "", nil)
+		resp = b.do(http.MethodGet, "/users?"+q, "", "", adminHeader)
 		require.Equal(t, want, resp.status, q)
 		require.NotEmpty(t, resp.errorCode(t))
 	}
@@ -66,7 +66,7 @@ func TestUserJSON(t *testing.T) {
 	b.ping("bob")
 	b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
 
-	resp := b.do(http.MethodGet, "/api/networks/test.fyre.co/users/bob", "", "", nil)
+	resp := b.do(http.MethodGet, "/api/networks/test.fyre.co/users/bob", "", "", adminHeader)
 	require.Equal(t, http.StatusOK, resp.status, resp.body)
 	m := resp.json(t)
 	require.Equal(t, "bob@test.fyre.co", m["jid"])
@@ -82,26 +82,10 @@ func TestUserJSON(t *testing.T) {
 		"/api/networks/nope.fyre.co/users/bob":    404,
 		"/api/networks/test.fyre.co/users/a@b":    400,
 	} {
-		resp = b.do(http.MethodGet, path, "", "", nil)
+		resp = b.do(http.MethodGet, path, "", "", adminHeader)
 		require.Equal(t, want, resp.status, path)
 		require.NotEmpty(t, resp.errorCode(t))
 	}
-}
-
-func TestUsersAuthFunc(t *testing.T) {
-	t.Parallel()
-	b := setup(t, withConfig(func(c *Config) {
-		c.UsersAuthFunc = func(w http.ResponseWriter, r *http.Request) bool {
-			if r.Header.Get("Authorization") == "Bearer admin" {
-				return true
-			}
-			http.Error(w, "no", http.StatusUnauthorized)
-			return false
-		}
-	}))
-	require.Equal(t, http.StatusUnauthorized, b.do(http.MethodGet, "/users", "", "", nil).status)
-	require.Equal(t, http.StatusUnauthorized, b.do(http.MethodGet, "/api/networks/test.fyre.co/users/bob", "", "", nil).status)
-	require.Equal(t, http.StatusOK, b.do(http.MethodGet, "/users", "", "", http.Header{"Authorization": {"Bearer admin"}}).status)
 }
 
 func TestComments(t *testing.T) {

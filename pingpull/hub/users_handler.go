@@ -20,6 +20,9 @@ import (
 // usersPerPage is the users page's page size.
 const usersPerPage = 50
 
+// usersPageCSP is the users page's content security policy.
+const usersPageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src http: https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
 // pageFuncs are the templates' helpers.
 var pageFuncs = template.FuncMap{
 	"when": func(t time.Time) string {
@@ -56,11 +59,9 @@ type usersPage struct {
 func pending(rp *store.RemoteProfile) bool { return rp.PingSeq > rp.PulledSeq }
 
 // handleUsersPage is GET /users?network=&q=&page=: a network's remote
-// profiles, 50 a page, filtered by user id prefix.
+// profiles, 50 a page, filtered by user id prefix. Mount puts it behind
+// the admin guard.
 func (h *Handler) handleUsersPage(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.UsersAuthFunc != nil && !h.cfg.UsersAuthFunc(w, r) {
-		return
-	}
 	q := r.URL.Query()
 	data := usersPage{Networks: h.names, Network: q.Get("network"), Query: q.Get("q"), Page: 1}
 	if data.Network == "" {
@@ -104,8 +105,14 @@ func (h *Handler) handleUsersPage(w http.ResponseWriter, r *http.Request) {
 	if data.Page < data.Pages {
 		data.NextURL = link(data.Page + 1)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	// No script; inline styles; avatars from anywhere over http(s).
+	hdr.Set("Content-Security-Policy", usersPageCSP)
+	hdr.Set("X-Frame-Options", "DENY")
 	if err := h.pages.ExecuteTemplate(w, "users.html", data); err != nil {
 		h.log.ErrorContext(r.Context(), "hub: render users page", "error", err)
 	}
@@ -139,11 +146,9 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// handleUserJSON is GET /api/networks/{network}/users/{id}.
+// handleUserJSON is GET /api/networks/{network}/users/{id}, behind the
+// admin guard.
 func (h *Handler) handleUserJSON(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.UsersAuthFunc != nil && !h.cfg.UsersAuthFunc(w, r) {
-		return
-	}
 	vars := mux.Vars(r)
 	network, userID := vars["network"], vars["id"]
 	if h.networks[network] == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/internal/testenv"
 )
 
@@ -57,5 +58,5 @@ func newTestStore(tb testing.TB) *Store {
 // eventually polls cond until it holds or ten seconds pass.
 func eventually(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	require.Eventually(tb, cond, 10*time.Second, 5*time.Millisecond, "timed out waiting for %s", what)
+	asynctest.Eventually(tb, 10*time.Second, what, cond)
 }

@@ -23,8 +23,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,6 +111,37 @@ func openDB(dsn string) (*sql.DB, error) {
 	return sql.OpenDB(&cachingConnector{base: base}), nil
 }
 
+// fileMode is the mode of a database file Open creates: it holds sessions
+// and e-mail addresses, so only the owner reads it.
+const fileMode os.FileMode = 0o600
+
+// createPrivate creates the database file at path with fileMode when it
+// does not exist yet, before SQLite opens it. SQLite would create it 0644
+// (less the umask); and it creates the -wal and -shm files with the mode of
+// the database file, whatever the umask, so this one file decides all
+// three. The explicit Chmod makes the mode independent of the umask too. An
+// existing file keeps its mode: its owner chose it.
+func createPrivate(path string) error {
+	if path == ":memory:" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	err = f.Chmod(fileMode)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	return nil
+}
+
 // readConns is the size of the read-only pool.
 const readConns = 4
 
@@ -140,6 +173,9 @@ var _ store.Store = (*Store)(nil)
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := createPrivate(cfg.Path); err != nil {
 		return nil, err
 	}
 	db, err := openDB(cfg.dsn())

@@ -24,6 +24,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -113,13 +114,10 @@ func ctxFor(t *testing.T) context.Context {
 // waitTimeout bounds each poll for an asynchronous result.
 const waitTimeout = 60 * time.Second
 
-// pollInterval is how often a condition is re-checked while waiting.
-const pollInterval = 5 * time.Millisecond
-
 // eventually polls cond until it is true or waitTimeout passes.
 func eventually(t *testing.T, cond func() bool, msg string, args ...any) {
 	t.Helper()
-	require.Eventually(t, cond, waitTimeout, pollInterval, fmt.Sprintf(msg, args...))
+	asynctest.Eventually(t, waitTimeout, fmt.Sprintf(msg, args...), cond)
 }
 
 // receive waits for one value from ch, failing after waitTimeout.

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/coreos/go-oidc/v3/oidc"
-
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 )
@@ -16,9 +14,10 @@ import (
 var errReplayedLogoutToken = errors.New("authdelegate: logout token already used")
 
 // handleBackchannelLogout implements OpenID Connect Back-Channel Logout 1.0:
-// POST /backchannel-logout with form field logout_token. go-oidc checks the
-// signature, iss, aud, exp, the events claim, sub-or-sid and the absence of
-// nonce; this handler adds iat bounds and single use of jti. A token with a
+// POST /backchannel-logout with form field logout_token. verifyLogoutToken
+// checks the signature, iss, aud, the events claim, sub-or-sid, the absence
+// of nonce, iat within BackchannelMaxAge and exp when there is one (the
+// final text made it optional); this handler adds single use of jti. A token with a
 // sid ends the sessions of that provider session; a token with only a sub
 // ends every session of that subject. The jti is consumed in the same
 // transaction as the sessions end, so a failed attempt can be retried.
@@ -28,11 +27,7 @@ func (h *Handler) handleBackchannelLogout(w http.ResponseWriter, r *http.Request
 	fail := func(result, desc string) {
 		h.metrics.backchannel.WithLabelValues(result).Inc()
 		h.log.WarnContext(ctx, "authdelegate: back-channel logout refused", slog.String("reason", desc))
-		// Spec §2.8: 400 with an OAuth-style error body.
-		httpbase.WriteJSON(w, http.StatusBadRequest, map[string]any{
-			"error":             "invalid_request",
-			"error_description": desc,
-		})
+		writeLogoutRefusal(w, desc)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	raw := r.PostFormValue("logout_token")
@@ -46,28 +41,24 @@ func (h *Handler) handleBackchannelLogout(w http.ResponseWriter, r *http.Request
 		writeError(w, err)
 		return
 	}
-	lt, err := p.verifier.VerifyLogout(h.clientContext(ctx), raw)
-	if err != nil {
-		var expired *oidc.TokenExpiredError
-		if errors.As(err, &expired) {
-			fail("expired", "logout token expired")
-			return
-		}
-		fail("invalid", "logout token not valid")
-		h.log.DebugContext(ctx, "authdelegate: logout token verification", slog.String("error", err.Error()))
-		return
-	}
 	now := h.cfg.Now()
-	if lt.IssuedAt.IsZero() {
-		fail("invalid", "logout token has no iat")
-		return
-	}
-	if lt.IssuedAt.After(now.Add(h.cfg.Leeway)) {
-		fail("invalid", "logout token issued in the future")
-		return
-	}
-	if lt.IssuedAt.Before(now.Add(-h.cfg.BackchannelMaxAge)) {
-		fail("expired", "logout token too old")
+	lt, err := p.verifyLogoutToken(h.clientContext(ctx), raw, logoutCheck{
+		Issuer: h.cfg.IssuerURL, ClientID: h.cfg.ClientID, Now: now,
+		MaxAge: h.cfg.BackchannelMaxAge, Leeway: h.cfg.Leeway,
+	})
+	if err != nil {
+		var le *logoutTokenError
+		if !errors.As(err, &le) {
+			le = &logoutTokenError{Result: "invalid", Reason: err.Error()}
+		}
+		h.metrics.backchannel.WithLabelValues(le.Result).Inc()
+		// The real reason goes to the log; the provider gets a short one.
+		h.log.WarnContext(ctx, "authdelegate: back-channel logout refused", slog.String("reason", le.Reason))
+		desc := "logout token not valid"
+		if le.Result == "expired" {
+			desc = "logout token expired"
+		}
+		writeLogoutRefusal(w, desc)
 		return
 	}
 	params := store.SessionEndParams{Reason: reasonBackchannel, At: now}
@@ -76,6 +67,7 @@ func (h *Handler) handleBackchannelLogout(w http.ResponseWriter, r *http.Request
 	} else {
 		params.ProviderSubject = lt.Subject
 	}
+	// Remember the jti as long as the token could be accepted.
 	remember := lt.IssuedAt.Add(h.cfg.BackchannelMaxAge + h.cfg.Leeway)
 	if lt.Expiry.After(remember) {
 		remember = lt.Expiry
@@ -103,4 +95,13 @@ func (h *Handler) handleBackchannelLogout(w http.ResponseWriter, r *http.Request
 	h.metrics.backchannel.WithLabelValues("success").Inc()
 	h.log.InfoContext(ctx, "authdelegate: back-channel logout", slog.Int("sessions", len(ended)))
 	w.WriteHeader(http.StatusOK)
+}
+
+// writeLogoutRefusal answers as section 2.8 asks: 400 with an OAuth-style
+// error body.
+func writeLogoutRefusal(w http.ResponseWriter, desc string) {
+	httpbase.WriteJSON(w, http.StatusBadRequest, map[string]any{
+		"error":             "invalid_request",
+		"error_description": desc,
+	})
 }

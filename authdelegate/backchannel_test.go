@@ -110,6 +110,30 @@ func TestBackchannelLogout(t *testing.T) {
 		require.True(t, b.session(fresh.Credential).Active(b.clock.Now()), "a replay ends nothing")
 	})
 
+	t.Run("without exp and a fresh iat", func(t *testing.T) {
+		one := b.login("alice")
+		status, body := b.postLogoutToken(b.signed(b.logoutClaims(func(c map[string]any) { delete(c, "exp") })))
+		require.Equal(t, http.StatusOK, status, body)
+		require.False(t, b.session(one.Credential).Active(b.clock.Now()))
+	})
+
+	t.Run("aud as an array", func(t *testing.T) {
+		one := b.login("alice")
+		status, body := b.postLogoutToken(b.signed(b.logoutClaims(func(c map[string]any) { c["aud"] = []string{"other", testClientID} })))
+		require.Equal(t, http.StatusOK, status, body)
+		require.False(t, b.session(one.Credential).Active(b.clock.Now()))
+	})
+
+	t.Run("replayed jti without exp", func(t *testing.T) {
+		tok := b.signed(b.logoutClaims(func(c map[string]any) { delete(c, "exp") }))
+		status, _ := b.postLogoutToken(tok)
+		require.Equal(t, http.StatusOK, status)
+		fresh := b.login("alice")
+		status, _ = b.postLogoutToken(tok)
+		require.Equal(t, http.StatusBadRequest, status)
+		require.True(t, b.session(fresh.Credential).Active(b.clock.Now()), "a replay ends nothing")
+	})
+
 	refused := []struct {
 		name  string
 		token func() string
@@ -131,6 +155,31 @@ func TestBackchannelLogout(t *testing.T) {
 				c["iat"] = time.Now().Add(-time.Hour).Unix()
 				c["exp"] = time.Now().Add(time.Hour).Unix()
 			}))
+		}},
+		{"without exp, issued too long ago", func() string {
+			return b.signed(b.logoutClaims(func(c map[string]any) {
+				delete(c, "exp")
+				c["iat"] = time.Now().Add(-6 * time.Minute).Unix()
+			}))
+		}},
+		{"exp in the past, iat fresh", func() string {
+			return b.signed(b.logoutClaims(func(c map[string]any) { c["exp"] = time.Now().Add(-time.Minute).Unix() }))
+		}},
+		{"events without the logout event", func() string {
+			return b.signed(b.logoutClaims(func(c map[string]any) { c["events"] = map[string]any{"other": map[string]any{}} }))
+		}},
+		{"logout event not an object", func() string {
+			return b.signed(b.logoutClaims(func(c map[string]any) { c["events"] = map[string]any{devidp.BackChannelLogoutEvent: "x"} }))
+		}},
+		{"iat not a number", func() string {
+			return b.signed(b.logoutClaims(func(c map[string]any) { c["iat"] = "yesterday" }))
+		}},
+		{"signed by another key", func() string {
+			other, err := devidp.New(devidp.Config{Issuer: b.idpURL, AllowInsecure: true, Clients: []devidp.Client{{ID: testClientID, Secret: "s", RedirectURIs: []string{b.gw.URL + "/callback"}}}})
+			require.NoError(t, err)
+			tok, err := other.SignJWT("logout+jwt", b.logoutClaims(nil))
+			require.NoError(t, err)
+			return tok
 		}},
 		{"issued in the future", func() string {
 			return b.signed(b.logoutClaims(func(c map[string]any) { c["iat"] = time.Now().Add(time.Hour).Unix() }))
@@ -169,6 +218,6 @@ func TestBackchannelLogout(t *testing.T) {
 			require.True(t, b.session(victim.Credential).Active(b.clock.Now()))
 		})
 	}
-	require.GreaterOrEqual(t, counterValue(t, b.h.metrics.backchannel.WithLabelValues("expired")), 2.0)
+	require.GreaterOrEqual(t, counterValue(t, b.h.metrics.backchannel.WithLabelValues("expired")), 4.0)
 	require.GreaterOrEqual(t, counterValue(t, b.h.metrics.backchannel.WithLabelValues("replayed")), 1.0)
 }

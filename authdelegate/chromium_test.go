@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/devidp"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/internal/testenv"
 	lfhub "github.com/ssogate/ssogate/pingpull/hub"
@@ -110,7 +111,8 @@ func TestChromium(t *testing.T) {
 	siteSrv.Start()
 	t.Cleanup(siteSrv.Close)
 
-	b := setup(t, setupOpts{site: site})
+	// The provider signs logout tokens without exp, as Ory Hydra does.
+	b := setup(t, setupOpts{site: site, mutateIDP: func(c *devidp.Config) { c.LogoutTokensWithoutExp = true }})
 	gateway = b.gw.URL
 	require.True(t, strings.HasPrefix(gateway, "http://127.0.0.1:"))
 

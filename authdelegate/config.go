@@ -77,6 +77,14 @@ type Config struct {
 	// call the API with CORS. At least one is required.
 	AllowedOrigins []string
 
+	// PostLogoutViaGateway sends the reader back from the provider's
+	// end-session page to PublicURL + "/logged-out" (with the site page in
+	// state), which redirects to the site page, instead of to the site page
+	// directly. For providers that only accept post-logout URIs on a
+	// registered redirect URI's origin (Ory Hydra). Register
+	// PublicURL + "/logged-out" there. Default false.
+	PostLogoutViaGateway bool
+
 	// ClaimMapping maps provider claims onto the profile document.
 	ClaimMapping ClaimMapping
 
@@ -104,6 +112,13 @@ type Config struct {
 	// RefreshBefore: the provider's refresh token is used when the access
 	// token expires within this margin. Default 1m.
 	RefreshBefore time.Duration
+	// ProviderRecheckInterval bounds how long the gateway keeps minting
+	// userAuthTokens for a session without asking the provider (a
+	// refresh-token grant, which fails once the user was disabled or
+	// consent revoked). Default 0: the provider's access-token lifetime
+	// (minus RefreshBefore). Sessions without a refresh token are never
+	// re-checked.
+	ProviderRecheckInterval time.Duration
 	// BackchannelMaxAge refuses logout tokens issued longer ago than this.
 	// Default 5m.
 	BackchannelMaxAge time.Duration
@@ -138,6 +153,14 @@ type Config struct {
 	// rolls the session end back. Optional.
 	SessionEndedFunc func(ctx context.Context, tx store.Tx, userID string) error
 
+	// RevokeMaxAttempts bounds the attempts of one refresh-token revocation
+	// (a River job queued when a session ends, when the provider advertises
+	// revocation_endpoint). Default 25.
+	RevokeMaxAttempts int
+	// RevokeRetryDelay is the wait before a revocation's second attempt;
+	// the n-th waits n times as long, at most an hour. Default 30s.
+	RevokeRetryDelay time.Duration
+
 	// HTTPClient talks to the provider. Default: a client with a 15s timeout.
 	HTTPClient *http.Client
 	// Logger receives the package's logs. Default: discard.
@@ -164,6 +187,8 @@ const (
 	DefaultTouchInterval         = time.Minute
 	DefaultCleanupInterval       = time.Hour
 	DefaultEndedSessionRetention = 168 * time.Hour
+	DefaultRevokeMaxAttempts     = 25
+	DefaultRevokeRetryDelay      = 30 * time.Second
 )
 
 // DefaultScopes are requested when Config.Scopes is empty.
@@ -194,6 +219,10 @@ func (c Config) WithDefaults() Config {
 	setDur(&c.TouchInterval, DefaultTouchInterval)
 	setDur(&c.CleanupInterval, DefaultCleanupInterval)
 	setDur(&c.EndedSessionRetention, DefaultEndedSessionRetention)
+	setDur(&c.RevokeRetryDelay, DefaultRevokeRetryDelay)
+	if c.RevokeMaxAttempts == 0 {
+		c.RevokeMaxAttempts = DefaultRevokeMaxAttempts
+	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.CanonicalProfileFunc == nil {
 		c.CanonicalProfileFunc = defaultCanonicalProfile
@@ -275,14 +304,18 @@ func (c Config) validate() error {
 		"IdleTimeout": c.IdleTimeout, "AbsoluteTimeout": c.AbsoluteTimeout, "TokenTTL": c.TokenTTL,
 		"ProfileReadyTimeout": c.ProfileReadyTimeout, "LoginFlowTTL": c.LoginFlowTTL,
 		"ExchangeCodeTTL": c.ExchangeCodeTTL, "RefreshBefore": c.RefreshBefore,
-		"BackchannelMaxAge": c.BackchannelMaxAge, "Leeway": c.Leeway,
+		"ProviderRecheckInterval": c.ProviderRecheckInterval,
+		"BackchannelMaxAge":       c.BackchannelMaxAge, "Leeway": c.Leeway,
 		"KeepAliveInterval": c.KeepAliveInterval, "StreamRecheckInterval": c.StreamRecheckInterval,
 		"TouchInterval": c.TouchInterval, "CleanupInterval": c.CleanupInterval,
-		"EndedSessionRetention": c.EndedSessionRetention,
+		"EndedSessionRetention": c.EndedSessionRetention, "RevokeRetryDelay": c.RevokeRetryDelay,
 	} {
 		if d < 0 {
 			add("%s must not be negative", name)
 		}
+	}
+	if c.RevokeMaxAttempts < 0 {
+		add("RevokeMaxAttempts must not be negative")
 	}
 	if c.IdleTimeout > 0 && c.AbsoluteTimeout > 0 && c.IdleTimeout > c.AbsoluteTimeout {
 		add("IdleTimeout (%s) must not exceed AbsoluteTimeout (%s)", c.IdleTimeout, c.AbsoluteTimeout)

@@ -205,7 +205,9 @@ func TestParseLoginRequest(t *testing.T) {
 	}{
 		{"popup default", "origin=https://site.example", loginRequest{Origin: "https://site.example", Mode: modePopup}, nil},
 		{"origin normalized", "origin=HTTPS://SITE.example:443", loginRequest{Origin: "https://site.example", Mode: modePopup}, nil},
-		{"popup ignores return_to", "origin=https://site.example&return_to=https://evil.example", loginRequest{Origin: "https://site.example", Mode: modePopup}, nil},
+		{"popup refuses a return_to elsewhere", "origin=https://site.example&return_to=https://evil.example", loginRequest{}, errReturnToNotAllowed},
+		{"popup with a return_to for a severed opener", "origin=https://site.example&return_to=https://site.example/a",
+			loginRequest{Origin: "https://site.example", Mode: modePopup, ReturnTo: "https://site.example/a"}, nil},
 		{"redirect", "origin=https://site.example&mode=redirect&return_to=https://site.example/a?b=c%2523d%23frag",
 			loginRequest{Origin: "https://site.example", Mode: modeRedirect, ReturnTo: "https://site.example/a?b=c%23d"}, nil},
 		{"unknown origin", "origin=https://evil.example", loginRequest{}, errOriginNotAllowed},

@@ -15,7 +15,8 @@
 //	POST /token               a fresh userAuthToken for the session
 //	POST /logout              end the session; returns the provider's end-session URL
 //	GET  /events              server-sent events of the session (profile, logout)
-//	POST /backchannel-logout  OpenID Connect Back-Channel Logout 1.0
+//	POST /backchannel-logout  OpenID Connect Back-Channel Logout 1.0 (exp optional)
+//	GET  /logged-out          post-logout page: forwards to the site page in state
 //	GET  /authdelegate.js     the embeddable script
 //
 // # Browser binding without third-party cookies

@@ -82,6 +82,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.HandleFunc("/login", h.handleLogin).Methods(http.MethodGet)
 	r.HandleFunc("/callback", h.handleCallback).Methods(http.MethodGet)
 	r.HandleFunc("/backchannel-logout", h.handleBackchannelLogout).Methods(http.MethodPost)
+	r.HandleFunc(postLogoutPath, h.handlePostLogout).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/authdelegate.js", h.handleScript).Methods(http.MethodGet, http.MethodHead)
 	api := func(path string, fn http.HandlerFunc, method string) {
 		r.Handle(path, h.cors(fn)).Methods(method, http.MethodOptions)

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,6 +70,11 @@ type testBundle struct {
 	site     string // an allowed site origin
 	changed  chan string
 	cfg      Config
+	// idpDown makes the provider answer 503 to everything (an outage).
+	idpDown atomic.Bool
+	// idpCOOP adds Cross-Origin-Opener-Policy: same-origin to the
+	// provider's answers, as many providers send on their login pages.
+	idpCOOP atomic.Bool
 }
 
 type setupOpts struct {
@@ -104,7 +110,16 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 	var gwHandler, idpHandler http.Handler
 	b.gw = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gwHandler.ServeHTTP(w, r) }))
 	t.Cleanup(b.gw.Close)
-	idpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { idpHandler.ServeHTTP(w, r) }))
+	idpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b.idpDown.Load() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		if b.idpCOOP.Load() {
+			w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		}
+		idpHandler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(idpSrv.Close)
 	b.idpURL = idpSrv.URL
 

@@ -320,7 +320,8 @@ func (b *hub) resyncOnce(ctx context.Context) {
 	}
 }
 
-// cleanup deletes spent one-time values and old ended sessions every
+// cleanup ends sessions that expired unnoticed (revoking their refresh
+// tokens) and deletes spent one-time values and old ended sessions every
 // CleanupInterval until ctx ends. Every replica does it; the deletes are
 // idempotent.
 func (h *Handler) cleanup(ctx context.Context) {
@@ -333,6 +334,11 @@ func (h *Handler) cleanup(ctx context.Context) {
 		case <-t.C:
 		}
 		now := h.cfg.Now()
+		// End (and revoke) the sessions that expired unnoticed before the
+		// retention below deletes them.
+		if _, err := h.endExpired(ctx); err != nil && ctx.Err() == nil {
+			h.log.WarnContext(ctx, "authdelegate: end expired sessions", slog.String("error", err.Error()))
+		}
 		if _, err := h.store.OneTimeDeleteExpired(ctx, now); err != nil && ctx.Err() == nil {
 			h.log.WarnContext(ctx, "authdelegate: delete expired one-time values", slog.String("error", err.Error()))
 		}

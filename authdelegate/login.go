@@ -68,7 +68,10 @@ func (h *Handler) parseLoginRequest(q url.Values) (loginRequest, error) {
 		return lr, errOriginNotAllowed
 	}
 	lr.Origin = origin
-	if lr.Mode == modeRedirect {
+	// A popup may name a return_to too: when the provider's
+	// Cross-Origin-Opener-Policy severed the popup from its opener, the
+	// popup goes there with a one-time code, as redirect mode does.
+	if lr.Mode == modeRedirect || q.Get("return_to") != "" {
 		rt, err := h.checkReturnTo(q.Get("return_to"), origin)
 		if err != nil {
 			return lr, err
@@ -229,14 +232,18 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, flow.ReturnTo+"#ssogate_code="+url.QueryEscape(res.exchangeCode), http.StatusSeeOther)
 		return
 	}
-	h.renderPage(w, http.StatusOK, pageData{
+	pd := pageData{
 		Title:   "Signed in",
 		Message: "You are signed in. This window closes by itself; if it does not, you can close it.",
 		Target:  flow.Origin,
 		Result: &loginMessage{Type: "ssogate.login", Token: res.token.Token, Credential: res.credential,
 			ExpiresAt: res.token.ExpiresAt, Version: res.token.Version},
 		Close: true,
-	})
+	}
+	if res.exchangeCode != "" {
+		pd.Fallback = flow.ReturnTo + "#ssogate_code=" + url.QueryEscape(res.exchangeCode)
+	}
+	h.renderPage(w, http.StatusOK, pd)
 }
 
 // loginResult is a completed login.
@@ -288,7 +295,9 @@ func (h *Handler) completeLogin(ctx context.Context, flow *loginFlow, code strin
 		if err := tx.SessionCreate(ctx, sess); err != nil {
 			return fmt.Errorf("authdelegate: create session: %w", err)
 		}
-		if flow.Mode == modeRedirect {
+		// Redirect mode returns a code; a popup that named a return_to
+		// keeps one for when it has lost its opener.
+		if flow.Mode == modeRedirect || flow.ReturnTo != "" {
 			res.exchangeCode = randomToken(32)
 			key := hashSecret(res.exchangeCode)
 			value, _ := json.Marshal(exchangeValue{Origin: flow.Origin, Sealed: h.sealer.seal([]byte(credential), []byte(kindExchangeCode+":"+key))})

@@ -17,6 +17,7 @@ type metrics struct {
 	providerRefresh *prometheus.CounterVec // result
 	backchannel     *prometheus.CounterVec // result
 	sessionsEnded   *prometheus.CounterVec // reason
+	revocations     *prometheus.CounterVec // result
 }
 
 // Login results, the values of the "result" label of logins_total.
@@ -66,8 +67,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "ssogate_authdelegate_sessions_ended_total",
 			Help: "Sessions ended by this replica, by reason.",
 		}, []string{"reason"}),
+		revocations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssogate_authdelegate_provider_revocations_total",
+			Help: "Refresh-token revocation attempts at the provider (RFC 7009), by result.",
+		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.logins, m.liveStreams, m.liveSessions, m.eventsSent,
+	for _, c := range []prometheus.Collector{m.revocations, m.logins, m.liveStreams, m.liveSessions, m.eventsSent,
 		m.tokensMinted, m.providerRefresh, m.backchannel, m.sessionsEnded} {
 		if err := reg.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError

@@ -26,7 +26,10 @@ type pageData struct {
 	// Close closes the window after posting (success only; an error page
 	// stays so it can be read).
 	Close bool
-	Nonce string
+	// Fallback is where a popup without an opener goes instead (the site
+	// page with a one-time code), when the login named a return_to.
+	Fallback string
+	Nonce    string
 }
 
 // pageTemplate: html/template escapes .Result as a JS value (JSON) and
@@ -49,7 +52,11 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
     {{- if .Close}}
     setTimeout(function () { window.close(); }, 50);
     {{- end}}
-  }
+  }{{if .Fallback}} else {
+    // The provider's Cross-Origin-Opener-Policy cut this popup off from
+    // the site: finish on the site page, whose tabs share the session.
+    location.replace({{.Fallback}});
+  }{{end}}
 })();
 </script>
 {{- end}}

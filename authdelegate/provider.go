@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 )
 
@@ -21,6 +22,12 @@ type provider struct {
 	verifier *oidc.IDTokenVerifier
 	// endSession is the end_session_endpoint (RP-Initiated Logout), if any.
 	endSession string
+	// revocation is the revocation_endpoint (RFC 7009), if any.
+	revocation string
+	// keys is the provider's key set (jwks_uri), algs the signing
+	// algorithms it advertises: logout tokens are checked with them.
+	keys oidc.KeySet
+	algs []jose.SignatureAlgorithm
 }
 
 // providerCache discovers the provider on first use and keeps the result.
@@ -46,7 +53,10 @@ func (h *Handler) provider(ctx context.Context) (*provider, error) {
 		return nil, fmt.Errorf("%w: discovery: %w", errProviderUnavailable, err)
 	}
 	var meta struct {
-		EndSession string `json:"end_session_endpoint"`
+		EndSession string   `json:"end_session_endpoint"`
+		JWKS       string   `json:"jwks_uri"`
+		Revocation string   `json:"revocation_endpoint"`
+		Algs       []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := op.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("%w: discovery document: %w", errProviderUnavailable, err)
@@ -65,12 +75,33 @@ func (h *Handler) provider(ctx context.Context) (*provider, error) {
 			Scopes:       scopes,
 		},
 		verifier: op.Verifier(&oidc.Config{ClientID: h.cfg.ClientID, Now: h.cfg.Now}),
+		// The key set outlives the request that discovered it.
+		keys: oidc.NewRemoteKeySet(context.WithoutCancel(h.clientContext(ctx)), meta.JWKS),
+	}
+	for _, a := range meta.Algs {
+		if a != "none" && a != "" {
+			p.algs = append(p.algs, jose.SignatureAlgorithm(a))
+		}
+	}
+	if len(p.algs) == 0 {
+		p.algs = []jose.SignatureAlgorithm{jose.RS256}
 	}
 	if u, err := url.Parse(meta.EndSession); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
 		p.endSession = meta.EndSession
 	}
+	if u, err := url.Parse(meta.Revocation); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		p.revocation = meta.Revocation
+	}
 	h.prov.p = p
 	return p, nil
+}
+
+// cachedProvider is the discovered provider, or nil when discovery has not
+// succeeded yet; it never blocks on the network.
+func (h *Handler) cachedProvider() *provider {
+	h.prov.mu.Lock()
+	defer h.prov.mu.Unlock()
+	return h.prov.p
 }
 
 // clientContext carries the configured HTTP client to go-oidc and oauth2.

@@ -31,7 +31,7 @@ func (h *Handler) newSession(credential, userID, origin string, pc *providerClai
 		UserID:               userID,
 		ProviderSubject:      pc.Subject,
 		ProviderSID:          pc.SessionID,
-		AccessTokenExpiresAt: tok.Expiry,
+		AccessTokenExpiresAt: h.checkBy(tok.Expiry),
 		IDTokenHint:          rawIDToken,
 		Origin:               origin,
 		CreatedAt:            now,
@@ -43,6 +43,22 @@ func (h *Handler) newSession(credential, userID, origin string, pc *providerClai
 		s.RefreshTokenEnc = h.sealer.seal([]byte(tok.RefreshToken), []byte(s.ID))
 	}
 	return s
+}
+
+// checkBy is when the gateway next asks the provider (a refresh-token
+// grant) about a session whose access token expires at exp: RefreshBefore
+// ahead of exp, or sooner with ProviderRecheckInterval. The stored
+// AccessTokenExpiresAt holds it. With no exp, one TokenTTL from now.
+func (h *Handler) checkBy(exp time.Time) time.Time {
+	now := h.cfg.Now()
+	if exp.IsZero() {
+		exp = now.Add(h.cfg.TokenTTL)
+	}
+	if h.cfg.ProviderRecheckInterval > 0 {
+		// ensureFresh refreshes RefreshBefore ahead of the stored time.
+		exp = minTime(exp, now.Add(h.cfg.ProviderRecheckInterval+h.cfg.RefreshBefore))
+	}
+	return exp
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -108,17 +124,35 @@ func (h *Handler) endSessionsTx(ctx context.Context, params store.SessionEndPara
 	if params.At.IsZero() {
 		params.At = h.cfg.Now()
 	}
-	var ended []*store.Session
-	err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	return h.endTx(ctx, params.Reason, func(ctx context.Context, tx store.Tx) ([]*store.Session, error) {
 		if first != nil {
 			if err := first(ctx, tx); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		var err error
-		ended, err = tx.SessionEnd(ctx, params)
+		ended, err := tx.SessionEnd(ctx, params)
 		if err != nil {
-			return fmt.Errorf("authdelegate: end sessions: %w", err)
+			return nil, fmt.Errorf("authdelegate: end sessions: %w", err)
+		}
+		return ended, nil
+	})
+}
+
+// endTx runs end in a transaction and, in the same one, what follows the
+// end of the sessions it returns: revocations at the provider, the
+// session-ended notification per user and SessionEndedFunc.
+func (h *Handler) endTx(ctx context.Context, reason string, end func(ctx context.Context, tx store.Tx) ([]*store.Session, error)) ([]*store.Session, error) {
+	var ended []*store.Session
+	err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if ended, err = end(ctx, tx); err != nil {
+			return err
+		}
+		// A refused refresh token is dead at the provider already.
+		if reason != reasonRefreshRefused {
+			if err := h.enqueueRevocations(ctx, tx, ended); err != nil {
+				return err
+			}
 		}
 		byUser := map[string][]string{}
 		var users []string
@@ -129,14 +163,14 @@ func (h *Handler) endSessionsTx(ctx context.Context, params store.SessionEndPara
 			byUser[s.UserID] = append(byUser[s.UserID], s.ID)
 		}
 		for _, u := range users {
-			payload, _ := json.Marshal(store.SessionEvent{UserID: u, SessionIDs: byUser[u], Reason: params.Reason})
+			payload, _ := json.Marshal(store.SessionEvent{UserID: u, SessionIDs: byUser[u], Reason: reason})
 			if err := tx.Notify(ctx, store.ChannelSessionEnded, payload); err != nil {
 				return fmt.Errorf("authdelegate: notify session ended: %w", err)
 			}
 			// Expiry is left out: the hub's app sessions already ended with
 			// the last userAuthToken, and a call would end the user's other
 			// devices' app sessions for nothing.
-			if h.cfg.SessionEndedFunc != nil && params.Reason != reasonExpired {
+			if h.cfg.SessionEndedFunc != nil && reason != reasonExpired {
 				if err := h.cfg.SessionEndedFunc(ctx, tx, u); err != nil {
 					return fmt.Errorf("authdelegate: session ended hook: %w", err)
 				}
@@ -147,8 +181,31 @@ func (h *Handler) endSessionsTx(ctx context.Context, params store.SessionEndPara
 	if err != nil {
 		return nil, err
 	}
-	h.metrics.sessionsEnded.WithLabelValues(params.Reason).Add(float64(len(ended)))
+	h.metrics.sessionsEnded.WithLabelValues(reason).Add(float64(len(ended)))
 	return ended, nil
+}
+
+// expiredBatch bounds one transaction of endExpired.
+const expiredBatch = 200
+
+// endExpired ends the sessions that expired while nobody used them, so that
+// their refresh tokens are revoked too (cleanup calls it). It returns how
+// many it ended.
+func (h *Handler) endExpired(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		ended, err := h.endTx(ctx, reasonExpired, func(ctx context.Context, tx store.Tx) ([]*store.Session, error) {
+			ended, err := tx.SessionEndExpired(ctx, store.SessionEndExpiredParams{At: h.cfg.Now(), Reason: reasonExpired, Limit: expiredBatch})
+			if err != nil {
+				return nil, fmt.Errorf("authdelegate: end expired sessions: %w", err)
+			}
+			return ended, nil
+		})
+		total += len(ended)
+		if err != nil || len(ended) < expiredBatch {
+			return total, err
+		}
+	}
 }
 
 // ensureFresh uses the provider's refresh token when the access token is
@@ -213,13 +270,9 @@ func (h *Handler) refreshSession(ctx context.Context, s *store.Session) (*store.
 		h.errorf(ctx, "refreshed tokens", err)
 		return h.refusedRefresh(ctx, s)
 	}
-	params := store.SessionRefreshParams{ID: s.ID, RefreshTokenEnc: s.RefreshTokenEnc, AccessTokenExpiresAt: tok.Expiry, IDTokenHint: rawIDToken}
+	params := store.SessionRefreshParams{ID: s.ID, RefreshTokenEnc: s.RefreshTokenEnc, AccessTokenExpiresAt: h.checkBy(tok.Expiry), IDTokenHint: rawIDToken}
 	if tok.RefreshToken != "" {
 		params.RefreshTokenEnc = h.sealer.seal([]byte(tok.RefreshToken), []byte(s.ID))
-	}
-	if params.AccessTokenExpiresAt.IsZero() {
-		// No expiry given: check back with the provider after one token lifetime.
-		params.AccessTokenExpiresAt = h.cfg.Now().Add(h.cfg.TokenTTL)
 	}
 	userID := UserIDFromSubject(claimString(pc.Raw, h.cfg.ClaimMapping.UserID))
 	// The rotated refresh token is stored on its own: a profile the ping side

@@ -137,8 +137,15 @@ func (h *Handler) endSessionURL(r *http.Request, s *store.Session, postLogout st
 	}
 	q.Set("client_id", h.cfg.ClientID)
 	if postLogout != "" {
-		if pu, err := url.Parse(postLogout); err == nil && pu.IsAbs() && pu.User == nil && (pu.Scheme == "https" || pu.Scheme == "http") && h.origins[originOf(pu)] {
-			q.Set("post_logout_redirect_uri", pu.String())
+		if pu, ok := h.allowedReturn(postLogout); ok {
+			if h.cfg.PostLogoutViaGateway {
+				// The provider returns state unchanged (RP-Initiated
+				// Logout §3); /logged-out checks it again.
+				q.Set("post_logout_redirect_uri", h.cfg.PublicURL+postLogoutPath)
+				q.Set("state", pu.String())
+			} else {
+				q.Set("post_logout_redirect_uri", pu.String())
+			}
 		}
 	}
 	u.RawQuery = q.Encode()

@@ -64,6 +64,14 @@ type SessionEndParams struct {
 	At              time.Time
 }
 
+// SessionEndExpiredParams ends the active sessions whose idle or absolute
+// expiry is at or before At, at most Limit of them (oldest expiry first).
+type SessionEndExpiredParams struct {
+	At     time.Time
+	Reason string
+	Limit  int
+}
+
 // SessionQueries manage gateway sessions.
 type SessionQueries interface {
 	// SessionCreate returns ErrConflict when the ID exists.
@@ -78,6 +86,11 @@ type SessionQueries interface {
 	// SessionEnd ends the matching active sessions and returns them (as they
 	// were before ending, with EndedAt and EndReason set).
 	SessionEnd(ctx context.Context, params SessionEndParams) ([]*Session, error)
+	// SessionEndExpired ends sessions that expired unnoticed (nobody used
+	// them after their expiry) and returns them as SessionEnd does, so that
+	// what must follow a session end (revoking its refresh token at the
+	// provider) follows expiry too.
+	SessionEndExpired(ctx context.Context, params SessionEndExpiredParams) ([]*Session, error)
 	// SessionListByUser returns the user's active sessions at now.
 	SessionListByUser(ctx context.Context, userID string, now time.Time) ([]*Session, error)
 	// SessionDeleteEnded deletes sessions ended or expired before t.

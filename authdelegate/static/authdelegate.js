@@ -12,6 +12,8 @@
  *                   (auth.logout() then authenticate) and remote logouts.
  *   gateway         gateway base URL; default: where this script came from.
  *   mode            'popup' (default) or 'redirect'.
+ *   popupFallback   'redirect' (default): a blocked popup becomes a redirect
+ *                   login; 'none': finishLogin gets a popup_blocked error.
  *   returnTo        redirect mode: where to come back (default location.href).
  *   providerLogout  true: after logout, go to the provider's end-session page.
  *   postLogoutRedirectUri  passed to the provider (must be on an allowed origin).
@@ -20,7 +22,8 @@
  *                   Livefyre User or a plain {id, displayName, profileUrl}
  *                   author), else of the signed-in user.
  *   onError(err)    called with errors that have no other place to go.
- *   onEvent(name, detail)  observes 'login', 'token', 'relogin', 'logout'.
+ *   onEvent(name, detail)  observes 'login', 'token', 'relogin', 'logout',
+ *                   'popup_blocked', 'login_cancelled', 'login_failed'.
  *
  * Tabs of one site share one session: the credential lives in the site's
  * localStorage (storage events carry logins and logouts to every tab). One
@@ -540,10 +543,24 @@
 
     function loginURL(mode) {
       var u = gateway + '/login?origin=' + encodeURIComponent(location.origin) + '&mode=' + mode;
-      if (mode === 'redirect') {
-        u += '&return_to=' + encodeURIComponent(options.returnTo || location.href.replace(/#.*$/, ''));
-      }
+      // A popup names the page too: cut off from this tab by the
+      // provider's Cross-Origin-Opener-Policy, it finishes there.
+      u += '&return_to=' + encodeURIComponent(options.returnTo || location.href.replace(/#.*$/, ''));
       return u;
+    }
+
+    // loginError is what finishLogin gets when no sign-in happened: a code
+    // the site can act on and a sentence it can show, never a raw error.
+    var loginMessages = {
+      popup_blocked: 'The sign-in window was blocked by the browser. Allow pop-ups for this site and try again.',
+      login_cancelled: 'Sign-in was cancelled.',
+      login_failed: 'Sign-in did not work. Please try again.'
+    };
+    function loginError(code, detail) {
+      var err = new Error(loginMessages[code] || loginMessages.login_failed);
+      err.code = code;
+      if (detail) { err.detail = detail; }
+      return err;
     }
 
     var delegate = {
@@ -561,10 +578,21 @@
         var w = 480, h = 640;
         var left = Math.max(0, (global.screenX || 0) + ((global.outerWidth || w) - w) / 2);
         var top = Math.max(0, (global.screenY || 0) + ((global.outerHeight || h) - h) / 2);
-        var popup = global.open(loginURL('popup'), 'ssogate_login',
-          'popup=yes,width=' + w + ',height=' + h + ',left=' + left + ',top=' + top);
+        var popup = null;
+        try {
+          popup = global.open(loginURL('popup'), 'ssogate_login',
+            'popup=yes,width=' + w + ',height=' + h + ',left=' + left + ',top=' + top);
+        } catch (e) { popup = null; }
         if (!popup) {
-          finish(new Error('ssogate: the login popup was blocked'));
+          // Blocked: the same sign-in in this window, unless the site
+          // asked to hear about it instead (popupFallback: 'none').
+          var fallback = options.popupFallback === 'none' ? 'none' : 'redirect';
+          emit('popup_blocked', {fallback: fallback});
+          if (fallback === 'redirect') {
+            location.assign(loginURL('redirect'));
+            return;
+          }
+          finish(loginError('popup_blocked'));
           return;
         }
         var poll = null;
@@ -574,7 +602,9 @@
           if (d.type !== 'ssogate.login') { return; }
           cleanup();
           if (d.error) {
-            finish(new Error('ssogate: login failed: ' + d.error));
+            var code = d.error === 'access_denied' ? 'login_cancelled' : 'login_failed';
+            emit(code, {reason: d.error});
+            finish(loginError(code, d.error));
             return;
           }
           writeStored(d.credential);
@@ -594,10 +624,14 @@
         poll = setInterval(function () {
           if (popup.closed) {
             // Give a message posted just before closing a moment to arrive.
+            // A popup the provider's COOP cut off also reads as closed; it
+            // finishes on the site page and this tab follows through
+            // storage.
             setTimeout(function () {
               if (!finished) {
                 cleanup();
-                finish(new Error('ssogate: login cancelled'));
+                emit('login_cancelled', {reason: 'closed'});
+                finish(loginError('login_cancelled'));
               }
             }, 300);
             clearInterval(poll);

@@ -11,15 +11,19 @@ import (
 // AuthConfig configures the gateway's browser side (authdelegate): the
 // OpenID provider, the allowed site origins and the sessions.
 type AuthConfig struct {
-	IssuerURL           string        `yaml:"issuer_url" env:"SSOGATE_AUTH_ISSUER_URL" flag:"auth-issuer-url" help:"OpenID provider issuer URL; login is off without it"`
-	ClientID            string        `yaml:"client_id" env:"SSOGATE_AUTH_CLIENT_ID" flag:"auth-client-id" help:"OAuth client id at the provider"`
-	ClientSecret        string        `yaml:"client_secret" env:"SSOGATE_AUTH_CLIENT_SECRET" secret:"true" help:"OAuth client secret (empty for a public client)"`
-	Scopes              []string      `yaml:"scopes" env:"SSOGATE_AUTH_SCOPES" flag:"auth-scopes" default:"openid,profile,email,offline_access" help:"scopes requested at login (comma-separated)"`
-	AllowedOrigins      []string      `yaml:"allowed_origins" env:"SSOGATE_AUTH_ALLOWED_ORIGINS" flag:"auth-allowed-origins" help:"site origins that may embed the delegate (postMessage target, CORS, return_to)"`
-	SessionKey          string        `yaml:"session_key" env:"SSOGATE_AUTH_SESSION_KEY" secret:"true" help:"base64 of 32 random bytes: the AES-256-GCM key for refresh tokens at rest; required with issuer_url"`
-	PreviousSessionKeys []string      `yaml:"previous_session_keys" env:"SSOGATE_AUTH_PREVIOUS_SESSION_KEYS" secret:"true" help:"older session keys that still decrypt during a rotation (comma-separated)"`
-	IdleTimeout         time.Duration `yaml:"idle_timeout" env:"SSOGATE_AUTH_IDLE_TIMEOUT" flag:"auth-idle-timeout" default:"168h" help:"a session ends after this long unused"`
-	AbsoluteTimeout     time.Duration `yaml:"absolute_timeout" env:"SSOGATE_AUTH_ABSOLUTE_TIMEOUT" flag:"auth-absolute-timeout" default:"720h" help:"a session ends this long after login, used or not"`
+	IssuerURL            string        `yaml:"issuer_url" env:"SSOGATE_AUTH_ISSUER_URL" flag:"auth-issuer-url" help:"OpenID provider issuer URL; login is off without it"`
+	ClientID             string        `yaml:"client_id" env:"SSOGATE_AUTH_CLIENT_ID" flag:"auth-client-id" help:"OAuth client id at the provider"`
+	ClientSecret         string        `yaml:"client_secret" env:"SSOGATE_AUTH_CLIENT_SECRET" secret:"true" help:"OAuth client secret (empty for a public client)"`
+	Scopes               []string      `yaml:"scopes" env:"SSOGATE_AUTH_SCOPES" flag:"auth-scopes" default:"openid,profile,email,offline_access" help:"scopes requested at login (comma-separated)"`
+	AllowedOrigins       []string      `yaml:"allowed_origins" env:"SSOGATE_AUTH_ALLOWED_ORIGINS" flag:"auth-allowed-origins" help:"site origins that may embed the delegate (postMessage target, CORS, return_to)"`
+	SessionKey           string        `yaml:"session_key" env:"SSOGATE_AUTH_SESSION_KEY" secret:"true" help:"base64 of 32 random bytes: the AES-256-GCM key for refresh tokens at rest; required with issuer_url"`
+	PreviousSessionKeys  []string      `yaml:"previous_session_keys" env:"SSOGATE_AUTH_PREVIOUS_SESSION_KEYS" secret:"true" help:"older session keys that still decrypt during a rotation (comma-separated)"`
+	IdleTimeout          time.Duration `yaml:"idle_timeout" env:"SSOGATE_AUTH_IDLE_TIMEOUT" flag:"auth-idle-timeout" default:"168h" help:"a session ends after this long unused"`
+	AbsoluteTimeout      time.Duration `yaml:"absolute_timeout" env:"SSOGATE_AUTH_ABSOLUTE_TIMEOUT" flag:"auth-absolute-timeout" default:"720h" help:"a session ends this long after login, used or not"`
+	TokenTTL             time.Duration `yaml:"token_ttl" env:"SSOGATE_AUTH_TOKEN_TTL" flag:"auth-token-ttl" default:"1h" help:"lifetime of the userAuthTokens the gateway mints (1m–24h); the app honours a token until it expires, see Tokens and sessions"`
+	RefreshMargin        time.Duration `yaml:"refresh_margin" env:"SSOGATE_AUTH_REFRESH_MARGIN" flag:"auth-refresh-margin" default:"1m" help:"the provider's refresh token is used when its access token expires within this margin"`
+	PostLogoutViaGateway bool          `yaml:"post_logout_via_gateway" env:"SSOGATE_AUTH_POST_LOGOUT_VIA_GATEWAY" flag:"auth-post-logout-via-gateway" help:"the provider sends the reader back to {public_url}/logged-out, which forwards to the site page; for providers that accept post-logout URIs only on a redirect URI's origin (Ory Hydra)"`
+	ProviderRecheck      time.Duration `yaml:"provider_recheck" env:"SSOGATE_AUTH_PROVIDER_RECHECK" flag:"auth-provider-recheck" default:"0s" help:"longest time the gateway mints tokens for a session without a refresh-token grant at the provider (which fails once the user is disabled or consent withdrawn); 0: the provider's access-token lifetime"`
 
 	Claims ClaimsConfig `yaml:"claims"`
 }
@@ -103,6 +107,15 @@ func (a *AuthConfig) validate(probs *problems) {
 	}
 	if a.IdleTimeout <= 0 {
 		probs.addf("auth.idle_timeout: must be positive")
+	}
+	if a.TokenTTL < time.Minute || a.TokenTTL > 24*time.Hour {
+		probs.addf("auth.token_ttl: must be between 1m and 24h")
+	}
+	if a.RefreshMargin <= 0 {
+		probs.addf("auth.refresh_margin: must be positive")
+	}
+	if a.ProviderRecheck < 0 || (a.ProviderRecheck > 0 && a.ProviderRecheck < 30*time.Second) {
+		probs.addf("auth.provider_recheck: must be 0 (off) or at least 30s")
 	}
 	if a.AbsoluteTimeout < a.IdleTimeout {
 		probs.addf("auth.absolute_timeout: must be at least auth.idle_timeout")

@@ -305,6 +305,12 @@ auth:
 		}},
 		{name: "session key size", doc: "auth: {session_key: c2hvcnQ=}", want: []string{"auth.session_key: decodes to 5 bytes, not 32"}},
 		{name: "timeouts", doc: "auth: {idle_timeout: 2h, absolute_timeout: 1h}", want: []string{"auth.absolute_timeout: must be at least auth.idle_timeout"}},
+		{name: "lifetimes", doc: "auth: {token_ttl: 30s, refresh_margin: 0s, provider_recheck: 10s}", want: []string{
+			"auth.token_ttl: must be between 1m and 24h",
+			"auth.refresh_margin: must be positive",
+			"auth.provider_recheck: must be 0 (off) or at least 30s",
+		}},
+		{name: "lifetimes ok", doc: "auth: {token_ttl: 15m, refresh_margin: 2m, provider_recheck: 5m}"},
 		{name: "not a mapping", doc: "- a\n- b\n", want: []string{"the document must be a mapping"}},
 		{name: "section not a mapping", doc: "gateway: 3\n", want: []string{"gateway must be a mapping"}},
 		{name: "key twice", doc: "listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n", want: []string{"ssogate.yaml:2: listen is set twice"}},

@@ -181,6 +181,10 @@ func TestOpenAPIMatchesServers(t *testing.T) {
 	w.expect(http.StatusOK, http.MethodGet, gateway+"/events", with(origin, bearer, map[string]string{"Accept": "text/event-stream"}), "")
 	w.expect(http.StatusUnauthorized, http.MethodGet, gateway+"/events", with(origin, map[string]string{"Authorization": "Bearer nope"}), "")
 	w.expect(http.StatusBadRequest, http.MethodPost, gateway+"/backchannel-logout", form, "logout_token=forged")
+	w.expect(http.StatusOK, http.MethodGet, gateway+"/logged-out?state=https://evil.example/", nil, "")
+	if a := w.send(w.noFollow, http.MethodGet, gateway+"/logged-out?"+url.Values{"state": {site + "/"}}.Encode(), nil, ""); a.status != http.StatusSeeOther {
+		t.Errorf("GET /logged-out to the site: got %d, want 303", a.status)
+	}
 
 	// The webhook.
 	hook := func(body string, sign bool, header map[string]string) answer {

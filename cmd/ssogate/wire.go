@@ -76,6 +76,8 @@ func wireGateway(ctx context.Context, a *app) (*gateway, error) {
 			return nil, err
 		}
 		a.mount(g.auth)
+		// Refresh-token revocations at the provider when sessions end.
+		a.addJobs(g.auth)
 		a.onShutdown = append(a.onShutdown, func(context.Context) error { return g.auth.Close() })
 		// The live-event fan-out: store notifications to this replica's
 		// event streams.
@@ -148,15 +150,19 @@ func wireAuth(ctx context.Context, a *app, codec *tokens.Codec, pp *pingpull.Han
 			FirstName:   cfg.Auth.Claims.FirstName,
 			LastName:    cfg.Auth.Claims.LastName,
 		},
-		SessionKey:           key,
-		PreviousSessionKeys:  previous,
-		IdleTimeout:          cfg.Auth.IdleTimeout,
-		AbsoluteTimeout:      cfg.Auth.AbsoluteTimeout,
-		CanonicalProfileFunc: pp.CanonicalProfile,
-		ProfileChangedFunc:   pp.EnqueuePingTx,
-		SessionEndedFunc:     pp.EnqueueLogoutTx,
-		Logger:               a.log,
-		Registerer:           a.router.Registry(),
+		SessionKey:          key,
+		PreviousSessionKeys: previous,
+		IdleTimeout:         cfg.Auth.IdleTimeout,
+		AbsoluteTimeout:     cfg.Auth.AbsoluteTimeout,
+		TokenTTL:            cfg.Auth.TokenTTL,
+		RefreshBefore:       cfg.Auth.RefreshMargin,
+		// 0 keeps authdelegate's default (the access token's lifetime).
+		ProviderRecheckInterval: cfg.Auth.ProviderRecheck,
+		CanonicalProfileFunc:    pp.CanonicalProfile,
+		ProfileChangedFunc:      pp.EnqueuePingTx,
+		SessionEndedFunc:        pp.EnqueueLogoutTx,
+		Logger:                  a.log,
+		Registerer:              a.router.Registry(),
 	})
 	if err != nil {
 		return nil, &ConfigError{Problems: []string{err.Error()}}

@@ -36,7 +36,7 @@ type logoutClaims struct {
 	Subject   string                    `json:"sub,omitempty"`
 	Audience  string                    `json:"aud"`
 	IssuedAt  int64                     `json:"iat"`
-	Expires   int64                     `json:"exp"`
+	Expires   int64                     `json:"exp,omitempty"`
 	JWTID     string                    `json:"jti"`
 	Events    map[string]map[string]any `json:"events"`
 	SessionID string                    `json:"sid,omitempty"`
@@ -55,10 +55,12 @@ func (p *Provider) LogoutToken(clientID, subject, sid string) (string, error) {
 		Subject:   subject,
 		Audience:  clientID,
 		IssuedAt:  now.Unix(),
-		Expires:   now.Add(logoutTokenTTL).Unix(),
 		JWTID:     randomToken(16),
 		Events:    map[string]map[string]any{BackChannelLogoutEvent: {}},
 		SessionID: sid,
+	}
+	if !p.cfg.LogoutTokensWithoutExp {
+		claims.Expires = now.Add(logoutTokenTTL).Unix()
 	}
 	return p.SignJWT("logout+jwt", claims)
 }

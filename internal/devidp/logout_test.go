@@ -210,3 +210,28 @@ func TestLogoutTokenAndSignJWT(t *testing.T) {
 	require.Equal(t, "RS256", header["alg"])
 	require.NotEmpty(t, header["kid"])
 }
+
+func TestLogoutTokensWithoutExp(t *testing.T) {
+	t.Parallel()
+	claimsOf := func(cfg Config) map[string]any {
+		p, err := New(cfg)
+		require.NoError(t, err)
+		raw, err := p.LogoutToken("web", "alice", "sid-1")
+		require.NoError(t, err)
+		payload, err := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[1])
+		require.NoError(t, err)
+		var c map[string]any
+		require.NoError(t, json.Unmarshal(payload, &c))
+		return c
+	}
+	withExp := claimsOf(validConfig())
+	require.Contains(t, withExp, "exp")
+	require.Contains(t, withExp, "iat")
+
+	cfg := validConfig()
+	cfg.LogoutTokensWithoutExp = true
+	without := claimsOf(cfg)
+	require.NotContains(t, without, "exp", "as Ory Hydra sends them")
+	require.Contains(t, without, "iat")
+	require.Equal(t, "sid-1", without["sid"])
+}

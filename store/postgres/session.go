@@ -155,6 +155,29 @@ func (q queries) SessionListByUser(ctx context.Context, userID string, now time.
 	return list, nil
 }
 
+// SessionEndExpired ends at most params.Limit active sessions that expired
+// at or before params.At and returns them (ordered by id). SKIP LOCKED lets
+// replicas that clean up at the same time take different sessions.
+func (q queries) SessionEndExpired(ctx context.Context, params store.SessionEndExpiredParams) ([]*store.Session, error) {
+	rows, err := q.db.Query(ctx,
+		`UPDATE gateway_session SET ended_at = $1, end_reason = $2
+		 WHERE id IN (SELECT id FROM gateway_session
+		              WHERE ended_at IS NULL AND (idle_expires <= $1 OR abs_expires <= $1)
+		              ORDER BY LEAST(idle_expires, abs_expires), id LIMIT $3
+		              FOR UPDATE SKIP LOCKED)
+		 RETURNING `+sessionColumns,
+		params.At, params.Reason, params.Limit)
+	if err != nil {
+		return nil, wrap("session end expired", err)
+	}
+	list, err := collectSessions(rows)
+	if err != nil {
+		return nil, wrap("session end expired", err)
+	}
+	slices.SortFunc(list, func(a, b *store.Session) int { return strings.Compare(a.ID, b.ID) })
+	return list, nil
+}
+
 // SessionDeleteEnded deletes sessions that ended or expired before t.
 func (q queries) SessionDeleteEnded(ctx context.Context, t time.Time) (int, error) {
 	tag, err := q.db.Exec(ctx,

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ssogate/ssogate/store"
@@ -130,6 +132,27 @@ func (q queries) SessionEnd(ctx context.Context, params store.SessionEndParams) 
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: end sessions: %w", err)
 	}
+	return out, nil
+}
+
+// SessionEndExpired ends at most params.Limit active sessions that expired
+// at or before params.At and returns them.
+func (q queries) SessionEndExpired(ctx context.Context, params store.SessionEndExpiredParams) ([]*store.Session, error) {
+	rows, err := q.db.QueryContext(ctx,
+		`UPDATE session SET ended_at = ?, end_reason = ?
+		 WHERE id IN (SELECT id FROM session
+		              WHERE ended_at IS NULL AND (idle_expires <= ? OR abs_expires <= ?)
+		              ORDER BY min(idle_expires, abs_expires), id LIMIT ?)
+		 RETURNING `+sessionColumns,
+		micros(params.At), params.Reason, micros(params.At), micros(params.At), params.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: end expired sessions: %w", mapError(err))
+	}
+	out, err := scanSessions(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: end expired sessions: %w", err)
+	}
+	slices.SortFunc(out, func(a, b *store.Session) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

@@ -186,6 +186,43 @@ func testSession(t *testing.T, newStore NewStoreFunc) {
 			require.NoError(t, err)
 			require.False(t, got.Active(at(2*time.Second)))
 		}},
+		{"EndExpired", func(t *testing.T, s store.Store) {
+			ctx := ctxFor(t)
+			createSessions(t, s) // s1..s4 idle until at(1h), absolute at(24h)
+			require.NoError(t, s.SessionTouch(ctx, store.SessionTouchParams{ID: "s2", LastSeenAt: at(50 * time.Minute), IdleExpires: at(2 * time.Hour)}))
+			endSessions(t, s, store.SessionEndParams{ID: "s3", Reason: "logout", At: at(time.Minute)})
+			short := newSession("s5", "ann")
+			short.IdleExpires, short.AbsExpires = at(30*time.Minute), at(30*time.Minute)
+			short.RefreshTokenEnc = []byte("sealed")
+			require.NoError(t, s.SessionCreate(ctx, short))
+
+			ended, err := s.SessionEndExpired(ctx, store.SessionEndExpiredParams{At: at(59 * time.Minute), Reason: "expired", Limit: 10})
+			require.NoError(t, err)
+			require.Len(t, ended, 1, "only s5 expired by then")
+			require.Equal(t, "s5", ended[0].ID)
+			require.Equal(t, []byte("sealed"), ended[0].RefreshTokenEnc, "returned as it was, token included")
+			requireTime(t, at(59*time.Minute), ended[0].EndedAt)
+			require.Equal(t, "expired", ended[0].EndReason)
+
+			// At 90m s1 and s4 idled out (s2 was touched, s3 ended before);
+			// a limit of 1 takes one, the next call the other.
+			first, err := s.SessionEndExpired(ctx, store.SessionEndExpiredParams{At: at(90 * time.Minute), Reason: "expired", Limit: 1})
+			require.NoError(t, err)
+			require.Len(t, first, 1)
+			second, err := s.SessionEndExpired(ctx, store.SessionEndExpiredParams{At: at(90 * time.Minute), Reason: "expired", Limit: 10})
+			require.NoError(t, err)
+			require.Len(t, second, 1)
+			require.ElementsMatch(t, []string{"s1", "s4"}, []string{first[0].ID, second[0].ID})
+			none, err := s.SessionEndExpired(ctx, store.SessionEndExpiredParams{At: at(90 * time.Minute), Reason: "expired", Limit: 10})
+			require.NoError(t, err)
+			require.Empty(t, none)
+			got, err := s.SessionGet(ctx, "s3")
+			require.NoError(t, err)
+			require.Equal(t, "logout", got.EndReason, "an ended session keeps its reason")
+			got, err = s.SessionGet(ctx, "s2")
+			require.NoError(t, err)
+			require.True(t, got.EndedAt.IsZero(), "a touched session lives on")
+		}},
 		{"DeleteEnded", func(t *testing.T, s store.Store) {
 			ctx := ctxFor(t)
 			createSessions(t, s) // s1..s4 idle until at(1h), absolute at(24h)

@@ -8,6 +8,32 @@
 
   var DEMO = global.DEMO;
 
+  // notice shows the delegate's sign-in events as a sentence under the
+  // masthead: a site renders these instead of raw errors.
+  var notices = {
+    popup_blocked: function (d) {
+      return d.fallback === 'redirect' ? 'The sign-in window was blocked; signing you in on this page instead…'
+        : 'The sign-in window was blocked. Allow pop-ups for this site and try again.';
+    },
+    login_cancelled: function () { return 'Sign-in cancelled.'; },
+    login_failed: function () { return 'Sign-in did not work. Please try again.'; },
+    login: function () { return ''; }
+  };
+  function notice(name, detail) {
+    if (!notices[name]) { return; }
+    var el = document.getElementById('signin-notice');
+    if (!el) {
+      el = document.createElement('p');
+      el.id = 'signin-notice';
+      el.className = 'notice';
+      el.setAttribute('role', 'status');
+      var header = document.querySelector('.masthead');
+      if (header && header.parentNode) { header.parentNode.insertBefore(el, header.nextSibling); } else { document.body.prepend(el); }
+    }
+    el.textContent = notices[name](detail || {});
+    el.hidden = el.textContent === '';
+  }
+
   function withAuth(cb) {
     global.Livefyre.require(['auth'], function (auth) {
       // onToken: what waits for the gateway's token (the site's own
@@ -17,6 +43,7 @@
       var delegate = global.ssogate.authDelegate({
         auth: auth,
         gateway: DEMO.gateway,
+        onEvent: notice,
         viewProfile: function () { location.href = '/profile'; },
         editProfile: function () { location.href = '/profile'; },
         onEvent: function (name) {

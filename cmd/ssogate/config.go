@@ -55,6 +55,11 @@ func (n NetworkConfig) Short() string {
 type requirements struct {
 	// network: a network name and key (token commands).
 	network bool
+	// gateway: what `ssogate serve` wires (wireGateway): with network.name,
+	// gateway.public_url; with auth.issuer_url, auth.allowed_origins.
+	gateway bool
+	// hub: what `ssogate hub` wires (wireHub): a network to serve.
+	hub bool
 }
 
 // WithDefaults fills the defaults that derive from other values. Plain
@@ -95,6 +100,27 @@ func (c *Config) validate(need requirements, probs *problems) {
 	c.Gateway.validate(probs)
 	c.Hub.validate(probs)
 	c.Auth.validate(probs)
+	if need.gateway {
+		c.validateGateway(probs)
+	}
+	if need.hub && len(c.HubNetworks()) == 0 {
+		probs.addf("the hub needs a network: hub.networks, or network.name and network.key (SSOGATE_NETWORK_NAME, SSOGATE_NETWORK_KEY)")
+	}
+}
+
+// validateGateway adds the problems only `ssogate serve` has: the fields its
+// domains need together, which wireGateway would otherwise find after the
+// database is open.
+func (c *Config) validateGateway(probs *problems) {
+	if c.Network.Name == "" {
+		return // serve runs with probes only, and says so
+	}
+	if c.Gateway.PublicURL == "" {
+		probs.addf("gateway.public_url is required with network.name (--public-url, SSOGATE_PUBLIC_URL): the hub pulls profiles from it")
+	}
+	if c.Auth.IssuerURL != "" && len(c.Auth.AllowedOrigins) == 0 {
+		probs.addf("auth.allowed_origins is required with auth.issuer_url: the site origins that embed the delegate")
+	}
 }
 
 func (n NetworkConfig) validate(path string, required bool, probs *problems) {

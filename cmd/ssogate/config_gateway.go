@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -31,6 +32,8 @@ func (g *GatewayConfig) validate(probs *problems) {
 	if g.PublicURL != "" {
 		if err := checkHTTPURL(g.PublicURL); err != nil {
 			probs.addf("gateway.public_url: %v", err)
+		} else if u, _ := url.Parse(g.PublicURL); u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			probs.addf("gateway.public_url: %q must be a base URL without user, query or fragment", g.PublicURL)
 		}
 	}
 	if g.HubURL != "" {

@@ -1,6 +1,11 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ssogate/ssogate/pingpull/hub"
+	"github.com/ssogate/ssogate/tokens"
+)
 
 // HubConfig configures the hub (`ssogate hub`), the Livefyre-compatible
 // receiver of registrations and pings that pulls profiles.
@@ -60,6 +65,7 @@ func (h *HubConfig) validate(probs *problems) {
 			probs.addf("%s.name: %q is listed twice", path, n.Name)
 		}
 		seen[n.Name] = true
+		n.validateSites(path, probs)
 	}
 	if h.DefaultAvatarURL != "" {
 		if err := checkHTTPURL(h.DefaultAvatarURL); err != nil {
@@ -72,6 +78,29 @@ func (h *HubConfig) validate(probs *problems) {
 	for i, o := range h.AppOrigins {
 		if err := checkOrigin(o); err != nil {
 			probs.addf("hub.app_origins[%d]: %v", i, err)
+		}
+	}
+}
+
+// validateSites checks the rules hub.New applies to a network's sites.
+func (n HubNetworkConfig) validateSites(path string, probs *problems) {
+	seen := map[string]bool{}
+	for j, s := range n.Sites {
+		sp := fmt.Sprintf("%s.sites[%d]", path, j)
+		switch {
+		case !hub.ValidSiteID(s.ID):
+			probs.addf("%s.id: %q is not 1-64 letters, digits, '-' or '_'", sp, s.ID)
+		case seen[s.ID]:
+			probs.addf("%s.id: %q is listed twice", sp, s.ID)
+		}
+		seen[s.ID] = true
+		if s.Key == "" {
+			probs.addf("%s.key is required", sp)
+		}
+		for k, m := range s.Moderators {
+			if !tokens.ValidUserID(m) || tokens.IsReservedUserID(m) {
+				probs.addf("%s.moderators[%d]: %q is not a user id", sp, k, m)
+			}
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 func hubCommand(fs *flag.FlagSet) runFunc {
 	flags := registerConfigFlags(fs)
 	return func(ctx context.Context, e *env, args []string) error {
-		a, err := startServer(ctx, e, "hub", "hub", flags, args)
+		a, err := startServer(ctx, e, "hub", "hub", flags, args, requirements{hub: true})
 		if err != nil {
 			return err
 		}

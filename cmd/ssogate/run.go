@@ -211,9 +211,11 @@ func (a *app) close() {
 	}
 }
 
-// startServer is serve and hub's common start: configuration, logger, app.
-func startServer(ctx context.Context, e *env, name, role string, flags *configFlags, args []string) (*app, error) {
-	cfg, err := loadCommandConfig(e, name, flags, args, requirements{})
+// startServer is serve and hub's common start: configuration, checked
+// whole against need before any file or connection is opened, then the
+// logger and the app.
+func startServer(ctx context.Context, e *env, name, role string, flags *configFlags, args []string, need requirements) (*app, error) {
+	cfg, err := loadCommandConfig(e, name, flags, args, need)
 	if err != nil {
 		return nil, err
 	}

@@ -92,7 +92,60 @@ func TestRunConfigThreeMistakes(t *testing.T) {
 			require.Contains(t, r.stderr, "unknown key lisen")
 			require.Contains(t, r.stderr, "gateway.webhook_rate: not a number")
 			require.Contains(t, r.stderr, `log_level: "loud"`)
-			require.Equal(t, 4, strings.Count(r.stderr, "\n"), r.stderr)
+			lines := 4
+			if cmd == "hub" {
+				// The hub's own requirement is checked with the rest
+				// now, before the database opens.
+				require.Contains(t, r.stderr, "the hub needs a network")
+				lines++
+			}
+			require.Equal(t, lines, strings.Count(r.stderr, "\n"), r.stderr)
+		})
+	}
+}
+
+// TestRunServeBadConfigOpensNothing: serve and hub check the whole
+// configuration, the problems their wiring would find too, before the data
+// directory or the database is created, and report them all at once.
+func TestRunServeBadConfigOpensNothing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cmd     string
+		environ map[string]string
+		want    []string
+	}{
+		{cmd: "serve", environ: map[string]string{
+			"SSOGATE_NETWORK_NAME":     "labs.fyre.co",
+			"SSOGATE_NETWORK_KEY":      "network-key-of-the-test",
+			"SSOGATE_AUTH_ISSUER_URL":  "https://idp.example.com",
+			"SSOGATE_AUTH_CLIENT_ID":   "gateway",
+			"SSOGATE_AUTH_SESSION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+			"SSOGATE_LOG_LEVEL":        "loud",
+		}, want: []string{
+			"gateway.public_url is required with network.name",
+			"auth.allowed_origins is required with auth.issuer_url",
+			`log_level: "loud"`,
+		}},
+		{cmd: "hub", environ: map[string]string{
+			"SSOGATE_LOG_LEVEL": "loud",
+		}, want: []string{
+			"the hub needs a network",
+			`log_level: "loud"`,
+		}},
+	} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "data")
+			tc.environ["SSOGATE_DATA_DIR"] = dir
+			r := runCmd(t, tc.environ, "", tc.cmd, "--listen", "127.0.0.1:0")
+			require.Equal(t, 2, r.code, r.stderr)
+			require.Contains(t, r.stderr, "ssogate: invalid configuration:\n")
+			for _, w := range tc.want {
+				require.Contains(t, r.stderr, w)
+			}
+			require.Equal(t, len(tc.want)+1, strings.Count(r.stderr, "\n"), r.stderr)
+			_, err := os.Stat(dir)
+			require.ErrorIs(t, err, os.ErrNotExist, "the data directory was created")
 		})
 	}
 }

@@ -10,7 +10,7 @@ import (
 func serveCommand(fs *flag.FlagSet) runFunc {
 	flags := registerConfigFlags(fs)
 	return func(ctx context.Context, e *env, args []string) error {
-		a, err := startServer(ctx, e, "serve", "gateway", flags, args)
+		a, err := startServer(ctx, e, "serve", "gateway", flags, args, requirements{gateway: true})
 		if err != nil {
 			return err
 		}

@@ -36,16 +36,6 @@ func wireGateway(ctx context.Context, a *app) (*gateway, error) {
 		a.log.Warn("no network configured (network.name, SSOGATE_NETWORK_NAME): Ping for Pull and login are off")
 		return nil, nil
 	}
-	var probs problems
-	if cfg.Network.Key == "" {
-		probs.addf("network.key is required with network.name (config file or SSOGATE_NETWORK_KEY)")
-	}
-	if cfg.Gateway.PublicURL == "" {
-		probs.addf("gateway.public_url is required with network.name (--public-url, SSOGATE_PUBLIC_URL): the hub pulls profiles from it")
-	}
-	if err := probs.err(); err != nil {
-		return nil, err
-	}
 	codec, err := tokenCodec(cfg)
 	if err != nil {
 		return nil, err
@@ -123,14 +113,9 @@ func pingpullConfig(cfg *Config, st store.Store, codec *tokens.Codec, log *slog.
 // the two packages do not import each other.
 func wireAuth(ctx context.Context, a *app, codec *tokens.Codec, pp *pingpull.Handler) (*authdelegate.Handler, error) {
 	cfg := a.cfg
-	key, err := cfg.Auth.SessionKeyBytes()
-	if err != nil {
-		return nil, &ConfigError{Problems: []string{"auth.session_key: " + err.Error()}}
-	}
-	previous, err := cfg.Auth.PreviousSessionKeyBytes()
-	if err != nil {
-		return nil, &ConfigError{Problems: []string{"auth.previous_session_keys: " + err.Error()}}
-	}
+	// Both decode: loadConfig checked them.
+	key, _ := cfg.Auth.SessionKeyBytes()
+	previous, _ := cfg.Auth.PreviousSessionKeyBytes()
 	h, err := authdelegate.New(ctx, authdelegate.Config{
 		Store:          a.store,
 		Tokens:         codec,
@@ -183,9 +168,6 @@ func wireHub(a *app) (*hub.Handler, error) {
 			nc.Sites = append(nc.Sites, hub.SiteConfig{ID: s.ID, Key: s.Key, Moderators: s.Moderators})
 		}
 		networks = append(networks, nc)
-	}
-	if len(networks) == 0 {
-		return nil, &ConfigError{Problems: []string{"the hub needs a network: hub.networks, or network.name and network.key (SSOGATE_NETWORK_NAME, SSOGATE_NETWORK_KEY)"}}
 	}
 	h, err := hub.New(hub.Config{
 		Networks:            networks,

@@ -17,6 +17,11 @@ import (
 // letters, digits, '-' and '_' are accepted.
 var siteIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
+// ValidSiteID reports whether id may name a site (1-64 letters, digits, '-'
+// or '_'), the rule New applies; cmd/ssogate checks its configuration with
+// it before anything opens.
+func ValidSiteID(id string) bool { return siteIDPattern.MatchString(id) }
+
 func validateSites(i int, n NetworkConfig) []error {
 	var errs []error
 	seen := map[string]bool{}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -94,7 +93,8 @@ type Config struct {
 	// PreviousSessionKeys still decrypt (key rotation). Each 32 bytes.
 	PreviousSessionKeys [][]byte
 
-	// IdleTimeout ends a session not used for this long. Default 24h.
+	// IdleTimeout ends a session not used for this long. Default
+	// DefaultIdleTimeout (168h, a week).
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after login. Default 720h.
 	AbsoluteTimeout time.Duration
@@ -173,7 +173,7 @@ type Config struct {
 
 // Default values of Config.
 const (
-	DefaultIdleTimeout           = 24 * time.Hour
+	DefaultIdleTimeout           = 168 * time.Hour
 	DefaultAbsoluteTimeout       = 720 * time.Hour
 	DefaultTokenTTL              = time.Hour
 	DefaultProfileReadyTimeout   = 2 * time.Second
@@ -231,7 +231,7 @@ func (c Config) WithDefaults() Config {
 		c.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Registerer == nil {
 		c.Registerer = prometheus.NewRegistry()
@@ -242,22 +242,35 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// DefaultClaimMapping gives each unset ClaimMapping field its claim.
+var DefaultClaimMapping = ClaimMapping{
+	UserID:      "sub",
+	DisplayName: []string{"name", "preferred_username"},
+	Email:       "email",
+	ImageURL:    "picture",
+	ProfileURL:  "profile",
+	SettingsURL: "-",
+	FirstName:   "given_name",
+	LastName:    "family_name",
+}
+
 func (m ClaimMapping) withDefaults() ClaimMapping {
+	def := DefaultClaimMapping
 	set := func(s *string, def string) {
 		if *s == "" {
 			*s = def
 		}
 	}
-	set(&m.UserID, "sub")
+	set(&m.UserID, def.UserID)
 	if len(m.DisplayName) == 0 {
-		m.DisplayName = []string{"name", "preferred_username"}
+		m.DisplayName = append([]string(nil), def.DisplayName...)
 	}
-	set(&m.Email, "email")
-	set(&m.ImageURL, "picture")
-	set(&m.ProfileURL, "profile")
-	set(&m.SettingsURL, "-")
-	set(&m.FirstName, "given_name")
-	set(&m.LastName, "family_name")
+	set(&m.Email, def.Email)
+	set(&m.ImageURL, def.ImageURL)
+	set(&m.ProfileURL, def.ProfileURL)
+	set(&m.SettingsURL, def.SettingsURL)
+	set(&m.FirstName, def.FirstName)
+	set(&m.LastName, def.LastName)
 	return m
 }
 

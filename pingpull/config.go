@@ -3,7 +3,6 @@ package pingpull
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -154,14 +153,22 @@ type Config struct {
 	Now func() time.Time
 }
 
+// DefaultHubURL is the hub of network when none is configured: Livefyre's
+// https://{short}.quill.fyre.co, short being the network's first label
+// ("labs" for labs.fyre.co); "" for an empty name.
+func DefaultHubURL(network string) string {
+	short, _, _ := strings.Cut(network, ".")
+	if short == "" {
+		return ""
+	}
+	return "https://" + short + ".quill.fyre.co"
+}
+
 // WithDefaults returns a copy of c with every unset field set to its
 // default.
 func (c Config) WithDefaults() Config {
 	if c.HubURL == "" && c.Tokens != nil {
-		short, _, _ := strings.Cut(c.Tokens.Network(), ".")
-		if short != "" {
-			c.HubURL = "https://" + short + ".quill.fyre.co"
-		}
+		c.HubURL = DefaultHubURL(c.Tokens.Network())
 	}
 	c.HubURL = strings.TrimRight(c.HubURL, "/")
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
@@ -211,7 +218,7 @@ func (c Config) WithDefaults() Config {
 		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Registerer == nil {
 		c.Registerer = prometheus.NewRegistry()

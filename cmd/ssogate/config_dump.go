@@ -116,7 +116,7 @@ func referenceRows(t reflect.Type, prefix string) [][5]string {
 		if f := sf.Tag.Get("flag"); f != "" {
 			flg = "`--" + f + "`"
 		}
-		if d := sf.Tag.Get("default"); d != "" {
+		if d := resolveDefault(sf.Tag.Get("default")); d != "" {
 			def = "`" + d + "`"
 		}
 		help := escapeCell(sf.Tag.Get("help"))

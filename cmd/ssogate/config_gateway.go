@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ssogate/ssogate/pingpull"
 )
 
 // GatewayConfig configures the gateway's Ping for Pull side (`ssogate serve`):
@@ -13,18 +15,18 @@ type GatewayConfig struct {
 	PublicURL            string        `yaml:"public_url" env:"SSOGATE_PUBLIC_URL" flag:"public-url" help:"the gateway's public base URL; the hub pulls {public_url}/pull?id={id}"`
 	HubURL               string        `yaml:"hub_url" env:"SSOGATE_HUB_URL" flag:"hub-url" help:"the hub that pings and the registration go to; default https://{short}.quill.fyre.co from network.name"`
 	WebhookSecrets       []string      `yaml:"webhook_secrets" env:"SSOGATE_WEBHOOK_SECRETS" secret:"true" help:"Standard Webhooks secrets (whsec_…), comma-separated; several during a rotation"`
-	WebhookRate          float64       `yaml:"webhook_rate" env:"SSOGATE_WEBHOOK_RATE" flag:"webhook-rate" default:"100" help:"webhooks accepted per second on average before 429 with Retry-After; negative: no limit"`
+	WebhookRate          float64       `yaml:"webhook_rate" env:"SSOGATE_WEBHOOK_RATE" flag:"webhook-rate" default:"@pingpull.DefaultWebhookRate" help:"webhooks accepted per second on average before 429 with Retry-After; negative: no limit"`
 	WebhookBurst         int           `yaml:"webhook_burst" env:"SSOGATE_WEBHOOK_BURST" flag:"webhook-burst" help:"webhooks accepted at once above webhook_rate; default 2×webhook_rate"`
-	WebhookFailureRate   float64       `yaml:"webhook_failure_rate" env:"SSOGATE_WEBHOOK_FAILURE_RATE" flag:"webhook-failure-rate" default:"1" help:"webhooks refused before their signature is verified (unsigned, bad signature, wrong type, too large) answered per second and client address before 429; signed webhooks never count; negative: no limit"`
-	WebhookFailureBurst  int           `yaml:"webhook_failure_burst" env:"SSOGATE_WEBHOOK_FAILURE_BURST" flag:"webhook-failure-burst" default:"10" help:"such refusals answered at once per client address above webhook_failure_rate"`
+	WebhookFailureRate   float64       `yaml:"webhook_failure_rate" env:"SSOGATE_WEBHOOK_FAILURE_RATE" flag:"webhook-failure-rate" default:"@pingpull.DefaultWebhookFailureRate" help:"webhooks refused before their signature is verified (unsigned, bad signature, wrong type, too large) answered per second and client address before 429; signed webhooks never count; negative: no limit"`
+	WebhookFailureBurst  int           `yaml:"webhook_failure_burst" env:"SSOGATE_WEBHOOK_FAILURE_BURST" flag:"webhook-failure-burst" default:"@pingpull.DefaultWebhookFailureBurst" help:"such refusals answered at once per client address above webhook_failure_rate"`
 	ProfileSourceURL     string        `yaml:"profile_source_url" env:"SSOGATE_PROFILE_SOURCE_URL" flag:"profile-source-url" help:"URL template with {id}, fetched when a webhook carries no profile"`
 	ProfileSourceToken   string        `yaml:"profile_source_token" env:"SSOGATE_PROFILE_SOURCE_TOKEN" secret:"true" help:"bearer token sent to profile_source_url"`
-	ProfileSourceTimeout time.Duration `yaml:"profile_source_timeout" env:"SSOGATE_PROFILE_SOURCE_TIMEOUT" flag:"profile-source-timeout" default:"10s" help:"time limit of one profile_source_url request"`
+	ProfileSourceTimeout time.Duration `yaml:"profile_source_timeout" env:"SSOGATE_PROFILE_SOURCE_TIMEOUT" flag:"profile-source-timeout" default:"@pingpull.DefaultProfileSourceTimeout" help:"time limit of one profile_source_url request"`
 }
 
 func (g *GatewayConfig) withDefaults(network NetworkConfig) {
-	if g.HubURL == "" && network.Name != "" {
-		g.HubURL = "https://" + network.Short() + ".quill.fyre.co"
+	if g.HubURL == "" {
+		g.HubURL = pingpull.DefaultHubURL(network.Name)
 	}
 }
 

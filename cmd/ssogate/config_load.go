@@ -20,7 +20,8 @@ import (
 //	yaml:"key"         the YAML key (required on every loaded field)
 //	env:"SSOGATE_…"    the environment variable (optional)
 //	flag:"name"        the command-line flag, without dashes (optional)
-//	default:"…"        the default, in the same syntax as env (optional)
+//	default:"…"        the default, in the same syntax as env (optional);
+//	                   "@pkg.Name" names a package's default (config_defaults.go)
 //	secret:"true"      never a flag, never printed (Redacted) or logged
 //	secret:"url-password"  a URL whose password Redacted hides
 //	help:"…"           one line for --help and the README table
@@ -94,7 +95,7 @@ func walkFields(t reflect.Type, prefix string, index []int) []configField {
 			path:   path,
 			env:    sf.Tag.Get("env"),
 			flag:   sf.Tag.Get("flag"),
-			def:    sf.Tag.Get("default"),
+			def:    resolveDefault(sf.Tag.Get("default")),
 			help:   sf.Tag.Get("help"),
 			secret: sf.Tag.Get("secret") == "true",
 			index:  idx,

@@ -79,7 +79,7 @@ type Config struct {
 	SaveProfileFunc func(ctx context.Context, userID string, p Profile) error
 	// HTTPClient calls the webhook. Default: a client with a 10s timeout.
 	HTTPClient *http.Client
-	// Logger defaults to slog.Default().
+	// Logger receives the site's logs. Default: discard.
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
@@ -91,7 +91,7 @@ func (c Config) WithDefaults() Config {
 		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Now == nil {
 		c.Now = time.Now

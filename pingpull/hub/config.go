@@ -77,7 +77,7 @@ type Config struct {
 	// Store holds pull URLs, remote profiles, comments and the pull jobs.
 	// Required.
 	Store store.Store
-	// Logger defaults to slog.Default().
+	// Logger receives the hub's logs. Default: discard.
 	Logger *slog.Logger
 	// Registerer receives the hub's metrics. Default: a new private registry
 	// (metrics are then collected but not exported).
@@ -130,7 +130,7 @@ type Config struct {
 // WithDefaults returns a copy of c with every unset field defaulted.
 func (c Config) WithDefaults() Config {
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Registerer == nil {
 		c.Registerer = prometheus.NewRegistry()

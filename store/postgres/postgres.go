@@ -50,7 +50,7 @@ type Config struct {
 	// it when missing. It must match ^[a-z_][a-z0-9_]{0,45}$. Default: none
 	// (the server's search_path decides).
 	Schema string
-	// Logger receives the store's and River's logs. Default: slog.Default().
+	// Logger receives the store's and River's logs. Default: discard.
 	Logger *slog.Logger
 	// MaxConns is the size of the connection pool (the notification listener
 	// uses one more connection of its own, River's working client one more).
@@ -61,7 +61,7 @@ type Config struct {
 // WithDefaults returns a copy of c with defaults filled in.
 func (c Config) WithDefaults() Config {
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.MaxConns == 0 {
 		c.MaxConns = 10

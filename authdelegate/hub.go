@@ -97,6 +97,8 @@ type hub struct {
 	resyncMu      sync.Mutex
 	resyncRunning bool
 	resyncAgain   bool
+	// workers are the resync passes; Run waits for them.
+	workers sync.WaitGroup
 }
 
 func newHub(h *Handler) *hub {
@@ -250,7 +252,8 @@ func (b *hub) resync(ctx context.Context) {
 	}
 	b.resyncRunning = true
 	b.resyncMu.Unlock()
-	go func() {
+	// Run waits for the pass (workers) before it returns.
+	b.workers.Go(func() {
 		for {
 			b.resyncOnce(ctx)
 			b.resyncMu.Lock()
@@ -262,7 +265,7 @@ func (b *hub) resync(ctx context.Context) {
 			b.resyncAgain = false
 			b.resyncMu.Unlock()
 		}
-	}()
+	})
 }
 
 func (b *hub) resyncOnce(ctx context.Context) {
@@ -353,18 +356,23 @@ func (h *Handler) cleanup(ctx context.Context) {
 // called. When the notification channel lags or has to be re-opened, every
 // stream is compared with the store again, so nothing is missed. Run also
 // deletes expired login flows, codes and jtis and old ended sessions every
-// CleanupInterval. Run returns nil on a clean stop.
+// CleanupInterval. Run returns nil on a clean stop, once every goroutine
+// it started (cleanup, resync passes) has returned.
 func (h *Handler) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
+	// Deferred calls run last first: cancel, then the joins.
+	defer h.hub.workers.Wait()
+	var loops sync.WaitGroup
+	defer loops.Wait()
 	defer cancel()
-	go func() {
+	loops.Go(func() {
 		select {
 		case <-h.closed:
 			cancel()
 		case <-ctx.Done():
 		}
-	}()
-	go h.cleanup(ctx)
+	})
+	loops.Go(func() { h.cleanup(ctx) })
 	backoff := time.Second
 	first := true
 	for {

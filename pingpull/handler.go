@@ -73,6 +73,7 @@ func New(cfg Config) (*Handler, error) {
 	h.failures = newClientBuckets(cfg.WebhookFailureRate, cfg.WebhookFailureBurst, cfg.Now)
 	h.served.idle = make(chan struct{})
 	h.served.taken = make(chan struct{})
+	h.served.hurry = make(chan struct{})
 	h.tokenCache = make(map[string]time.Time)
 	for _, secret := range cfg.WebhookSecrets {
 		wh, err := parseWebhookSecret(secret)

@@ -74,7 +74,8 @@ type servedRecord struct {
 // and returns; one goroutine at a time (started when records are pending,
 // gone when none are) writes everything pending in one transaction, then
 // the next batch. A transaction per pull would cap pulls at the store's
-// write rate; a batch costs about one transaction.
+// write rate; a batch costs about one transaction. Flush is its stop: it
+// cuts the linger short and waits until the goroutine is gone.
 type servedRecorder struct {
 	mu       sync.Mutex
 	pending  []servedRecord
@@ -83,6 +84,9 @@ type servedRecorder struct {
 	// on it); taken when a batch is taken (full queues wait on it).
 	idle  chan struct{}
 	taken chan struct{}
+	// hurry is closed and replaced by Flush: the batch being gathered is
+	// written without waiting out servedLinger.
+	hurry chan struct{}
 }
 
 // maxServedBatch bounds one transaction; maxServedPending bounds the
@@ -126,7 +130,15 @@ func (h *Handler) flushServed() {
 	for {
 		// Let a few more pulls join the batch: under load one transaction
 		// then records many pulls, and repeated pulls of a version fold.
-		time.Sleep(servedLinger)
+		r.mu.Lock()
+		hurry := r.hurry
+		r.mu.Unlock()
+		linger := time.NewTimer(servedLinger)
+		select {
+		case <-linger.C:
+		case <-hurry:
+			linger.Stop()
+		}
 		r.mu.Lock()
 		n := min(len(r.pending), maxServedBatch)
 		if n == 0 {
@@ -201,8 +213,9 @@ func (h *Handler) writeServed(ctx context.Context, batch []servedRecord) error {
 	})
 }
 
-// Flush waits until the pulls served so far are recorded (or ctx ends).
-// Call it at shutdown, after the HTTP server stopped.
+// Flush writes the pulls served so far without waiting out the linger, and
+// waits until they are recorded and the recorder's goroutine is gone (or
+// ctx ends). Call it at shutdown, after the HTTP server stopped.
 func (h *Handler) Flush(ctx context.Context) error {
 	r := &h.served
 	for {
@@ -212,6 +225,8 @@ func (h *Handler) Flush(ctx context.Context) error {
 			return nil
 		}
 		idle := r.idle
+		close(r.hurry)
+		r.hurry = make(chan struct{})
 		r.mu.Unlock()
 		select {
 		case <-idle:

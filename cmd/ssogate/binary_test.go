@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 // testVersion is stamped into the test binary with -ldflags.
@@ -22,6 +24,14 @@ var binDir string
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	// Every service serve starts is joined before it returns: no
+	// goroutine may outlive the tests.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
 	}

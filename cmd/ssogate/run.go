@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ssogate/ssogate/docs"
 	"github.com/ssogate/ssogate/internal/httpbase"
@@ -120,6 +121,9 @@ type app struct {
 	workers    *river.Workers
 	queues     map[string]river.QueueConfig
 	onShutdown []func(ctx context.Context) error
+	// services are the background loops serve runs beside HTTP and joins
+	// before it returns, so before the store closes.
+	services []service
 	// listener, when set, is served instead of listening on cfg.Listen (the
 	// demo binds its ports before it builds the apps).
 	listener net.Listener
@@ -156,6 +160,37 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	}, nil
 }
 
+// service is a background loop: run until ctx ends, nil on a clean stop.
+type service struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// addService adds a loop for serve to run.
+func (a *app) addService(name string, run func(ctx context.Context) error) {
+	a.services = append(a.services, service{name: name, run: run})
+}
+
+// runServices starts every service under one errgroup and returns the join:
+// it cancels their context and waits for all of them. A service that fails
+// is logged; the others and HTTP go on, as they did before.
+func (a *app) runServices(ctx context.Context) (join func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var g errgroup.Group
+	for _, s := range a.services {
+		g.Go(func() error {
+			if err := s.run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error(s.name+" stopped", slog.String("error", err.Error()))
+			}
+			return nil
+		})
+	}
+	return func() {
+		cancel()
+		_ = g.Wait()
+	}
+}
+
 // mount adds a domain handler's routes to the process's router.
 func (a *app) mount(h interface{ Mount(r *mux.Router) }) {
 	h.Mount(a.router.Mux())
@@ -176,13 +211,16 @@ func (a *app) addJobs(h jobsHandler) {
 	}
 }
 
-// serve starts River (when jobs were added) and serves HTTP until ctx ends,
-// then shuts down: HTTP first, then River, then the shutdown hooks.
+// serve starts River (when jobs were added) and the services, and serves
+// HTTP until ctx ends, then shuts down: HTTP first, then River, then the
+// shutdown hooks; it returns once every service has returned.
 func (a *app) serve(ctx context.Context) error {
 	if a.cfg.DebugListen != "" {
-		if err := startDebug(ctx, a.cfg.DebugListen, a.cfg.DebugContention, a.log); err != nil {
+		debug, err := listenDebug(a.cfg.DebugListen, a.cfg.DebugContention, a.log)
+		if err != nil {
 			return fmt.Errorf("debug listener: %w", err)
 		}
+		a.addService("debug listener", debug)
 	}
 	hooks := a.onShutdown
 	if len(a.queues) > 0 {
@@ -201,6 +239,8 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	join := a.runServices(ctx)
+	defer join()
 	return srv.Run(ctx)
 }
 

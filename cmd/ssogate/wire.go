@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -71,20 +70,12 @@ func wireGateway(ctx context.Context, a *app) (*gateway, error) {
 		a.onShutdown = append(a.onShutdown, func(context.Context) error { return g.auth.Close() })
 		// The live-event fan-out: store notifications to this replica's
 		// event streams.
-		go func() {
-			if err := g.auth.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				a.log.Error("authdelegate event loop stopped", slog.String("error", err.Error()))
-			}
-		}()
+		a.addService("authdelegate event loop", g.auth.Run)
 	} else {
 		a.log.Info("no OpenID provider configured (auth.issuer_url): login, /token and /events are off")
 	}
 
-	go func() {
-		if err := pp.Register(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			a.log.Error("registration at the hub stopped", slog.String("error", err.Error()))
-		}
-	}()
+	a.addService("registration at the hub", pp.Register)
 	return g, nil
 }
 

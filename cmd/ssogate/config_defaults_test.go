@@ -48,3 +48,29 @@ func TestDurationDefault(t *testing.T) {
 		require.Equal(t, want, durationDefault(d.Interface().(time.Duration)), in)
 	}
 }
+
+// TestConfigChecksWhatTheDomainsCheck: the rules hub.New and pingpull.New
+// apply are found while loading, not after the database opened.
+func TestConfigChecksWhatTheDomainsCheck(t *testing.T) {
+	t.Parallel()
+	_, err := loadTestConfig(t, `
+hub:
+  networks:
+    - name: labs.fyre.co
+      key: k
+      sites:
+        - {id: "bad id", key: k}
+        - {id: "303613"}
+        - {id: "303613", key: k, moderators: [system]}
+gateway:
+  public_url: https://sso.example.com/?x=1
+`, nil)
+	probs := problemsOf(t, err)
+	require.ElementsMatch(t, []string{
+		`hub.networks[0].sites[0].id: "bad id" is not 1-64 letters, digits, '-' or '_'`,
+		`hub.networks[0].sites[1].key is required`,
+		`hub.networks[0].sites[2].id: "303613" is listed twice`,
+		`hub.networks[0].sites[2].moderators[0]: "system" is not a user id`,
+		`gateway.public_url: "https://sso.example.com/?x=1" must be a base URL without user, query or fragment`,
+	}, probs)
+}

@@ -9,24 +9,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-func TestPullURL(t *testing.T) {
-	t.Parallel()
-	cases := []struct{ template, id, want string }{
-		{"https://x.example/p?id={id}", "u-1", "https://x.example/p?id=u-1&lftoken=T"},
-		{"https://x.example/users/{id}", "u.1", "https://x.example/users/u.1?lftoken=T"},
-		{"https://x.example/users/{id}/profile?format=json", "u_1", "https://x.example/users/u_1/profile?format=json&lftoken=T"},
-		{"https://x.example/p?", "u", "https://x.example/p?lftoken=T"},
-		{"https://x.example/p?id={id}&", "u", "https://x.example/p?id=u&lftoken=T"},
-		// Ids are checked before they get here; escaping still applies.
-		{"https://x.example/u/{id}?id={id}", "a b/c", "https://x.example/u/a%20b%2Fc?id=a+b%2Fc&lftoken=T"},
-	}
-	for _, tc := range cases {
-		require.Equal(t, tc.want, pullURL(tc.template, tc.id, "T"), tc.template)
-	}
-	require.Equal(t, "https://x.example/p?id=u&lftoken=a.b%2Bc", pullURL("https://x.example/p?id={id}", "u", "a.b+c"))
-}
+	"github.com/ssogate/ssogate/livefyre"
+)
 
 func TestParseRetryAfter(t *testing.T) {
 	t.Parallel()
@@ -36,7 +21,7 @@ func TestParseRetryAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"", 0}, {"abc", 0}, {"-1", 0}, {"0", time.Second}, {"120", 2 * time.Minute},
-		{"99999999", maxRetryAfter},
+		{"99999999", livefyre.MaxRetryAfter},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Hour).Format(http.TimeFormat), time.Second},
 	}

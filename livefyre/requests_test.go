@@ -22,3 +22,14 @@ func TestPullURL(t *testing.T) {
 	}
 	require.Equal(t, "https://x.example/p?id=u&lftoken=a.b%2Bc", PullURL("https://x.example/p?id={id}", "u", "a.b+c"))
 }
+
+func TestRequestShapes(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "/api/v3_0/user/u.1/refresh", UserActionPath("u.1", ActionRefresh))
+	require.Equal(t, "/api/v3_0/user/a%20b/logout", UserActionPath("a b", ActionLogout))
+	require.Equal(t, []string{"/api/v3_0/user/{id}/refresh", "/api/v3.0/user/{id}/refresh"},
+		[]string{UserActionRoute(APIVersions[0], ActionRefresh), UserActionRoute(APIVersions[1], ActionRefresh)})
+	require.Equal(t, "actor_token=T&pull_profile_url=https%3A%2F%2Fg.example%2Fpull%3Fid%3D%7Bid%7D",
+		RegisterForm("T", PullURLTemplate("https://g.example")).Encode())
+	require.Equal(t, "https://g.example/pull?id=u&lftoken=T", PullURL(PullURLTemplate("https://g.example"), "u", "T"))
+}

@@ -65,3 +65,25 @@ func TestParseRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+func TestParseRetryAfterOK(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	for in, want := range map[string]bool{"": false, "soon": false, "-1": false, "0": true, "120": true,
+		"Wed, 01 May 2024 09:00:00 GMT": true} {
+		_, ok := ParseRetryAfter(in, now)
+		require.Equal(t, want, ok, in)
+	}
+	d, ok := ParseRetryAfter("999999999999", now)
+	require.True(t, ok)
+	require.Equal(t, 48*time.Hour, d)
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	s := []time.Duration{time.Second, time.Minute}
+	require.Equal(t, time.Second, Backoff(s, 0))
+	require.Equal(t, time.Second, Backoff(s, 1))
+	require.Equal(t, time.Minute, Backoff(s, 2))
+	require.Equal(t, time.Minute, Backoff(s, 9))
+}

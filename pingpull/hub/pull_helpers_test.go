@@ -88,3 +88,13 @@ func TestRedact(t *testing.T) {
 	err = redact(&url.Error{Op: "Get", URL: "%zz?lftoken=eyJsecret", Err: errors.New("boom")})
 	require.NotContains(t, err.Error(), "eyJ")
 }
+
+// The hub and the gateway cap Retry-After alike (livefyre.MaxRetryAfter,
+// 48 h); the hub's own cap was 24 h.
+func TestParseRetryAfterSharedCap(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	require.Equal(t, 30*time.Hour, parseRetryAfter("108000", now))
+	require.Equal(t, 48*time.Hour, parseRetryAfter("99999999", now))
+	require.Equal(t, 36*time.Hour, parseRetryAfter(now.Add(36*time.Hour).Format(http.TimeFormat), now))
+}

@@ -12,25 +12,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
-
-// StandardWebhooksSchedule is the retry schedule of the Standard Webhooks
-// spec: the delay before each retry after a failed attempt (the first
-// retry is immediate). Ping jobs wait at least this long, plus jitter.
-var StandardWebhooksSchedule = []time.Duration{
-	0,
-	5 * time.Second,
-	5 * time.Minute,
-	30 * time.Minute,
-	2 * time.Hour,
-	5 * time.Hour,
-	10 * time.Hour,
-	14 * time.Hour,
-	20 * time.Hour,
-	24 * time.Hour,
-}
 
 // Defaults.
 const (
@@ -120,7 +105,7 @@ type Config struct {
 	PingMaxAttempts int
 	// PingRetrySchedule is the delay before each retry; attempts past its end
 	// reuse the last entry. Jitter of up to a tenth (at least up to 1s) is
-	// added. Default StandardWebhooksSchedule. Tests shorten it.
+	// added. Default livefyre.StandardWebhooksSchedule. Tests shorten it.
 	PingRetrySchedule []time.Duration
 	// SystemTokenTTL is the lifetime of the system tokens minted for pings
 	// and the registration. Default 1 hour.
@@ -203,7 +188,7 @@ func (c Config) WithDefaults() Config {
 		c.PingMaxAttempts = DefaultPingMaxAttempts
 	}
 	if c.PingRetrySchedule == nil {
-		c.PingRetrySchedule = slices.Clone(StandardWebhooksSchedule)
+		c.PingRetrySchedule = slices.Clone(livefyre.StandardWebhooksSchedule)
 	}
 	if c.SystemTokenTTL == 0 {
 		c.SystemTokenTTL = DefaultSystemTokenTTL

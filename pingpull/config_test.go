@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/tokens"
 )
 
@@ -26,14 +27,14 @@ func TestConfigDefaults(t *testing.T) {
 	require.Equal(t, 100.0, c.WebhookRate)
 	require.Equal(t, 200, c.WebhookBurst)
 	require.Equal(t, 11, c.PingMaxAttempts)
-	require.Equal(t, StandardWebhooksSchedule, c.PingRetrySchedule)
+	require.Equal(t, livefyre.StandardWebhooksSchedule, c.PingRetrySchedule)
 	require.NotNil(t, c.HTTPClient)
 	require.NotNil(t, c.Logger)
 	require.NotNil(t, c.Registerer)
 	require.NotNil(t, c.Now)
 
 	c.PingRetrySchedule[0] = time.Hour
-	require.Zero(t, StandardWebhooksSchedule[0], "defaults are copied, not shared")
+	require.Zero(t, livefyre.StandardWebhooksSchedule[0], "defaults are copied, not shared")
 }
 
 func TestConfigValidateListsEveryProblem(t *testing.T) {

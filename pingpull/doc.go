@@ -5,8 +5,8 @@
 //
 // The parts:
 //
-//   - Profile: the pull-response schema, read leniently (ParseProfile) and
-//     written exactly (Profile.Canonical).
+//   - The pull-response schema is package livefyre's (livefyre.ParseProfile,
+//     livefyre.Profile.Canonical), shared with the hub.
 //   - POST /hooks/profile-changed: a Standard Webhooks endpoint. The version
 //     bump, the webhook receipt, the timeline entry, the ping job and the
 //     "profile changed" notification commit in one transaction.

@@ -16,6 +16,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -154,7 +155,7 @@ func (e *apiError) Unwrap() error { return e.Err }
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
-		var fe *FieldError
+		var fe *livefyre.FieldError
 		switch {
 		case errors.As(err, &fe):
 			ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: fe.Field + ": " + fe.Message}
@@ -191,10 +192,10 @@ func timelineEvent(userID, kind string, detail any, at time.Time) *store.Timelin
 }
 
 // publicReason is err's client-facing message (for the timeline): an
-// apiError's Message, a FieldError's text, else a generic one.
+// apiError's Message, a livefyre.FieldError's text, else a generic one.
 func publicReason(err error) string {
 	var ae *apiError
-	var fe *FieldError
+	var fe *livefyre.FieldError
 	switch {
 	case errors.As(err, &ae):
 		return ae.Message

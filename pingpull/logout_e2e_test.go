@@ -19,6 +19,7 @@ import (
 
 	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/internal/testdb"
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/pingpull"
 	"github.com/ssogate/ssogate/pingpull/hub"
 	"github.com/ssogate/ssogate/store"
@@ -117,7 +118,7 @@ func TestLogoutEndsHubSessionsEndToEnd(t *testing.T) {
 
 	// The reserved id is refused before anything is queued.
 	err = gwStore.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return gw.EnqueueLogoutTx(ctx, tx, "SYSTEM") })
-	require.ErrorIs(t, err, pingpull.ErrInvalidProfile)
+	require.ErrorIs(t, err, livefyre.ErrInvalidProfile)
 
 	// A gateway on the wrong key: the hub answers 403, the job is cancelled
 	// (a dead letter), not retried.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -35,7 +36,7 @@ func (LogoutArgs) Kind() string { return logoutKind }
 // logged once per job and left alone.
 func (h *Handler) EnqueueLogoutTx(ctx context.Context, tx store.Tx, userID string) error {
 	if !validUserID(userID) {
-		return fmt.Errorf("pingpull: enqueue logout: %w", &FieldError{"user_id", "must match ^[a-zA-Z0-9_.-]+$ and not be system"})
+		return fmt.Errorf("pingpull: enqueue logout: %w", &livefyre.FieldError{Field: "user_id", Message: "must match ^[a-zA-Z0-9_.-]+$ and not be system"})
 	}
 	opts := &river.InsertOpts{Queue: PingQueue, MaxAttempts: h.cfg.PingMaxAttempts}
 	if _, err := tx.JobInsert(ctx, LogoutArgs{UserID: userID}, opts); err != nil {
@@ -65,7 +66,7 @@ func (w *logoutWorker) NextRetry(job *river.Job[LogoutArgs]) time.Time {
 func (w *logoutWorker) Work(ctx context.Context, job *river.Job[LogoutArgs]) error {
 	h := w.h
 	userID := job.Args.UserID
-	res := h.postToHub(ctx, userID, "logout")
+	res := h.postToHub(ctx, userID, livefyre.ActionLogout)
 	if res.outcome != pingOK && ctx.Err() != nil {
 		return fmt.Errorf("pingpull: hub logout %s: %w", userID, ctx.Err())
 	}

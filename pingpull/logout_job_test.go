@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -39,6 +40,6 @@ func TestEnqueueLogoutRefusesBadIDs(t *testing.T) {
 		err := b.store.InTx(context.Background(), func(ctx context.Context, tx store.Tx) error {
 			return b.h.EnqueueLogoutTx(ctx, tx, id)
 		})
-		require.ErrorIs(t, err, ErrInvalidProfile, id)
+		require.ErrorIs(t, err, livefyre.ErrInvalidProfile, id)
 	}
 }

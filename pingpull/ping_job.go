@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,15 +16,13 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
 
 // pingKind is the River job kind of pings.
 const pingKind = "pingpull_ping"
-
-// maxRetryAfter caps a hub's Retry-After.
-const maxRetryAfter = 48 * time.Hour
 
 // PingArgs are the arguments of a ping job: the user whose profile
 // changed. The job is unique per user among unfinished jobs.
@@ -73,7 +70,7 @@ func (h *Handler) Queues() map[string]river.QueueConfig {
 // the waiting or running one carries the change.
 func (h *Handler) EnqueuePingTx(ctx context.Context, tx store.Tx, userID string) error {
 	if !validUserID(userID) {
-		return fmt.Errorf("pingpull: enqueue ping: %w", &FieldError{"user_id", tokens.UserIDRule})
+		return fmt.Errorf("pingpull: enqueue ping: %w", &livefyre.FieldError{Field: "user_id", Message: tokens.UserIDRule})
 	}
 	if _, err := tx.JobInsert(ctx, PingArgs{UserID: userID}, h.pingInsertOpts()); err != nil {
 		return fmt.Errorf("pingpull: enqueue ping: %w", err)
@@ -147,23 +144,13 @@ func (w *pingWorker) NextRetry(job *river.Job[PingArgs]) time.Time {
 // Retry-After a hub asked for (stored in retryAfter under the job's ID by
 // Work) when that is later. Pings and logouts share it.
 func (h *Handler) nextRetry(retryAfter *sync.Map, jobID int64, attempt int) time.Time {
-	next := h.cfg.Now().Add(retryDelay(h.cfg.PingRetrySchedule, attempt, rand.Int64N))
+	next := h.cfg.Now().Add(livefyre.JitteredDelay(h.cfg.PingRetrySchedule, attempt, rand.Int64N))
 	if v, ok := retryAfter.LoadAndDelete(jobID); ok {
 		if at := v.(time.Time); at.After(next) {
 			next = at
 		}
 	}
 	return next
-}
-
-// retryDelay is the delay after failed attempt number attempt (1-based):
-// schedule[attempt-1] (the last entry past the end) plus a jitter in
-// [0, max(delay/10, 1s)) drawn with randN.
-func retryDelay(schedule []time.Duration, attempt int, randN func(int64) int64) time.Duration {
-	i := min(max(attempt-1, 0), len(schedule)-1)
-	d := schedule[i]
-	spread := max(d/10, time.Second)
-	return d + time.Duration(randN(int64(spread)))
 }
 
 // pingOutcome classifies a ping's answer.
@@ -298,7 +285,7 @@ func profileVersion(ctx context.Context, q store.ProfileQueries, userID string) 
 // sendPing POSTs {hub}/api/v3_0/user/{id}/refresh with a fresh system
 // token in the form body, as Livefyre's libraries do.
 func (h *Handler) sendPing(ctx context.Context, userID string) pingResult {
-	return h.postToHub(ctx, userID, "refresh")
+	return h.postToHub(ctx, userID, livefyre.ActionRefresh)
 }
 
 // postToHub POSTs {hub}/api/v3_0/user/{id}/{action} with a fresh system
@@ -316,8 +303,8 @@ func (h *Handler) postToHub(ctx context.Context, userID, action string) pingResu
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.PingTimeout)
 	defer cancel()
-	target := h.cfg.HubURL + "/api/v3_0/user/" + url.PathEscape(userID) + "/" + action
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(url.Values{"lftoken": {token}}.Encode()))
+	target := h.cfg.HubURL + livefyre.UserActionPath(userID, action)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(url.Values{livefyre.FieldLFToken: {token}}.Encode()))
 	if err != nil {
 		return pingResult{outcome: pingPermanent, reason: "build request: " + err.Error()}
 	}
@@ -345,28 +332,9 @@ func (h *Handler) postToHub(ctx context.Context, userID, action string) pingResu
 	default:
 		res.outcome = pingTransient
 		res.reason = fmt.Sprintf("hub answered %d", code)
-		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), h.cfg.Now())
+		res.retryAfter, _ = livefyre.ParseRetryAfter(resp.Header.Get("Retry-After"), h.cfg.Now())
 	}
 	return res
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or
-// unreadable, at most maxRetryAfter.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		d = time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
 }
 
 // pingJSON is a dead letter as the admin API shows it.

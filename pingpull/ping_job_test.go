@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/asynctest"
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -329,7 +330,7 @@ func TestEnqueuePingTxRejectsBadID(t *testing.T) {
 	err := b.store.InTx(context.Background(), func(ctx context.Context, tx store.Tx) error {
 		return b.h.EnqueuePingTx(ctx, tx, "not valid")
 	})
-	require.ErrorIs(t, err, ErrInvalidProfile)
+	require.ErrorIs(t, err, livefyre.ErrInvalidProfile)
 	require.True(t, strings.HasPrefix(err.Error(), "pingpull: "))
 }
 

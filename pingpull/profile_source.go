@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ssogate/ssogate/livefyre"
 )
 
 // maxProfileSourceBody bounds a profile source answer.
@@ -16,7 +18,7 @@ const maxProfileSourceBody = 1 << 20
 // fetchProfile GETs the user's profile from the profile source (a webhook
 // without a profile). Failures are 502/504 apiErrors: the sender retries
 // the webhook later and nothing is lost.
-func (h *Handler) fetchProfile(ctx context.Context, userID string) (*Profile, error) {
+func (h *Handler) fetchProfile(ctx context.Context, userID string) (*livefyre.Profile, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.ProfileSourceTimeout)
 	defer cancel()
 	target := strings.ReplaceAll(h.cfg.ProfileSourceURL, "{id}", url.PathEscape(userID))
@@ -51,13 +53,13 @@ func (h *Handler) fetchProfile(ctx context.Context, userID string) (*Profile, er
 		return nil, &apiError{Status: http.StatusBadGateway, Code: "profile_source_error",
 			Message: "the profile source answer is larger than 1 MiB"}
 	}
-	p, err := decodeProfile(body)
+	p, err := livefyre.DecodeProfile(body)
 	if err == nil {
 		if p.ID == "" {
 			p.ID = userID
 		}
 		if p.ID != userID {
-			err = &FieldError{"id", "is not the requested user id"}
+			err = &livefyre.FieldError{Field: "id", Message: "is not the requested user id"}
 		} else {
 			err = p.Validate()
 		}

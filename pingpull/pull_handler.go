@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/tokens"
 )
 
 // servePull is GET /pull?id={id}&lftoken={system token} (spec §3.5): 403
@@ -35,7 +36,7 @@ func (h *Handler) servePull(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	userID := query.Get("id")
-	if userID == "" || len(userID) > maxIDLength || !validUserID(userID) {
+	if userID == "" || len(userID) > tokens.MaxUserIDLength || !validUserID(userID) {
 		h.metrics.pulls.WithLabelValues("bad_request").Inc()
 		h.writeError(w, r, &apiError{Status: http.StatusBadRequest, Code: "invalid_field",
 			Message: "id: must match ^[a-zA-Z0-9_.-]+$"})

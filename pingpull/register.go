@@ -7,9 +7,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ssogate/ssogate/livefyre"
 )
 
 // RegisterError is a registration the hub refused.
@@ -34,7 +35,7 @@ func (e *RegisterError) Unwrap() error { return e.Err }
 // PullURLTemplate is the pull URL registered with the hub:
 // {PublicURL}/pull?id={id}, with a literal {id}.
 func (h *Handler) PullURLTemplate() string {
-	return h.cfg.PublicURL + "/pull?id={id}"
+	return livefyre.PullURLTemplate(h.cfg.PublicURL)
 }
 
 // RegisterOnce registers the pull URL template with the hub once: POST
@@ -45,7 +46,7 @@ func (h *Handler) RegisterOnce(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pingpull: register pull URL: mint system token: %w", err)
 	}
-	form := url.Values{"actor_token": {token}, "pull_profile_url": {h.PullURLTemplate()}}
+	form := livefyre.RegisterForm(token, h.PullURLTemplate())
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.PingTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.cfg.HubURL+"/", strings.NewReader(form.Encode()))

@@ -12,6 +12,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/tokens"
 )
 
@@ -34,66 +35,66 @@ type webhookBody struct {
 
 // parseWebhookBody reads the payload leniently (unknown keys ignored, ""
 // and null as unset; updated_at also as Unix seconds) and returns a
-// *FieldError naming the bad field. It does not validate the profile.
+// *livefyre.FieldError naming the bad field. It does not validate the profile.
 func parseWebhookBody(data []byte) (*webhookBody, error) {
 	var fields map[string]json.RawMessage
 	if len(data) == 0 || data[0] != '{' {
 		if err := json.Unmarshal(data, new(any)); err != nil {
-			return nil, &FieldError{"body", "is not valid JSON"}
+			return nil, &livefyre.FieldError{Field: "body", Message: "is not valid JSON"}
 		}
-		return nil, &FieldError{"body", "must be a JSON object"}
+		return nil, &livefyre.FieldError{Field: "body", Message: "must be a JSON object"}
 	}
 	if err := json.Unmarshal(data, &fields); err != nil {
-		return nil, &FieldError{"body", "is not valid JSON"}
+		return nil, &livefyre.FieldError{Field: "body", Message: "is not valid JSON"}
 	}
 	var b webhookBody
-	userID, err := decodeString("user_id", fields["user_id"])
+	userID, err := livefyre.DecodeString("user_id", fields["user_id"])
 	if err != nil {
 		return nil, err
 	}
 	if userID == "" {
-		return nil, &FieldError{"user_id", "is required"}
+		return nil, &livefyre.FieldError{Field: "user_id", Message: "is required"}
 	}
 	if tokens.IsReservedUserID(userID) {
-		return nil, &FieldError{"user_id", `"system" is reserved for the network owner (in any letter case)`}
+		return nil, &livefyre.FieldError{Field: "user_id", Message: `"system" is reserved for the network owner (in any letter case)`}
 	}
-	if len(userID) > maxIDLength || !validUserID(userID) {
-		return nil, &FieldError{"user_id", "must match ^[a-zA-Z0-9_.-]+$ (at most 255 bytes)"}
+	if len(userID) > tokens.MaxUserIDLength || !validUserID(userID) {
+		return nil, &livefyre.FieldError{Field: "user_id", Message: "must match ^[a-zA-Z0-9_.-]+$ (at most 255 bytes)"}
 	}
 	b.UserID = userID
 
-	if raw := fields["profile"]; !isNull(raw) {
+	if raw := fields["profile"]; !livefyre.IsNull(raw) {
 		if raw[0] != '{' {
-			return nil, &FieldError{"profile", "must be an object"}
+			return nil, &livefyre.FieldError{Field: "profile", Message: "must be an object"}
 		}
 		b.Profile = raw
 	}
-	if raw := fields["patch"]; !isNull(raw) {
+	if raw := fields["patch"]; !livefyre.IsNull(raw) {
 		if raw[0] != '{' {
-			return nil, &FieldError{"patch", "must be an object (an RFC 7386 JSON Merge Patch)"}
+			return nil, &livefyre.FieldError{Field: "patch", Message: "must be an object (an RFC 7386 JSON Merge Patch)"}
 		}
 		if b.Profile != nil {
-			return nil, &FieldError{"patch", "cannot be sent with profile: send the whole profile or a patch"}
+			return nil, &livefyre.FieldError{Field: "patch", Message: "cannot be sent with profile: send the whole profile or a patch"}
 		}
 		b.Patch = raw
 	}
 
 	switch raw := fields["updated_at"]; {
-	case isNull(raw):
+	case livefyre.IsNull(raw):
 	case raw[0] == '"':
-		s, err := decodeString("updated_at", raw)
+		s, err := livefyre.DecodeString("updated_at", raw)
 		if err != nil {
 			return nil, err
 		}
 		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
 		if err != nil {
-			return nil, &FieldError{"updated_at", "must be an RFC 3339 time"}
+			return nil, &livefyre.FieldError{Field: "updated_at", Message: "must be an RFC 3339 time"}
 		}
 		b.UpdatedAt = t
 	default:
 		secs, err := strconv.ParseFloat(string(raw), 64)
 		if err != nil || secs <= 0 || secs > 1e11 {
-			return nil, &FieldError{"updated_at", "must be an RFC 3339 time"}
+			return nil, &livefyre.FieldError{Field: "updated_at", Message: "must be an RFC 3339 time"}
 		}
 		b.UpdatedAt = time.Unix(0, int64(secs*1e9))
 	}

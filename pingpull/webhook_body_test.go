@@ -11,6 +11,8 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/livefyre"
 )
 
 func TestParseWebhookBody(t *testing.T) {
@@ -47,7 +49,7 @@ func TestParseWebhookBody(t *testing.T) {
 			t.Parallel()
 			got, err := parseWebhookBody([]byte(tt.in))
 			if tt.wantField != "" {
-				var fe *FieldError
+				var fe *livefyre.FieldError
 				require.True(t, errors.As(err, &fe), "err = %v", err)
 				require.Equal(t, tt.wantField, fe.Field)
 				return
@@ -68,7 +70,7 @@ func FuzzWebhookBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := parseWebhookBody(data)
 		if err != nil {
-			var fe *FieldError
+			var fe *livefyre.FieldError
 			if !errors.As(err, &fe) || fe.Field == "" {
 				t.Fatalf("error without a field: %v", err)
 			}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/livefyre"
 )
 
 // TestWebhookRefusesHiddenCharacters: a display name with a bidi override
@@ -86,5 +88,5 @@ func TestLoginProfileRepairsHiddenCharacters(t *testing.T) {
 	require.Equal(t, `{"id":"u1","display_name":"u1"}`, string(got))
 
 	_, err = b.h.CanonicalProfile(json.RawMessage(`{"id":"u1","display_name":"<b>Bob</b>"}`))
-	require.ErrorIs(t, err, ErrInvalidProfile)
+	require.ErrorIs(t, err, livefyre.ErrInvalidProfile)
 }

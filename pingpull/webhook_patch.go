@@ -11,6 +11,7 @@ import (
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -47,25 +48,25 @@ func (h *Handler) webhookData(ctx context.Context, tx store.Tx, payload *webhook
 }
 
 // patchProfile applies patch (RFC 7386) to the stored canonical profile and
-// returns the result's canonical JSON, or a *FieldError under "patch" when
+// returns the result's canonical JSON, or a *livefyre.FieldError under "patch" when
 // the result is not a valid profile.
 func patchProfile(userID string, stored, patch json.RawMessage) (json.RawMessage, error) {
 	merged, err := mergePatch(stored, patch)
 	if err != nil {
-		return nil, &FieldError{"patch", "is not a valid JSON Merge Patch"}
+		return nil, &livefyre.FieldError{Field: "patch", Message: "is not a valid JSON Merge Patch"}
 	}
-	p, err := decodeProfile(merged)
+	p, err := livefyre.DecodeProfile(merged)
 	if err != nil {
-		return nil, prefixed("patch", err)
+		return nil, livefyre.PrefixField("patch", err)
 	}
 	if p.ID == "" {
 		p.ID = userID
 	}
 	if p.ID != userID {
-		return nil, &FieldError{"patch.id", "must equal user_id"}
+		return nil, &livefyre.FieldError{Field: "patch.id", Message: "must equal user_id"}
 	}
 	if err := p.Validate(); err != nil {
-		return nil, prefixed("patch", err)
+		return nil, livefyre.PrefixField("patch", err)
 	}
 	return p.Canonical()
 }
@@ -93,13 +94,13 @@ func mergePatch(doc, patch []byte) ([]byte, error) {
 // body has neither profile nor patch), and nil for a patch, which can only
 // be applied inside the transaction (webhookData).
 func (h *Handler) webhookProfile(ctx context.Context, payload *webhookBody) (json.RawMessage, error) {
-	var p *Profile
+	var p *livefyre.Profile
 	switch {
 	case payload.Patch != nil:
 		return nil, nil
 	case payload.Profile == nil:
 		if h.cfg.ProfileSourceURL == "" {
-			return nil, &FieldError{"profile", "is required (no profile source is configured)"}
+			return nil, &livefyre.FieldError{Field: "profile", Message: "is required (no profile source is configured)"}
 		}
 		fetched, err := h.fetchProfile(ctx, payload.UserID)
 		if err != nil {
@@ -107,18 +108,18 @@ func (h *Handler) webhookProfile(ctx context.Context, payload *webhookBody) (jso
 		}
 		p = fetched
 	default:
-		decoded, err := decodeProfile(payload.Profile)
+		decoded, err := livefyre.DecodeProfile(payload.Profile)
 		if err != nil {
-			return nil, prefixed("profile", err)
+			return nil, livefyre.PrefixField("profile", err)
 		}
 		if decoded.ID == "" {
 			decoded.ID = payload.UserID
 		}
 		if decoded.ID != payload.UserID {
-			return nil, &FieldError{"profile.id", "must equal user_id"}
+			return nil, &livefyre.FieldError{Field: "profile.id", Message: "must equal user_id"}
 		}
 		if err := decoded.Validate(); err != nil {
-			return nil, prefixed("profile", err)
+			return nil, livefyre.PrefixField("profile", err)
 		}
 		p = decoded
 	}
@@ -126,10 +127,10 @@ func (h *Handler) webhookProfile(ctx context.Context, payload *webhookBody) (jso
 }
 
 // refuseInvalidProfile answers 400 naming the field, and records the
-// refusal on the user's timeline, when err is a *FieldError; it reports
+// refusal on the user's timeline, when err is a *livefyre.FieldError; it reports
 // whether it answered.
 func (h *Handler) refuseInvalidProfile(w http.ResponseWriter, r *http.Request, webhookID, userID string, err error) bool {
-	var fe *FieldError
+	var fe *livefyre.FieldError
 	if !errors.As(err, &fe) {
 		return false
 	}

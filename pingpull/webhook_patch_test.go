@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/asynctest"
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -154,7 +155,7 @@ func TestWebhookPatchConcurrent(t *testing.T) {
 }
 
 // FuzzWebhookPatch: whatever the body, a patch either yields a valid
-// profile of the webhook's user or a *FieldError naming a field.
+// profile of the webhook's user or a *livefyre.FieldError naming a field.
 func FuzzWebhookPatch(f *testing.F) {
 	f.Add([]byte(`{"user_id":"u1","patch":{"display_name":"X"}}`))
 	f.Add([]byte(`{"user_id":"u1","patch":{"email":null,"name":{"first":null}}}`))
@@ -168,13 +169,13 @@ func FuzzWebhookPatch(f *testing.F) {
 		}
 		out, err := patchProfile(body.UserID, stored, body.Patch)
 		if err != nil {
-			var fe *FieldError
+			var fe *livefyre.FieldError
 			if !errors.As(err, &fe) || fe.Field == "" {
 				t.Fatalf("error without a field: %v", err)
 			}
 			return
 		}
-		p, err := ParseProfile(out)
+		p, err := livefyre.ParseProfile(out)
 		if err != nil {
 			t.Fatalf("patched profile %s does not parse: %v", out, err)
 		}

@@ -120,29 +120,8 @@ func requireNoFraming(t *testing.T, h http.Header, what string) {
 // (Basic), the demo app (comment API, update stream) without one.
 func TestDemoPagesCannotBeFramed(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	dir := t.TempDir()
-	stdout := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"demo", "--port", "0", "--data", dir}, &env{
-			stdin: strings.NewReader(""), stdout: stdout, stderr: io.Discard, getenv: mapEnv(nil),
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	var site, gateway, hubURL string
-	require.Eventually(t, func() bool {
-		m := demoURLs.FindStringSubmatch(stdout.String())
-		if m == nil {
-			return false
-		}
-		site, gateway, hubURL = m[1], m[2], m[3]
-		return true
-	}, time.Minute, 20*time.Millisecond, "the demo did not start: %s", stdout)
+	d := startDemo(t)
+	site, gateway, hubURL, dir := d.site, d.gateway, d.hub, d.dir
 	raw, err := os.ReadFile(filepath.Join(dir, "secrets.json"))
 	require.NoError(t, err)
 	var secrets demoSecrets

@@ -77,7 +77,7 @@ func runDemo(ctx context.Context, e *env, rest []string, dataDir *string, port *
 		return fmt.Errorf("demo: log file: %w", err)
 	}
 	defer logFile.Close()
-	log := slog.New(httpbase.LogHandler(slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: level})))
+	log := slog.New(httpbase.LogHandler(slog.NewJSONHandler(logFile, logHandlerOptions(level))))
 
 	secrets, err := loadDemoSecrets(filepath.Join(dir, "secrets.json"))
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -25,29 +24,9 @@ var printedURL = regexp.MustCompile(`https?://[^\s)]+`)
 // each user to a page of their own.
 func TestDemoHasNoDeadEnds(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	dir := t.TempDir()
-	stdout := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"demo", "--port", "0", "--data", dir}, &env{
-			stdin: strings.NewReader(""), stdout: stdout, stderr: io.Discard, getenv: mapEnv(nil),
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	var gateway, hubURL string
-	require.Eventually(t, func() bool {
-		m := demoURLs.FindStringSubmatch(stdout.String())
-		if m == nil {
-			return false
-		}
-		gateway, hubURL = m[2], m[3]
-		return true
-	}, time.Minute, 20*time.Millisecond, "the demo did not start: %s", stdout)
+	ctx := t.Context()
+	d := startDemo(t)
+	gateway, hubURL, dir, stdout := d.gateway, d.hub, d.dir, d.stdout
 	secrets, err := loadDemoSecrets(filepath.Join(dir, "secrets.json"))
 	require.NoError(t, err)
 	require.Contains(t, stdout.String(), "any user name, password: admin_token in "+filepath.Join(dir, "secrets.json"))

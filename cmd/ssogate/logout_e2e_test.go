@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -48,28 +47,8 @@ var (
 // comment API refuses the app session from then on.
 func TestLogoutEndsAppSessionEndToEnd(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	stdout := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"demo", "--port", "0", "--data", t.TempDir()}, &env{
-			stdin: strings.NewReader(""), stdout: stdout, stderr: io.Discard, getenv: mapEnv(nil),
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	var site, gateway, hubURL string
-	require.Eventually(t, func() bool {
-		m := demoURLs.FindStringSubmatch(stdout.String())
-		if m == nil {
-			return false
-		}
-		site, gateway, hubURL = m[1], m[2], m[3]
-		return true
-	}, time.Minute, 20*time.Millisecond, "the demo did not start: %s", stdout)
+	d := startDemo(t)
+	site, gateway, hubURL := d.site, d.gateway, d.hub
 
 	// Sign in through the popup flow, as a browser would.
 	jar, err := cookiejar.New(nil)

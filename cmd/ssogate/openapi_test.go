@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -81,29 +80,8 @@ func (w *apiWalk) expect(status int, method, target string, header map[string]st
 // does a documented operation the walk never reached.
 func TestOpenAPIMatchesServers(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	dir := t.TempDir()
-	stdout := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"demo", "--port", "0", "--data", dir}, &env{
-			stdin: strings.NewReader(""), stdout: stdout, stderr: io.Discard, getenv: mapEnv(nil),
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	var site, gateway, hubURL string
-	require.Eventually(t, func() bool {
-		m := demoURLs.FindStringSubmatch(stdout.String())
-		if m == nil {
-			return false
-		}
-		site, gateway, hubURL = m[1], m[2], m[3]
-		return true
-	}, time.Minute, 20*time.Millisecond, "the demo did not start: %s", stdout)
+	d := startDemo(t)
+	site, gateway, hubURL, dir := d.site, d.gateway, d.hub, d.dir
 	secrets, err := loadDemoSecrets(filepath.Join(dir, "secrets.json"))
 	require.NoError(t, err)
 	codec, err := tokens.New(tokens.Config{Network: demoNetwork, Key: secrets.NetworkKey})

@@ -14,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ssogate/ssogate/pingpull"
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/store/sqlite"
 )
@@ -112,7 +112,7 @@ func TestRunPingFollowsDelivery(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, st.Migrate(ctx))
 	for _, id := range []string{"alice", "bob"} {
-		data, err := pingpull.CanonicalProfile([]byte(`{"id":"` + id + `","display_name":"` + id + `"}`))
+		data, err := livefyre.CanonicalProfile([]byte(`{"id":"` + id + `","display_name":"` + id + `"}`))
 		require.NoError(t, err)
 		_, _, err = st.ProfileUpsert(ctx, store.ProfileUpsertParams{UserID: id, Data: data, Now: time.Now()})
 		require.NoError(t, err)

@@ -76,7 +76,7 @@ func loadCommandConfig(e *env, name string, flags *configFlags, args []string, n
 // request id of a request's context added to every line.
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	level, _ := parseLogLevel(cfg.LogLevel) // validated
-	opts := &slog.HandlerOptions{Level: level}
+	opts := logHandlerOptions(level)
 	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if cfg.LogFormat == "text" {
 		h = slog.NewTextHandler(w, opts)

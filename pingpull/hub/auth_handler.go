@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -118,7 +119,7 @@ func errorEnvelope(ae *apiError) envelope {
 }
 
 func (h *Handler) auth(r *http.Request) (*authData, error) {
-	token := r.URL.Query().Get("lftoken")
+	token := r.URL.Query().Get(livefyre.FieldLFToken)
 	n, claims, err := h.verifyUser(r, token)
 	if err != nil {
 		if n, nerr := h.networkOf(r, token); nerr == nil && n.isSessionToken(token) {
@@ -157,7 +158,7 @@ func (h *Handler) auth(r *http.Request) (*authData, error) {
 	if rp == nil {
 		rp = &store.RemoteProfile{Network: n.name, UserID: claims.UserID}
 	}
-	var doc remoteProfileDoc
+	var doc livefyre.ReceivedProfile
 	if len(rp.Data) > 0 {
 		_ = json.Unmarshal(rp.Data, &doc)
 	}

@@ -84,7 +84,16 @@ func TestAuthJSInBrowser(t *testing.T) {
 				t.Helper()
 				wctx, cancel := context.WithTimeout(ctx, waitFor)
 				defer cancel()
-				_, err := chromedp.Run(wctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(20*time.Millisecond)))
+				var err error
+				for {
+					_, err = chromedp.Run(wctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(20*time.Millisecond)))
+					// A poll that started in the page being replaced by a
+					// navigation loses its execution context: poll again in
+					// the new page until the deadline.
+					if err == nil || wctx.Err() != nil || !strings.Contains(err.Error(), "Cannot find context with specified id") {
+						break
+					}
+				}
 				require.NoError(t, err, "waiting for %s", js)
 			}
 			get := func(js string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 	"github.com/ssogate/ssogate/web"
@@ -162,9 +163,9 @@ func New(cfg Config) (*Handler, error) {
 //	GET  /api/comments, POST /api/comments   the demo app's comments
 func (h *Handler) Mount(r *mux.Router) {
 	r.HandleFunc("/", h.handleRegister).Methods(http.MethodPost)
-	for _, v := range []string{"v3_0", "v3.0"} {
-		r.HandleFunc("/api/"+v+"/user/{id}/refresh", h.handlePing).Methods(http.MethodPost)
-		r.HandleFunc("/api/"+v+"/user/{id}/logout", h.handleLogout).Methods(http.MethodPost)
+	for _, v := range livefyre.APIVersions {
+		r.HandleFunc(livefyre.UserActionRoute(v, livefyre.ActionRefresh), h.handlePing).Methods(http.MethodPost)
+		r.HandleFunc(livefyre.UserActionRoute(v, livefyre.ActionLogout), h.handleLogout).Methods(http.MethodPost)
 		for _, p := range []string{"/api/" + v + "/auth/", "/api/" + v + "/auth"} {
 			r.HandleFunc(p, h.handleAuth).Methods(http.MethodGet, http.MethodOptions)
 		}

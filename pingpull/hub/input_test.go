@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -160,8 +161,8 @@ func TestPullRepairsDisplayNames(t *testing.T) {
 	require.Contains(t, string(rp.Data), `"display_name":"`+want+`"`)
 
 	for _, body := range []string{`{"id":"."}`, `{"id":".."}`, `{"id":"a b"}`, `{"id":"` + strings.Repeat("a", 256) + `"}`} {
-		_, err := decodeProfile([]byte(body))
-		require.ErrorIs(t, err, errBadID, "%.40s", body)
+		_, err := livefyre.DecodeReceived([]byte(body))
+		require.ErrorIs(t, err, livefyre.ErrBadID, "%.40s", body)
 	}
 }
 

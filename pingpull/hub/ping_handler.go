@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -50,7 +51,7 @@ func (h *Handler) systemUserRequest(w http.ResponseWriter, r *http.Request) (*ne
 	if err != nil {
 		return nil, "", "bad_request", err
 	}
-	token := p.get("lftoken")
+	token := p.get(livefyre.FieldLFToken)
 	if token == "" && p.bodyErr != nil {
 		return nil, "", "bad_request", errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr)
 	}

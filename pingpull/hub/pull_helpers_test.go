@@ -9,24 +9,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-func TestPullURL(t *testing.T) {
-	t.Parallel()
-	cases := []struct{ template, id, want string }{
-		{"https://x.example/p?id={id}", "u-1", "https://x.example/p?id=u-1&lftoken=T"},
-		{"https://x.example/users/{id}", "u.1", "https://x.example/users/u.1?lftoken=T"},
-		{"https://x.example/users/{id}/profile?format=json", "u_1", "https://x.example/users/u_1/profile?format=json&lftoken=T"},
-		{"https://x.example/p?", "u", "https://x.example/p?lftoken=T"},
-		{"https://x.example/p?id={id}&", "u", "https://x.example/p?id=u&lftoken=T"},
-		// Ids are checked before they get here; escaping still applies.
-		{"https://x.example/u/{id}?id={id}", "a b/c", "https://x.example/u/a%20b%2Fc?id=a+b%2Fc&lftoken=T"},
-	}
-	for _, tc := range cases {
-		require.Equal(t, tc.want, pullURL(tc.template, tc.id, "T"), tc.template)
-	}
-	require.Equal(t, "https://x.example/p?id=u&lftoken=a.b%2Bc", pullURL("https://x.example/p?id={id}", "u", "a.b+c"))
-}
+	"github.com/ssogate/ssogate/livefyre"
+)
 
 func TestParseRetryAfter(t *testing.T) {
 	t.Parallel()
@@ -36,7 +21,7 @@ func TestParseRetryAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"", 0}, {"abc", 0}, {"-1", 0}, {"0", time.Second}, {"120", 2 * time.Minute},
-		{"99999999", maxRetryAfter},
+		{"99999999", livefyre.MaxRetryAfter},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Hour).Format(http.TimeFormat), time.Second},
 	}
@@ -102,4 +87,14 @@ func TestRedact(t *testing.T) {
 	require.Equal(t, `Get "https://x.example/p": boom`, err.Error())
 	err = redact(&url.Error{Op: "Get", URL: "%zz?lftoken=eyJsecret", Err: errors.New("boom")})
 	require.NotContains(t, err.Error(), "eyJ")
+}
+
+// The hub and the gateway cap Retry-After alike (livefyre.MaxRetryAfter,
+// 48 h); the hub's own cap was 24 h.
+func TestParseRetryAfterSharedCap(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	require.Equal(t, 30*time.Hour, parseRetryAfter("108000", now))
+	require.Equal(t, 48*time.Hour, parseRetryAfter("99999999", now))
+	require.Equal(t, 36*time.Hour, parseRetryAfter(now.Add(36*time.Hour).Format(http.TimeFormat), now))
 }

@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -29,14 +28,11 @@ const pullTokenTTL = time.Hour
 // Webhooks' schedule; then the job is discarded (a dead letter).
 const pullMaxAttempts = 10
 
-// retrySchedule is the delay after the n-th failed attempt (n from 1).
-var retrySchedule = []time.Duration{
-	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour,
-	10 * time.Hour, 14 * time.Hour, 20 * time.Hour, 24 * time.Hour,
-}
-
-// maxRetryAfter caps a Retry-After the pull endpoint asks for.
-const maxRetryAfter = 24 * time.Hour
+// retrySchedule is the delay after the n-th failed attempt (n from 1):
+// livefyre.StandardWebhooksSchedule without its immediate first retry. A
+// pull already answers a ping, so the endpoint that just failed gets five
+// seconds before it is asked again.
+var retrySchedule = livefyre.StandardWebhooksSchedule[1:]
 
 // PullArgs is the pull job: pull one user's profile from the network's
 // registered pull URL. Jobs for one user coalesce while one is waiting or
@@ -92,10 +88,12 @@ func (w *pullWorker) NextRetry(job *river.Job[PullArgs]) time.Time {
 	return now.Add(retryDelay(job.Attempt, w.h.jitter()))
 }
 
-// retryDelay is the delay after the attempt-th failure: retrySchedule's,
-// moved by up to ±10% as r goes from 0 to 1 (0.5: none).
+// retryDelay is the delay after the attempt-th failure: retrySchedule's
+// (livefyre.Backoff), moved by up to ±10% as r goes from 0 to 1 (0.5:
+// none). The jitter is symmetric, unlike livefyre.JitteredDelay's, so that
+// tests can pin the delay with r = 0.5 (Config's jitter source).
 func retryDelay(attempt int, r float64) time.Duration {
-	d := retrySchedule[min(max(attempt, 1), len(retrySchedule))-1]
+	d := livefyre.Backoff(retrySchedule, attempt)
 	return d + time.Duration((r*0.2-0.1)*float64(d))
 }
 
@@ -155,12 +153,12 @@ func (w *pullWorker) Work(ctx context.Context, job *river.Job[PullArgs]) error {
 }
 
 // fetch makes the HTTP call and classifies its outcome.
-func (h *Handler) fetch(ctx context.Context, n *network, template, userID string) (*remoteProfileDoc, store.RemoteProfileStatus, *pullFailure) {
+func (h *Handler) fetch(ctx context.Context, n *network, template, userID string) (*livefyre.ReceivedProfile, store.RemoteProfileStatus, *pullFailure) {
 	token, err := n.codec.MintSystem(pullTokenTTL)
 	if err != nil {
 		return nil, "", &pullFailure{result: "error: could not mint a token", metric: "error", err: fmt.Errorf("hub: mint system token: %w", err)}
 	}
-	target := pullURL(template, userID, token)
+	target := livefyre.PullURL(template, userID, token)
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.PullTimeout)
 	defer cancel()
 	resp, body, err := get(ctx, h.client(n), target, h.cfg.MaxPullBytes)
@@ -169,7 +167,7 @@ func (h *Handler) fetch(ctx context.Context, n *network, template, userID string
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		doc, err := decodeProfile(body)
+		doc, err := livefyre.DecodeReceived(body)
 		if err != nil {
 			return nil, "", &pullFailure{result: "error: malformed JSON", metric: "malformed", err: err}
 		}
@@ -245,7 +243,7 @@ func (h *Handler) fail(ctx context.Context, job *river.Job[PullArgs], f *pullFai
 // user's PingSeq and compares it with seq, the value read before the HTTP
 // call. Equal: the job completes in the same transaction. Moved on: a ping
 // came during the pull, so done is false and the job runs again.
-func (h *Handler) record(ctx context.Context, job *river.Job[PullArgs], seq int64, status store.RemoteProfileStatus, doc *remoteProfileDoc) (result string, done bool, err error) {
+func (h *Handler) record(ctx context.Context, job *river.Job[PullArgs], seq int64, status store.RemoteProfileStatus, doc *livefyre.ReceivedProfile) (result string, done bool, err error) {
 	now := h.cfg.Now()
 	var pingAt time.Time
 	err = h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -261,7 +259,7 @@ func (h *Handler) record(ctx context.Context, job *river.Job[PullArgs], seq int6
 			Network: job.Args.Network, UserID: job.Args.UserID, Seq: seq, At: now, Status: status, Result: "missing",
 		}
 		if status == store.RemoteProfileOK {
-			params.Data = doc.canonical()
+			params.Data = doc.Canonical()
 			params.DisplayName = doc.DisplayName
 			params.AvatarURL = doc.ImageURL
 			params.Result = "unchanged"
@@ -300,41 +298,13 @@ func (h *Handler) record(ctx context.Context, job *river.Job[PullArgs], seq int6
 	return result, done, nil
 }
 
-// pullURL fills {id} into the template, escaped for where it stands (path
-// or query), and appends lftoken with "?" or "&".
-func pullURL(template, userID, token string) string {
-	path, query, hasQuery := strings.Cut(template, "?")
-	path = strings.ReplaceAll(path, "{id}", url.PathEscape(userID))
-	u := path
-	if hasQuery {
-		query = strings.ReplaceAll(query, "{id}", url.QueryEscape(userID))
-		u += "?" + query
-		if query != "" && !strings.HasSuffix(query, "&") {
-			u += "&"
-		}
-	} else {
-		u += "?"
-	}
-	return u + "lftoken=" + url.QueryEscape(token)
-}
-
-// parseRetryAfter reads delta-seconds or an HTTP date; 0 when absent or
-// unreadable. The result is capped at maxRetryAfter and at least a second.
+// parseRetryAfter is livefyre.ParseRetryAfter, 0 when absent or
+// unreadable, and at least a second otherwise: an endpoint that answers
+// "Retry-After: 0" is asked again a second later, not at once.
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
+	d, ok := livefyre.ParseRetryAfter(v, now)
+	if !ok {
 		return 0
 	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		d = time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	} else {
-		return 0
-	}
-	return min(max(d, time.Second), maxRetryAfter)
+	return max(d, time.Second)
 }

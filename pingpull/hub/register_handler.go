@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -21,7 +22,7 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	token := p.get("actor_token")
+	token := p.get(livefyre.FieldActorToken)
 	if token == "" && p.bodyErr != nil {
 		h.writeError(w, r, errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr))
 		return
@@ -31,7 +32,7 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	template, affiliation := p.get("pull_profile_url"), p.get("push_affiliation_url")
+	template, affiliation := p.get(livefyre.FieldPullProfileURL), p.get(livefyre.FieldPushAffiliationURL)
 	if template == "" && affiliation == "" {
 		h.writeError(w, r, errorf(http.StatusBadRequest, "missing_url", "pull_profile_url or push_affiliation_url is required"))
 		return

@@ -1,16 +1,16 @@
-package pingpull_test
+package livefyre_test
 
 import (
 	"errors"
 	"fmt"
 
-	"github.com/ssogate/ssogate/pingpull"
+	"github.com/ssogate/ssogate/livefyre"
 )
 
 func ExampleCanonicalProfile() {
 	// Lenient in: string booleans, "" as unset, unknown keys, any order.
 	raw := `{"display_name":"Bob Dole","id":"bob","moderator":"true","bio":"","nickname":"bd"}`
-	canonical, err := pingpull.CanonicalProfile([]byte(raw))
+	canonical, err := livefyre.CanonicalProfile([]byte(raw))
 	if err != nil {
 		panic(err)
 	}
@@ -20,8 +20,8 @@ func ExampleCanonicalProfile() {
 }
 
 func ExampleParseProfile() {
-	_, err := pingpull.ParseProfile([]byte(`{"id":"bob","display_name":"<b>Bob</b>"}`))
-	var fe *pingpull.FieldError
+	_, err := livefyre.ParseProfile([]byte(`{"id":"bob","display_name":"<b>Bob</b>"}`))
+	var fe *livefyre.FieldError
 	if errors.As(err, &fe) {
 		fmt.Println(fe.Field, "-", fe.Message)
 	}

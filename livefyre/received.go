@@ -1,23 +1,33 @@
-package hub
+package livefyre
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strings"
 
 	"github.com/ssogate/ssogate/tokens"
 )
 
-// remoteProfileDoc is a pulled profile in canonical form (spec §4): unknown
-// keys dropped, booleans as booleans, empty values omitted. Its JSON
-// encoding, with fields in this order and maps sorted by key, is what the
-// store keeps and compares.
-type remoteProfileDoc struct {
+// ReceivedProfile is a pulled profile as the hub keeps it, in canonical
+// form (spec §4): unknown keys dropped, booleans as booleans, empty values
+// omitted. Its JSON encoding, with fields in this order and maps sorted by
+// key, is what the hub's store keeps and compares.
+//
+// It is not Profile, and DecodeReceived is not ParseProfile, because the
+// two ends are lenient in different ways on purpose. The gateway is exact
+// in what it sends: ParseProfile refuses a profile that breaks a schema
+// rule, so the backend that sent it learns at once (its webhook answers
+// 400). The hub receives from backends it cannot fix: DecodeReceived keeps
+// what it can read (a wrong-typed field is dropped, a lone string stands
+// for a list, 1/"yes"/"on" are booleans, display_rules and
+// email_notifications keep keys beyond the documented ones, such as the
+// import schema's parent_id, and nickname is kept), and refuses only what
+// leaves no usable profile (not an object, no valid id).
+type ReceivedProfile struct {
 	ID                      string            `json:"id"`
 	DisplayName             string            `json:"display_name,omitempty"`
-	Name                    *profileName      `json:"name,omitempty"`
+	Name                    *Name             `json:"name,omitempty"`
 	Email                   string            `json:"email,omitempty"`
 	ImageURL                string            `json:"image_url,omitempty"`
 	ProfileURL              string            `json:"profile_url,omitempty"`
@@ -34,24 +44,18 @@ type remoteProfileDoc struct {
 	Nickname                string            `json:"nickname,omitempty"`
 }
 
-type profileName struct {
-	Formatted string `json:"formatted,omitempty"`
-	First     string `json:"first,omitempty"`
-	Middle    string `json:"middle,omitempty"`
-	Last      string `json:"last,omitempty"`
-}
-
 // emailNotificationKeys are the keys of email_notifications that are kept
 // (the import schema's parent_id included).
 var emailNotificationKeys = []string{"comments", "replies", "likes", "moderator_comments", "moderator_flags", "parent_id"}
 
+// DecodeReceived's refusals.
 var (
-	errNotObject = errors.New("hub: pull response is not a JSON object")
-	errNoID      = errors.New("hub: pull response has no id")
-	errBadID     = errors.New("hub: pull response id " + tokens.UserIDRule)
+	ErrNotObject = errors.New("livefyre: pull response is not a JSON object")
+	ErrNoID      = errors.New("livefyre: pull response has no id")
+	ErrBadID     = errors.New("livefyre: pull response id " + tokens.UserIDRule)
 )
 
-// decodeProfile parses a pull response body leniently: booleans may be
+// DecodeReceived parses a pull response body leniently: booleans may be
 // true, "true", "1", "yes" (and their opposites), "" or null mean unset, a
 // field of the wrong type is dropped rather than failing the whole profile,
 // unknown keys are ignored. Only a body that is not a JSON object, or has no
@@ -63,46 +67,46 @@ var (
 // dropped, cut to 50 characters): the site's backend is not ours to fix,
 // refusing would keep the user's old profile and retry the pull for days,
 // and the name the hub keeps and shows is always one a person can read.
-func decodeProfile(body []byte) (*remoteProfileDoc, error) {
+func DecodeReceived(body []byte) (*ReceivedProfile, error) {
 	var m map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, errNotObject
+		return nil, ErrNotObject
 	}
 	if dec.More() {
-		return nil, errNotObject
+		return nil, ErrNotObject
 	}
-	doc := &remoteProfileDoc{ID: idString(m["id"])}
+	doc := &ReceivedProfile{ID: idString(m["id"])}
 	if doc.ID == "" {
-		return nil, errNoID
+		return nil, ErrNoID
 	}
 	if !tokens.ValidUserID(doc.ID) {
-		return nil, errBadID
+		return nil, ErrBadID
 	}
-	doc.DisplayName = tokens.SanitizeDisplayName(str(m["display_name"]))
-	doc.Email = str(m["email"])
-	doc.ImageURL = str(m["image_url"])
-	doc.ProfileURL = str(m["profile_url"])
-	doc.SettingsURL = str(m["settings_url"])
-	doc.Location = str(m["location"])
-	doc.Bio = str(m["bio"])
-	doc.Nickname = str(m["nickname"])
-	doc.Tags = strList(m["tags"])
-	doc.Websites = strList(m["websites"])
-	doc.AutofollowConversations = boolean(m["autofollow_conversations"])
-	doc.Moderator = boolean(m["moderator"])
-	doc.GravatarDisabled = boolean(m["gravatar_disabled"])
+	doc.DisplayName = tokens.SanitizeDisplayName(receivedString(m["display_name"]))
+	doc.Email = receivedString(m["email"])
+	doc.ImageURL = receivedString(m["image_url"])
+	doc.ProfileURL = receivedString(m["profile_url"])
+	doc.SettingsURL = receivedString(m["settings_url"])
+	doc.Location = receivedString(m["location"])
+	doc.Bio = receivedString(m["bio"])
+	doc.Nickname = receivedString(m["nickname"])
+	doc.Tags = receivedStrings(m["tags"])
+	doc.Websites = receivedStrings(m["websites"])
+	doc.AutofollowConversations = receivedBool(m["autofollow_conversations"])
+	doc.Moderator = receivedBool(m["moderator"])
+	doc.GravatarDisabled = receivedBool(m["gravatar_disabled"])
 
-	if obj := object(m["name"]); obj != nil {
-		n := profileName{Formatted: str(obj["formatted"]), First: str(obj["first"]), Middle: str(obj["middle"]), Last: str(obj["last"])}
-		if n != (profileName{}) {
+	if obj := receivedObject(m["name"]); obj != nil {
+		n := Name{Formatted: receivedString(obj["formatted"]), First: receivedString(obj["first"]), Middle: receivedString(obj["middle"]), Last: receivedString(obj["last"])}
+		if n != (Name{}) {
 			doc.Name = &n
 		}
 	}
-	if obj := object(m["email_notifications"]); obj != nil {
+	if obj := receivedObject(m["email_notifications"]); obj != nil {
 		for _, k := range emailNotificationKeys {
-			if v := str(obj[k]); v != "" {
+			if v := receivedString(obj[k]); v != "" {
 				if doc.EmailNotifications == nil {
 					doc.EmailNotifications = map[string]string{}
 				}
@@ -110,9 +114,9 @@ func decodeProfile(body []byte) (*remoteProfileDoc, error) {
 			}
 		}
 	}
-	if obj := object(m["display_rules"]); obj != nil {
+	if obj := receivedObject(m["display_rules"]); obj != nil {
 		for k, raw := range obj {
-			if b := boolean(raw); b != nil {
+			if b := receivedBool(raw); b != nil {
 				if doc.DisplayRules == nil {
 					doc.DisplayRules = map[string]bool{}
 				}
@@ -123,17 +127,17 @@ func decodeProfile(body []byte) (*remoteProfileDoc, error) {
 	return doc, nil
 }
 
-// canonical is doc's JSON as stored.
-func (doc *remoteProfileDoc) canonical() json.RawMessage {
+// Canonical is doc's JSON as stored.
+func (doc *ReceivedProfile) Canonical() json.RawMessage {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		// Only strings, bools and maps of them: cannot fail.
-		panic("hub: marshal profile: " + err.Error())
+		panic("livefyre: marshal profile: " + err.Error())
 	}
 	return b
 }
 
-func str(raw json.RawMessage) string {
+func receivedString(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
 		return ""
@@ -142,7 +146,7 @@ func str(raw json.RawMessage) string {
 }
 
 func idString(raw json.RawMessage) string {
-	if s := str(raw); s != "" {
+	if s := receivedString(raw); s != "" {
 		return s
 	}
 	var n json.Number
@@ -157,24 +161,24 @@ func idString(raw json.RawMessage) string {
 	return n.String()
 }
 
-func strList(raw json.RawMessage) []string {
+func receivedStrings(raw json.RawMessage) []string {
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil {
-		if s := str(raw); s != "" {
+		if s := receivedString(raw); s != "" {
 			return []string{s} // a lone string where a list belongs
 		}
 		return nil
 	}
 	var out []string
 	for _, item := range items {
-		if s := str(item); s != "" {
+		if s := receivedString(item); s != "" {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-func object(raw json.RawMessage) map[string]json.RawMessage {
+func receivedObject(raw json.RawMessage) map[string]json.RawMessage {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) != nil {
 		return nil
@@ -184,7 +188,7 @@ func object(raw json.RawMessage) map[string]json.RawMessage {
 
 // boolean reads true/false, their string forms and 0/1; anything else
 // (null, "", other values) is unset.
-func boolean(raw json.RawMessage) *bool {
+func receivedBool(raw json.RawMessage) *bool {
 	t, f := true, false
 	var b bool
 	if json.Unmarshal(raw, &b) == nil && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
@@ -201,25 +205,4 @@ func boolean(raw json.RawMessage) *bool {
 		return &f
 	}
 	return nil
-}
-
-// changedFields lists the top-level keys whose values differ between two
-// canonical profiles (every key of after when before is empty), sorted.
-func changedFields(before, after json.RawMessage) []string {
-	var b, a map[string]json.RawMessage
-	_ = json.Unmarshal(before, &b)
-	_ = json.Unmarshal(after, &a)
-	var changed []string
-	for k, v := range a {
-		if old, ok := b[k]; !ok || !bytes.Equal(old, v) {
-			changed = append(changed, k)
-		}
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			changed = append(changed, k)
-		}
-	}
-	slices.Sort(changed)
-	return changed
 }

@@ -1,4 +1,4 @@
-package pingpull
+package livefyre
 
 import (
 	"encoding/json"

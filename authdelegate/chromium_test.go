@@ -20,10 +20,10 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/require"
 
+	lfhub "github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/internal/devidp"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/internal/testenv"
-	lfhub "github.com/ssogate/ssogate/pingpull/hub"
 	"github.com/ssogate/ssogate/store"
 )
 

@@ -52,10 +52,10 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	st := newStream(sess.ID, sess.UserID, last)
-	unregister := h.hub.register(st)
+	unregister := h.fanout.register(st)
 	defer unregister()
 	if p, err := h.store.ProfileGet(ctx, sess.UserID); err == nil {
-		h.hub.catchUp(st, p)
+		h.fanout.catchUp(st, p)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		h.log.WarnContext(ctx, "authdelegate: events: read profile", slog.String("error", err.Error()))
 	}

@@ -127,7 +127,7 @@ func TestEventsResyncAfterLag(t *testing.T) {
 	_, err := b.store.SessionEnd(t.Context(), store.SessionEndParams{ID: hashSecret(bob.Credential), Reason: reasonBackchannel, At: b.clock.Now()})
 	require.NoError(t, err)
 
-	b.h.hub.resync(t.Context())
+	b.h.fanout.resync(t.Context())
 	require.Equal(t, "2", esAlice.next(t).id)
 	ev := esBob.next(t)
 	require.Equal(t, "logout", ev.name)
@@ -161,11 +161,11 @@ func TestHubTimerRidesAlong(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noRun: true})
 	s := newStream("sid", "u", 1)
-	unregister := b.h.hub.register(s)
+	unregister := b.h.fanout.register(s)
 	defer unregister()
 	// A burst of changes shares the first deadline; the newest wins.
-	b.h.hub.profileChanged("u", 2, 50*time.Millisecond)
-	b.h.hub.profileChanged("u", 3, time.Hour)
+	b.h.fanout.profileChanged("u", 2, 50*time.Millisecond)
+	b.h.fanout.profileChanged("u", 3, time.Hour)
 	select {
 	case <-s.wake:
 	case <-time.After(waitFor):
@@ -175,18 +175,18 @@ func TestHubTimerRidesAlong(t *testing.T) {
 	require.EqualValues(t, 3, v)
 	require.Empty(t, logout)
 	// A ready version at or above the waiting one cancels the timer.
-	b.h.hub.profileChanged("u", 4, time.Hour)
-	b.h.hub.profileReady("u", 4)
+	b.h.fanout.profileChanged("u", 4, time.Hour)
+	b.h.fanout.profileReady("u", 4)
 	v, _ = s.take()
 	require.EqualValues(t, 4, v)
-	b.h.hub.mu.Lock()
-	us := b.h.hub.byUser["u"]
+	b.h.fanout.mu.Lock()
+	us := b.h.fanout.byUser["u"]
 	require.Nil(t, us.timer)
 	require.EqualValues(t, 4, us.ready)
-	b.h.hub.mu.Unlock()
+	b.h.fanout.mu.Unlock()
 	// Older news is ignored.
-	b.h.hub.profileReady("u", 2)
-	b.h.hub.profileChanged("u", 3, 0)
+	b.h.fanout.profileReady("u", 2)
+	b.h.fanout.profileChanged("u", 3, 0)
 	v, _ = s.take()
 	require.Zero(t, v)
 }

@@ -33,7 +33,7 @@ type Handler struct {
 	cookiePath   string
 
 	prov    providerCache
-	hub     *hub
+	fanout  *fanout
 	refresh singleflight.Group
 
 	closeOnce sync.Once
@@ -69,7 +69,7 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	pub, _ := url.Parse(cfg.PublicURL)
 	h.cookieSecure = pub.Scheme == "https"
 	h.cookiePath = strings.TrimRight(pub.EscapedPath(), "/") + "/callback"
-	h.hub = newHub(h)
+	h.fanout = newFanout(h)
 	if _, err := h.provider(ctx); err != nil {
 		h.log.WarnContext(ctx, "openid provider discovery failed; will retry on demand",
 			slog.String("issuer", cfg.IssuerURL), slog.String("error", err.Error()))

@@ -444,10 +444,10 @@ func (es *eventStream) next(t *testing.T) sseEvent {
 func (b *testBundle) waitStreams(n int) {
 	b.t.Helper()
 	require.Eventually(b.t, func() bool {
-		b.h.hub.mu.Lock()
-		defer b.h.hub.mu.Unlock()
+		b.h.fanout.mu.Lock()
+		defer b.h.fanout.mu.Unlock()
 		c := 0
-		for _, ss := range b.h.hub.bySession {
+		for _, ss := range b.h.fanout.bySession {
 			c += len(ss)
 		}
 		return c == n

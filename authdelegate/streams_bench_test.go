@@ -155,12 +155,12 @@ func TestStreamServerProcess(t *testing.T) {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		h.hub.mu.Lock()
+		h.fanout.mu.Lock()
 		streams := 0
-		for _, ss := range h.hub.bySession {
+		for _, ss := range h.fanout.bySession {
 			streams += len(ss)
 		}
-		h.hub.mu.Unlock()
+		h.fanout.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"streams": streams, "goroutines": runtime.NumGoroutine(),
 			"heap_inuse": ms.HeapInuse, "stack_inuse": ms.StackInuse, "sys": ms.Sys,
@@ -380,16 +380,16 @@ func BenchmarkHubFanOut(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			h.hub = newHub(h)
+			h.fanout = newFanout(h)
 			streams := make([]*stream, k)
 			for i := range streams {
 				streams[i] = newStream("s"+strconv.Itoa(i), "u", 0)
-				h.hub.register(streams[i])
+				h.fanout.register(streams[i])
 			}
 			v := int64(0)
 			for b.Loop() {
 				v++
-				h.hub.profileReady("u", v)
+				h.fanout.profileReady("u", v)
 				for _, s := range streams {
 					<-s.wake
 					s.take()

@@ -1,6 +1,6 @@
 // Package livefyre is Livefyre's wire format, shared by both ends: the
 // gateway (package pingpull), which pings and answers pulls, and the hub
-// (package pingpull/hub), which receives pings and pulls profiles.
+// (package hub), which receives pings and pulls profiles.
 //
 // It holds the profile schema of the pull response (spec §4) with its
 // lenient readers and canonical writers (Profile and ParseProfile for the

@@ -17,11 +17,11 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/internal/asynctest"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/pingpull"
-	"github.com/ssogate/ssogate/pingpull/hub"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )

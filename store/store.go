@@ -1,6 +1,6 @@
 // Package store is the storage contract of ssogate: the types, interfaces,
 // parameter structs and sentinel errors that the domain packages (pingpull,
-// pingpull/hub, authdelegate) program against, and that every backend
+// hub, authdelegate) program against, and that every backend
 // (store/sqlite, store/postgres) implements. It imports no project package.
 //
 // Two rules shape it:

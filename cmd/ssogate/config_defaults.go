@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/ssogate/ssogate/authdelegate"
+	"github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/pingpull"
-	"github.com/ssogate/ssogate/pingpull/hub"
 )
 
 // One source for each default: where a domain package has a default for a

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/authdelegate"
+	"github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/pingpull"
-	"github.com/ssogate/ssogate/pingpull/hub"
 )
 
 // TestConfigDefaultsAreThePackages: an empty configuration gives the binary

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/ssogate/ssogate/pingpull/hub"
+	"github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/tokens"
 )
 

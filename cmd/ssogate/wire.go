@@ -10,8 +10,8 @@ import (
 	"riverqueue.com/riverui"
 
 	"github.com/ssogate/ssogate/authdelegate"
+	"github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/pingpull"
-	"github.com/ssogate/ssogate/pingpull/hub"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/store/postgres"
 	"github.com/ssogate/ssogate/store/sqlite"

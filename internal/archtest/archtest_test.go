@@ -19,7 +19,7 @@ const module = "github.com/ssogate/ssogate/"
 // is a decision, made here and in the README's Layout section.
 var allowed = map[string][]string{
 	"cmd/ssogate": {
-		"authdelegate", "pingpull", "pingpull/hub", "livefyre", "tokens",
+		"authdelegate", "pingpull", "hub", "livefyre", "tokens",
 		"store", "store/sqlite", "store/postgres", "web", "docs",
 		"internal/httpbase", "internal/demosite", "internal/devidp",
 	},
@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	// The domains: each on the shared lower layer, never on each other.
 	"authdelegate": {"livefyre", "tokens", "store", "web", "internal/httpbase"},
 	"pingpull":     {"livefyre", "tokens", "store", "web", "internal/httpbase"},
-	"pingpull/hub": {"livefyre", "tokens", "store", "web", "internal/httpbase"},
+	"hub":          {"livefyre", "tokens", "store", "web", "internal/httpbase"},
 
 	// The lower layer.
 	"livefyre": {"tokens"},
@@ -61,9 +61,9 @@ var allowed = map[string][]string{
 // never lists packages that must not reach another, directly or through
 // any chain of imports.
 var never = map[string][]string{
-	"authdelegate": {"pingpull", "pingpull/hub"},
-	"pingpull":     {"authdelegate", "pingpull/hub"},
-	"pingpull/hub": {"authdelegate", "pingpull"},
+	"authdelegate": {"pingpull", "hub"},
+	"pingpull":     {"authdelegate", "hub"},
+	"hub":          {"authdelegate", "pingpull"},
 }
 
 type listedPackage struct {

@@ -475,7 +475,7 @@ func (h *floorHub) updates(w http.ResponseWriter, r *http.Request) {
 }
 
 // updateEvent is the payload of a "profile" event on the update stream
-// (the same JSON as pingpull/hub.UpdateEvent).
+// (the same JSON as hub.UpdateEvent).
 type updateEvent struct {
 	Network        string     `json:"network"`
 	UserID         string     `json:"user_id"`

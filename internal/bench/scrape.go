@@ -13,7 +13,7 @@ import (
 )
 
 // Queue-depth gauges of the children (pingpull/metrics.go,
-// pingpull/hub/metrics.go), labelled by River job state.
+// hub/metrics.go), labelled by River job state.
 const (
 	metricPingQueue = "ssogate_gateway_ping_queue_depth"
 	metricPullQueue = "ssogate_hub_pull_queue_depth"

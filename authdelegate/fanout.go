@@ -12,7 +12,7 @@ import (
 	"github.com/ssogate/ssogate/store"
 )
 
-// stream is one open /events response. The hub never blocks on it: it
+// stream is one open /events response. The fan-out never blocks on it: it
 // records what is due (the highest profile version, a logout) and pokes the
 // stream's goroutine, which writes. Offers coalesce, so a slow client gets
 // the newest version once instead of a backlog.
@@ -86,8 +86,8 @@ type userStreams struct {
 	timer   *time.Timer
 }
 
-// hub fans the store's notifications out to this replica's streams.
-type hub struct {
+// fanout fans the store's notifications out to this replica's streams.
+type fanout struct {
 	h *Handler
 
 	mu        sync.Mutex
@@ -101,12 +101,12 @@ type hub struct {
 	workers sync.WaitGroup
 }
 
-func newHub(h *Handler) *hub {
-	return &hub{h: h, byUser: map[string]*userStreams{}, bySession: map[string]map[*stream]struct{}{}}
+func newFanout(h *Handler) *fanout {
+	return &fanout{h: h, byUser: map[string]*userStreams{}, bySession: map[string]map[*stream]struct{}{}}
 }
 
 // register adds s; the returned function removes it.
-func (b *hub) register(s *stream) func() {
+func (b *fanout) register(s *stream) func() {
 	b.mu.Lock()
 	us := b.byUser[s.userID]
 	if us == nil {
@@ -148,7 +148,7 @@ func (b *hub) register(s *stream) func() {
 
 // profileChanged: version v of user is committed; deliver it when it is
 // pulled, or after delay at the latest.
-func (b *hub) profileChanged(userID string, v int64, delay time.Duration) {
+func (b *fanout) profileChanged(userID string, v int64, delay time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	us := b.byUser[userID]
@@ -169,7 +169,7 @@ func (b *hub) profileChanged(userID string, v int64, delay time.Duration) {
 	}
 }
 
-func (b *hub) readyTimeout(userID string, us *userStreams) {
+func (b *fanout) readyTimeout(userID string, us *userStreams) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.byUser[userID] != us {
@@ -183,7 +183,7 @@ func (b *hub) readyTimeout(userID string, us *userStreams) {
 }
 
 // profileReady: the hub pulled version v of user.
-func (b *hub) profileReady(userID string, v int64) {
+func (b *fanout) profileReady(userID string, v int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	us := b.byUser[userID]
@@ -203,14 +203,14 @@ func (b *hub) profileReady(userID string, v int64) {
 	}
 }
 
-func (b *hub) deliverLocked(us *userStreams, v int64) {
+func (b *fanout) deliverLocked(us *userStreams, v int64) {
 	for s := range us.streams {
 		s.offerProfile(v)
 	}
 }
 
 // sessionsEnded sends logout to every stream of the sessions.
-func (b *hub) sessionsEnded(ids []string, reason string) {
+func (b *fanout) sessionsEnded(ids []string, reason string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, id := range ids {
@@ -223,7 +223,7 @@ func (b *hub) sessionsEnded(ids []string, reason string) {
 // catchUp compares a stream with the stored profile: what is ready (served
 // to a pull, or changed longer than ProfileReadyTimeout ago) is due now; a
 // newer version waits for its pull or the rest of the timeout.
-func (b *hub) catchUp(s *stream, p *store.Profile) {
+func (b *fanout) catchUp(s *stream, p *store.Profile) {
 	if p == nil {
 		return
 	}
@@ -243,7 +243,7 @@ func (b *hub) catchUp(s *stream, p *store.Profile) {
 // resync re-reads the state of every local stream from the store, after the
 // notification channel lagged or was re-established. Concurrent requests
 // coalesce into one more pass.
-func (b *hub) resync(ctx context.Context) {
+func (b *fanout) resync(ctx context.Context) {
 	b.resyncMu.Lock()
 	if b.resyncRunning {
 		b.resyncAgain = true
@@ -268,7 +268,7 @@ func (b *hub) resync(ctx context.Context) {
 	})
 }
 
-func (b *hub) resyncOnce(ctx context.Context) {
+func (b *fanout) resyncOnce(ctx context.Context) {
 	b.mu.Lock()
 	users := make(map[string][]*stream, len(b.byUser))
 	for u, us := range b.byUser {
@@ -361,7 +361,7 @@ func (h *Handler) cleanup(ctx context.Context) {
 func (h *Handler) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	// Deferred calls run last first: cancel, then the joins.
-	defer h.hub.workers.Wait()
+	defer h.fanout.workers.Wait()
 	var loops sync.WaitGroup
 	defer loops.Wait()
 	defer cancel()
@@ -417,7 +417,7 @@ func (h *Handler) listen(ctx context.Context, resync bool) error {
 		subs = append(subs, sub)
 	}
 	if resync {
-		h.hub.resync(ctx)
+		h.fanout.resync(ctx)
 	}
 	changed, ready, ended := subs[0], subs[1], subs[2]
 	for {
@@ -430,7 +430,7 @@ func (h *Handler) listen(ctx context.Context, resync bool) error {
 			}
 			var ev store.ProfileEvent
 			if json.Unmarshal(payload, &ev) == nil && ev.UserID != "" {
-				h.hub.profileChanged(ev.UserID, ev.Version, h.cfg.ProfileReadyTimeout)
+				h.fanout.profileChanged(ev.UserID, ev.Version, h.cfg.ProfileReadyTimeout)
 			}
 		case payload, ok := <-ready.C():
 			if !ok {
@@ -438,7 +438,7 @@ func (h *Handler) listen(ctx context.Context, resync bool) error {
 			}
 			var ev store.ProfileEvent
 			if json.Unmarshal(payload, &ev) == nil && ev.UserID != "" {
-				h.hub.profileReady(ev.UserID, ev.Version)
+				h.fanout.profileReady(ev.UserID, ev.Version)
 			}
 		case payload, ok := <-ended.C():
 			if !ok {
@@ -450,14 +450,14 @@ func (h *Handler) listen(ctx context.Context, resync bool) error {
 				if reason == "" {
 					reason = reasonLogout
 				}
-				h.hub.sessionsEnded(ev.SessionIDs, reason)
+				h.fanout.sessionsEnded(ev.SessionIDs, reason)
 			}
 		case <-changed.Lagged():
-			h.hub.resync(ctx)
+			h.fanout.resync(ctx)
 		case <-ready.Lagged():
-			h.hub.resync(ctx)
+			h.fanout.resync(ctx)
 		case <-ended.Lagged():
-			h.hub.resync(ctx)
+			h.fanout.resync(ctx)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-// Collection driver for pingpull/hub/collection_interop_test.go: Livefyre's
+// Collection driver for hub/collection_interop_test.go: Livefyre's
 // official Node library (npm livefyre@2.0.9) creates or updates a
 // collection on the hub, as a site's server would.
 //

@@ -14,7 +14,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
 
-	"github.com/ssogate/ssogate/pingpull/hub"
+	"github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/store/sqlite"
 	"github.com/ssogate/ssogate/tokens"

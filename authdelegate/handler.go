@@ -178,13 +178,8 @@ func constantTimeEqual(a, b string) bool {
 
 // bearer extracts the credential of an "Authorization: Bearer" header.
 func bearer(r *http.Request) (string, bool) {
-	v := r.Header.Get("Authorization")
-	const prefix = "bearer "
-	if len(v) <= len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
-		return "", false
-	}
-	cred := strings.TrimSpace(v[len(prefix):])
-	if !credentialShape.MatchString(cred) {
+	cred, ok := httpbase.BearerToken(r)
+	if !ok || !credentialShape.MatchString(cred) {
 		return "", false
 	}
 	return cred, true

@@ -75,12 +75,8 @@ func (h *Handler) handleComments(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) postComment(w http.ResponseWriter, r *http.Request) {
-	auth := r.Header.Get("Authorization")
-	scheme, token, _ := strings.Cut(auth, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		token = ""
-	}
-	n, claims, err := h.verifySession(r, strings.TrimSpace(token))
+	token, _ := httpbase.BearerToken(r)
+	n, claims, err := h.verifySession(r, token)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

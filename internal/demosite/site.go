@@ -189,8 +189,8 @@ func (h *Handler) page(name string) http.HandlerFunc {
 
 // user verifies the bearer userAuthToken and returns its user id.
 func (h *Handler) user(w http.ResponseWriter, r *http.Request) (string, bool) {
-	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || raw == "" {
+	raw, ok := httpbase.BearerToken(r)
+	if !ok {
 		httpbase.WriteError(w, http.StatusUnauthorized, "unauthenticated", "sign in first: send the userAuthToken as a bearer token")
 		return "", false
 	}

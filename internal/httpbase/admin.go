@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"strings"
 )
 
 // AdminConfig configures NewAdmin.
@@ -92,8 +91,8 @@ func (a *Admin) Middleware(next http.Handler) http.Handler {
 // Basic password).
 func (a *Admin) Authorized(r *http.Request) bool {
 	presented, ok := "", false
-	if scheme, value, found := strings.Cut(r.Header.Get("Authorization"), " "); found && strings.EqualFold(scheme, "Bearer") {
-		presented, ok = strings.TrimSpace(value), true
+	if token, found := BearerToken(r); found {
+		presented, ok = token, true
 	} else if _, password, found := r.BasicAuth(); found {
 		presented, ok = password, true
 	}

@@ -3,16 +3,12 @@ package hub
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/ssogate/ssogate/store"
-	"github.com/ssogate/ssogate/tokens"
 )
 
 // userPageHistory bounds the pulls listed on a user's page.
@@ -43,27 +39,11 @@ type pullRecord struct {
 // and completed ones for River's retention, a day by default), newest
 // first. Mount puts it behind the admin guard.
 func (h *Handler) handleUserPage(w http.ResponseWriter, r *http.Request) {
-	vars := mux.Vars(r)
-	network, userID := vars["network"], vars["id"]
-	if h.networks[network] == nil {
-		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", network))
+	rp, ok := h.remoteProfileAt(w, r)
+	if !ok {
 		return
 	}
-	if !tokens.ValidUserID(userID) {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$"))
-		return
-	}
-	ctx := r.Context()
-	rp, err := h.store.RemoteProfileGet(ctx, network, userID)
-	if errors.Is(err, store.ErrNotFound) {
-		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_user", "the hub has never seen %s@%s", userID, network))
-		return
-	}
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	page := userPage{Network: network, Profile: rp}
+	page := userPage{Network: rp.Network, Profile: rp}
 	if len(rp.Data) > 0 {
 		var buf bytes.Buffer
 		if json.Indent(&buf, rp.Data, "", "  ") == nil {
@@ -73,12 +53,10 @@ func (h *Handler) handleUserPage(w http.ResponseWriter, r *http.Request) {
 	// The same SQL on both backends: SQLite (3.38+) and PostgreSQL both
 	// read a JSON member as text with ->>.
 	params := river.NewJobListParams().Kinds(PullArgs{}.Kind()).
-		Where("args->>'network' = @network AND args->>'user_id' = @user", river.NamedArgs{"network": network, "user": userID}).
-		OrderBy(river.JobListOrderByID, river.SortOrderDesc).
-		States(rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted, rivertype.JobStateDiscarded,
-			rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled).
+		Where("args->>'network' = @network AND args->>'user_id' = @user", river.NamedArgs{"network": rp.Network, "user": rp.UserID}).
+		OrderBy(river.JobListOrderByID, river.SortOrderDesc). // every state, River's default
 		First(userPageHistory)
-	res, err := h.store.Jobs().JobList(ctx, params)
+	res, err := h.store.Jobs().JobList(r.Context(), params)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -93,14 +71,5 @@ func (h *Handler) handleUserPage(w http.ResponseWriter, r *http.Request) {
 		}
 		page.Pulls = append(page.Pulls, rec)
 	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/html; charset=utf-8")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Referrer-Policy", "no-referrer")
-	hdr.Set("Content-Security-Policy", usersPageCSP)
-	hdr.Set("X-Frame-Options", "DENY")
-	if err := h.pages.ExecuteTemplate(w, "user.html", page); err != nil {
-		h.log.ErrorContext(ctx, "hub: render user page", "error", err)
-	}
+	h.renderAdminPage(w, r, "user.html", page)
 }

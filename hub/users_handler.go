@@ -105,17 +105,48 @@ func (h *Handler) handleUsersPage(w http.ResponseWriter, r *http.Request) {
 	if data.Page < data.Pages {
 		data.NextURL = link(data.Page + 1)
 	}
+	h.renderAdminPage(w, r, "users.html", data)
+}
+
+// renderAdminPage writes one of the hub's admin HTML pages: no script,
+// inline styles, avatars from anywhere over http(s), never cached or framed.
+func (h *Handler) renderAdminPage(w http.ResponseWriter, r *http.Request, name string, data any) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "no-referrer")
-	// No script; inline styles; avatars from anywhere over http(s).
 	hdr.Set("Content-Security-Policy", usersPageCSP)
 	hdr.Set("X-Frame-Options", "DENY")
-	if err := h.pages.ExecuteTemplate(w, "users.html", data); err != nil {
-		h.log.ErrorContext(r.Context(), "hub: render users page", "error", err)
+	if err := h.pages.ExecuteTemplate(w, name, data); err != nil {
+		h.log.ErrorContext(r.Context(), "hub: render page", "page", name, "error", err)
 	}
+}
+
+// remoteProfileAt reads the remote profile a /…/{network}/…/{id} route
+// names, or answers 404 (unknown network or user) or 400 (bad id) and
+// reports false.
+func (h *Handler) remoteProfileAt(w http.ResponseWriter, r *http.Request) (*store.RemoteProfile, bool) {
+	vars := mux.Vars(r)
+	network, userID := vars["network"], vars["id"]
+	if h.networks[network] == nil {
+		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", network))
+		return nil, false
+	}
+	if !tokens.ValidUserID(userID) {
+		h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$"))
+		return nil, false
+	}
+	rp, err := h.store.RemoteProfileGet(r.Context(), network, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_user", "the hub has never seen %s@%s", userID, network))
+		return nil, false
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return nil, false
+	}
+	return rp, true
 }
 
 // userJSON is one remote profile in the users JSON API.
@@ -149,23 +180,8 @@ func timePtr(t time.Time) *time.Time {
 // handleUserJSON is GET /api/networks/{network}/users/{id}, behind the
 // admin guard.
 func (h *Handler) handleUserJSON(w http.ResponseWriter, r *http.Request) {
-	vars := mux.Vars(r)
-	network, userID := vars["network"], vars["id"]
-	if h.networks[network] == nil {
-		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", network))
-		return
-	}
-	if !tokens.ValidUserID(userID) {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$"))
-		return
-	}
-	rp, err := h.store.RemoteProfileGet(r.Context(), network, userID)
-	if errors.Is(err, store.ErrNotFound) {
-		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_user", "the hub has never seen %s@%s", userID, network))
-		return
-	}
-	if err != nil {
-		h.writeError(w, r, err)
+	rp, ok := h.remoteProfileAt(w, r)
+	if !ok {
 		return
 	}
 	profile := rp.Data

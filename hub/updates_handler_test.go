@@ -28,7 +28,10 @@ type updateStream struct {
 	t      *testing.T
 	resp   *http.Response
 	events chan sseEvent
+	ctx    context.Context
 	cancel context.CancelFunc
+	// done is closed when read returns.
+	done chan struct{}
 }
 
 // openUpdates opens the stream and returns once the hub sent its first
@@ -44,10 +47,11 @@ func (b *testBundle) openUpdates(path string, header http.Header) *updateStream 
 	}
 	resp, err := b.hub.Client().Do(req)
 	require.NoError(b.t, err)
-	s := &updateStream{t: b.t, resp: resp, events: make(chan sseEvent, 16), cancel: cancel}
+	s := &updateStream{t: b.t, resp: resp, events: make(chan sseEvent, 16), ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	b.t.Cleanup(func() {
 		cancel()
 		_ = resp.Body.Close()
+		<-s.done // the reader is gone before the test ends (goleak)
 	})
 	require.Equal(b.t, http.StatusOK, resp.StatusCode)
 	require.Equal(b.t, "text/event-stream; charset=utf-8", resp.Header.Get("Content-Type"))
@@ -64,6 +68,7 @@ func (b *testBundle) openUpdates(path string, header http.Header) *updateStream 
 // read parses events until the body ends; ready is closed at the first
 // comment.
 func (s *updateStream) read(ready chan struct{}) {
+	defer close(s.done)
 	defer close(s.events)
 	sc := bufio.NewScanner(s.resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<10)
@@ -82,7 +87,11 @@ func (s *updateStream) read(ready chan struct{}) {
 		case strings.HasPrefix(line, "data: "):
 			ev.data = strings.TrimPrefix(line, "data: ")
 		case line == "" && ev.name != "":
-			s.events <- ev
+			select {
+			case s.events <- ev:
+			case <-s.ctx.Done(): // nobody reads any more
+				return
+			}
 			ev = sseEvent{}
 		}
 	}

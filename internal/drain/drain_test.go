@@ -29,7 +29,7 @@ type rig struct {
 	finished  []item
 	batches   int
 	// gate, when set, holds every delivery of its key until closed.
-	gates   map[string]chan struct{}
+	gates map[string]chan struct{}
 	// started receives every delivery as it begins (buffered; tests that
 	// offer more than its size do not read it).
 	started chan item

@@ -68,6 +68,28 @@ type RemoteProfileTouchParams struct {
 	// for existing rows.
 	DisplayName string
 	At          time.Time
+	// PullLeaseUntil is the row's pull lease after the touch (the replica
+	// that took the ping pulls it until then; others claim it only after);
+	// zero leaves the row claimable at once. Every touch replaces the lease.
+	PullLeaseUntil time.Time
+}
+
+// RemoteProfilePullClaim is a remote profile whose pull is due: PingSeq is
+// the sequence number the pull answers.
+type RemoteProfilePullClaim struct {
+	Network string
+	UserID  string
+	PingSeq int64
+}
+
+// RemoteProfileClaimParams takes a batch of due pulls.
+type RemoteProfileClaimParams struct {
+	// Now decides which pull leases have ended (none, or <= Now). Required.
+	Now time.Time
+	// LeaseUntil is the claimed rows' new pull lease. Required.
+	LeaseUntil time.Time
+	// Limit is the batch size; default 500, at most 5000.
+	Limit int
 }
 
 // RemoteProfilePullParams records the result of a pull.
@@ -130,8 +152,22 @@ type HubQueries interface {
 	PullURLGet(ctx context.Context, network string) (*PullURL, error)
 
 	// RemoteProfileTouch creates the row as pending when missing, increments
-	// PingSeq, sets PingReceivedAt when it was zero, and returns the row.
+	// PingSeq, sets PingReceivedAt when it was zero, sets the pull lease to
+	// params.PullLeaseUntil (none when zero), and returns the row.
 	RemoteProfileTouch(ctx context.Context, params RemoteProfileTouchParams) (*RemoteProfile, error)
+	// RemoteProfileClaimPulls takes up to Limit rows with PingSeq > PulledSeq
+	// whose pull lease ended (none, or <= Now), oldest lease first (rows
+	// never leased first, then by PingReceivedAt), sets their pull lease to
+	// LeaseUntil and returns them in that order. On PostgreSQL concurrent
+	// claimers never get the same row (FOR UPDATE SKIP LOCKED).
+	RemoteProfileClaimPulls(ctx context.Context, params RemoteProfileClaimParams) ([]RemoteProfilePullClaim, error)
+	// RemoteProfileLeasePull sets the row's pull lease to until (e.g. far in
+	// the future: a River job now owns the retries; zero: claimable at
+	// once). ErrNotFound when missing.
+	RemoteProfileLeasePull(ctx context.Context, network, userID string, until time.Time) error
+	// RemoteProfilePendingCount counts rows with PingSeq > PulledSeq, leased
+	// or not (progress and metrics).
+	RemoteProfilePendingCount(ctx context.Context) (int, error)
 	// RemoteProfilePingSeqForUpdate returns PingSeq and, on PostgreSQL, locks
 	// the row until the transaction ends. ErrNotFound when missing.
 	RemoteProfilePingSeqForUpdate(ctx context.Context, network, userID string) (int64, error)

@@ -236,4 +236,5 @@ type Queries interface {
 	SessionQueries
 	HubQueries
 	CollectionQueries
+	PingOutboxQueries
 }

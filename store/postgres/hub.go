@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -74,17 +75,80 @@ func collectRemoteProfiles(rows pgx.Rows) ([]*store.RemoteProfile, error) {
 func (q queries) RemoteProfileTouch(ctx context.Context, params store.RemoteProfileTouchParams) (*store.RemoteProfile, error) {
 	p, err := scanRemoteProfile(q.db.QueryRow(ctx,
 		`INSERT INTO hub_remote_profile AS r (network, user_id, status, display_name, ping_seq,
-		     ping_received_at, first_seen_at, updated_at)
-		 VALUES ($1, $2, $3, $4, 1, $5, $5, $5)
+		     ping_received_at, first_seen_at, updated_at, pull_lease_until)
+		 VALUES ($1, $2, $3, $4, 1, $5, $5, $5, $6)
 		 ON CONFLICT (network, user_id) DO UPDATE SET
 		     ping_seq = r.ping_seq + 1,
-		     ping_received_at = COALESCE(r.ping_received_at, EXCLUDED.ping_received_at)
+		     ping_received_at = COALESCE(r.ping_received_at, EXCLUDED.ping_received_at),
+		     pull_lease_until = EXCLUDED.pull_lease_until
 		 RETURNING `+remoteProfileColumns,
-		params.Network, params.UserID, string(store.RemoteProfilePending), params.DisplayName, params.At))
+		params.Network, params.UserID, string(store.RemoteProfilePending), params.DisplayName, params.At,
+		nullTime(params.PullLeaseUntil)))
 	if err != nil {
 		return nil, wrap("remote profile touch", err)
 	}
 	return p, nil
+}
+
+// pullLeaseKey is the claim order's leading key: a NULL lease counts as
+// -infinity. It repeats hub_remote_profile_pull_due_idx's expression
+// exactly, so the planner reads the claim from that index.
+const pullLeaseKey = `COALESCE(pull_lease_until, '-infinity'::timestamptz)`
+
+// RemoteProfileClaimPulls locks the due rows with FOR UPDATE SKIP LOCKED and
+// moves their lease in the same statement; as with PingOutboxClaim, a row
+// another claimer took is either skipped or no longer due on re-check.
+func (q queries) RemoteProfileClaimPulls(ctx context.Context, params store.RemoteProfileClaimParams) ([]store.RemoteProfilePullClaim, error) {
+	if params.Now.IsZero() || params.LeaseUntil.IsZero() {
+		return nil, errors.New("postgres: remote profile claim pulls: Now and LeaseUntil are required")
+	}
+	rows, err := q.db.Query(ctx,
+		`WITH due AS (
+		     SELECT network, user_id, `+pullLeaseKey+` AS old_lease, ping_received_at
+		     FROM hub_remote_profile
+		     WHERE ping_seq > pulled_seq AND `+pullLeaseKey+` <= $1
+		     ORDER BY `+pullLeaseKey+`, ping_received_at, network, user_id LIMIT $2
+		     FOR UPDATE SKIP LOCKED
+		 ), claimed AS (
+		     UPDATE hub_remote_profile AS r SET pull_lease_until = $3
+		     FROM due WHERE r.network = due.network AND r.user_id = due.user_id
+		     RETURNING r.network, r.user_id, r.ping_seq, due.old_lease, due.ping_received_at
+		 )
+		 SELECT network, user_id, ping_seq FROM claimed
+		 ORDER BY old_lease, ping_received_at, network, user_id`,
+		params.Now, clampLimit(params.Limit, claimDefault, claimMax), params.LeaseUntil)
+	if err != nil {
+		return nil, wrap("remote profile claim pulls", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[store.RemoteProfilePullClaim])
+	if err != nil {
+		return nil, wrap("remote profile claim pulls", err)
+	}
+	return out, nil
+}
+
+// RemoteProfileLeasePull sets the row's pull lease; a zero until clears it.
+func (q queries) RemoteProfileLeasePull(ctx context.Context, network, userID string, until time.Time) error {
+	tag, err := q.db.Exec(ctx,
+		`UPDATE hub_remote_profile SET pull_lease_until = $3 WHERE network = $1 AND user_id = $2`,
+		network, userID, nullTime(until))
+	if err != nil {
+		return wrap("remote profile lease pull", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return wrap("remote profile lease pull", pgx.ErrNoRows)
+	}
+	return nil
+}
+
+// RemoteProfilePendingCount counts the rows in the partial index's range.
+func (q queries) RemoteProfilePendingCount(ctx context.Context) (int, error) {
+	var n int
+	if err := q.db.QueryRow(ctx,
+		`SELECT count(*) FROM hub_remote_profile WHERE ping_seq > pulled_seq`).Scan(&n); err != nil {
+		return 0, wrap("remote profile pending count", err)
+	}
+	return n, nil
 }
 
 // RemoteProfilePingSeqForUpdate reads PingSeq with SELECT … FOR UPDATE.

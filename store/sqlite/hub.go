@@ -100,18 +100,97 @@ func (q queries) RemoteProfileTouch(ctx context.Context, params store.RemoteProf
 		return nil, errors.New("sqlite: touch remote profile: Network and UserID are required")
 	}
 	p, err := scanRemoteProfile(q.db.QueryRowContext(ctx,
-		`INSERT INTO remote_profile (network, user_id, status, display_name, ping_seq, ping_received_at, first_seen_at)
-		 VALUES (?, ?, ?, ?, 1, ?, ?)
+		`INSERT INTO remote_profile (network, user_id, status, display_name, ping_seq, ping_received_at, first_seen_at, pull_lease_until)
+		 VALUES (?, ?, ?, ?, 1, ?, ?, ?)
 		 ON CONFLICT (network, user_id) DO UPDATE SET
 		   ping_seq = remote_profile.ping_seq + 1,
-		   ping_received_at = coalesce(remote_profile.ping_received_at, excluded.ping_received_at)
+		   ping_received_at = coalesce(remote_profile.ping_received_at, excluded.ping_received_at),
+		   pull_lease_until = excluded.pull_lease_until
 		 RETURNING `+remoteProfileColumns,
 		params.Network, params.UserID, string(store.RemoteProfilePending), params.DisplayName,
-		micros(params.At), micros(params.At)))
+		micros(params.At), micros(params.At), nullMicros(params.PullLeaseUntil)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: touch remote profile: %w", err)
 	}
 	return p, nil
+}
+
+// pullLeaseKey is the claim order's leading key: a NULL lease counts as Go's
+// zero time. It repeats remote_profile_pull_due_idx's expression exactly, so
+// SQLite reads the claim from that index.
+const pullLeaseKey = `coalesce(pull_lease_until, -62135596800000000)`
+
+// RemoteProfileClaimPulls selects the due rows from the partial index and
+// moves their lease in one transaction; the write lock taken at BEGIN
+// serializes claimers.
+func (q queries) RemoteProfileClaimPulls(ctx context.Context, params store.RemoteProfileClaimParams) ([]store.RemoteProfilePullClaim, error) {
+	if params.Now.IsZero() || params.LeaseUntil.IsZero() {
+		return nil, errors.New("sqlite: claim pulls: Now and LeaseUntil are required")
+	}
+	var out []store.RemoteProfilePullClaim
+	err := q.atomic(ctx, func(db querier) error {
+		out = nil
+		rows, err := db.QueryContext(ctx,
+			`SELECT network, user_id, ping_seq FROM remote_profile
+			 WHERE ping_seq > pulled_seq AND `+pullLeaseKey+` <= ?
+			 ORDER BY `+pullLeaseKey+`, ping_received_at, network, user_id LIMIT ?`,
+			micros(params.Now), clampLimit(params.Limit, claimDefault, claimMax))
+		if err != nil {
+			return mapError(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c store.RemoteProfilePullClaim
+			if err := rows.Scan(&c.Network, &c.UserID, &c.PingSeq); err != nil {
+				return mapError(err)
+			}
+			out = append(out, c)
+		}
+		if err := rows.Err(); err != nil {
+			return mapError(err)
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		keys := make([][2]string, len(out))
+		for i, c := range out {
+			keys[i] = [2]string{c.Network, c.UserID}
+		}
+		keysJSON, err := json.Marshal(keys)
+		if err != nil {
+			return err
+		}
+		_, err = db.ExecContext(ctx,
+			`UPDATE remote_profile SET pull_lease_until = ?
+			 WHERE (network, user_id) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+			micros(params.LeaseUntil), string(keysJSON))
+		return mapError(err)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim pulls: %w", err)
+	}
+	return out, nil
+}
+
+// RemoteProfileLeasePull sets the row's pull lease; a zero until clears it.
+func (q queries) RemoteProfileLeasePull(ctx context.Context, network, userID string, until time.Time) error {
+	res, err := q.db.ExecContext(ctx,
+		`UPDATE remote_profile SET pull_lease_until = ? WHERE network = ? AND user_id = ?`,
+		nullMicros(until), network, userID)
+	if err != nil {
+		return fmt.Errorf("sqlite: lease pull: %w", mapError(err))
+	}
+	return requireOneRow(res, "lease pull")
+}
+
+// RemoteProfilePendingCount counts the rows in the partial index's range.
+func (q queries) RemoteProfilePendingCount(ctx context.Context) (int, error) {
+	var n int
+	if err := q.read.QueryRowContext(ctx,
+		`SELECT count(*) FROM remote_profile WHERE ping_seq > pulled_seq`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: pending pulls: %w", mapError(err))
+	}
+	return n, nil
 }
 
 // RemoteProfilePingSeqForUpdate returns PingSeq. SQLite has no row locks; a

@@ -428,16 +428,14 @@ func (h *Handler) listen(ctx context.Context, resync bool) error {
 			if !ok {
 				return errors.New("authdelegate: profile_changed subscription ended")
 			}
-			var ev store.ProfileEvent
-			if json.Unmarshal(payload, &ev) == nil && ev.UserID != "" {
+			for _, ev := range store.DecodeProfileEvents(payload) {
 				h.fanout.profileChanged(ev.UserID, ev.Version, h.cfg.ProfileReadyTimeout)
 			}
 		case payload, ok := <-ready.C():
 			if !ok {
 				return errors.New("authdelegate: profile_ready subscription ended")
 			}
-			var ev store.ProfileEvent
-			if json.Unmarshal(payload, &ev) == nil && ev.UserID != "" {
+			for _, ev := range store.DecodeProfileEvents(payload) {
 				h.fanout.profileReady(ev.UserID, ev.Version)
 			}
 		case payload, ok := <-ended.C():

@@ -132,6 +132,14 @@ func setup(t *testing.T, opts ...option) *testBundle {
 			defer cancel()
 			_ = s.Jobs().Stop(ctx)
 		})
+		// The fast path of pulls, stopped before River and the store.
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- h.Run(ctx) }()
+		t.Cleanup(func() {
+			cancel()
+			require.NoError(t, <-done)
+		})
 	}
 	return b
 }

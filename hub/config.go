@@ -17,6 +17,8 @@ import (
 // Defaults of Config.
 const (
 	DefaultPullTimeout  = 10 * time.Second
+	DefaultPullLease    = 3 * time.Second
+	DefaultPullWorkers  = 32
 	DefaultMaxPullBytes = 256 << 10
 	// DefaultTokenTTL is the longest lifetime of the app-session token the
 	// auth API issues: 30 days, like Livefyre's.
@@ -92,6 +94,12 @@ type Config struct {
 	HTTPClient *http.Client
 	// PullTimeout bounds one pull request, body included. Default 10s.
 	PullTimeout time.Duration
+	// PullLease is how long a ping's pull belongs to the hub process that
+	// took the ping before any hub's sweeper may claim it: the time a pull
+	// held by a killed process waits. Default 3s.
+	PullLease time.Duration
+	// PullWorkers is how many fast-path pulls run at once. Default 32.
+	PullWorkers int
 	// MaxPullBytes bounds a pull response body. Default 256 KiB.
 	MaxPullBytes int64
 	// PullFollowCrossHostRedirects lets a pull follow a redirect to a host
@@ -137,6 +145,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.PullLease == 0 {
+		c.PullLease = DefaultPullLease
+	}
+	if c.PullWorkers == 0 {
+		c.PullWorkers = DefaultPullWorkers
 	}
 	if c.PullTimeout == 0 {
 		c.PullTimeout = DefaultPullTimeout

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
 
+	"github.com/ssogate/ssogate/internal/drain"
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
@@ -49,6 +50,9 @@ type Handler struct {
 	admin *httpbase.Admin
 	// streams counts the open update streams per client address.
 	streams streamCounter
+
+	// pulls is the fast path of pulls (pull_drain.go).
+	pulls *drain.Drainer[pullItem, pullOutcome]
 }
 
 // network is one configured network with its token codec.
@@ -136,6 +140,7 @@ func New(cfg Config) (*Handler, error) {
 		}
 	}
 	h.streams.open = map[string]int{}
+	h.pulls = h.newPullDrain()
 	return h, nil
 }
 

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/livefyre"
@@ -88,52 +86,38 @@ func (h *Handler) ping(w http.ResponseWriter, r *http.Request) (string, error) {
 }
 
 // queuePull records a pull trigger for the user (creating the remote
-// profile as pending when new, seeded with displayName) and inserts the
-// pull job, in one transaction. The counter is bumped before the insert so
-// that a pull already running sees it moved and pulls again. errNoPullURL
-// when the network registered no pull URL (nothing is written then).
+// profile as pending when new, seeded with displayName) and leases the pull
+// to this process, in one transaction; after the commit the pull is
+// offered to the fast path (pull_drain.go). The counter is bumped before
+// the pull is made, so that a pull already running sees it moved and is
+// followed by another. errNoPullURL when the network registered no pull
+// URL (nothing is written then).
 func (h *Handler) queuePull(ctx context.Context, networkName, userID, displayName string) error {
-	var inserted *rivertype.JobInsertResult
+	var item pullItem
 	err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.PullURLGet(ctx, networkName); err != nil {
+		reg, err := tx.PullURLGet(ctx, networkName)
+		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return errNoPullURL
 			}
 			return fmt.Errorf("hub: read pull URL: %w", err)
 		}
-		if _, err := tx.RemoteProfileTouch(ctx, store.RemoteProfileTouchParams{
-			Network: networkName, UserID: userID, DisplayName: displayName, At: h.cfg.Now(),
-		}); err != nil {
+		now := h.cfg.Now()
+		row, err := tx.RemoteProfileTouch(ctx, store.RemoteProfileTouchParams{
+			Network: networkName, UserID: userID, DisplayName: displayName, At: now,
+			PullLeaseUntil: now.Add(h.cfg.PullLease),
+		})
+		if err != nil {
 			return fmt.Errorf("hub: touch remote profile: %w", err)
 		}
-		var err error
-		if inserted, err = tx.JobInsert(ctx, PullArgs{Network: networkName, UserID: userID}, nil); err != nil {
-			return fmt.Errorf("hub: insert pull job: %w", err)
-		}
+		item = pullItem{Network: networkName, UserID: userID, Seq: row.PingSeq, Template: reg.Template}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	h.hurryRetry(ctx, inserted)
+	if !h.pulls.Offer(item) {
+		h.metrics.pings.WithLabelValues("deferred").Inc()
+	}
 	return nil
-}
-
-// hurryRetry makes a pull that is waiting out a retry delay run now: the
-// ping it was coalesced into says the other side wants to be pulled again.
-func (h *Handler) hurryRetry(ctx context.Context, inserted *rivertype.JobInsertResult) {
-	if inserted == nil || !inserted.UniqueSkippedAsDuplicate || inserted.Job == nil {
-		return
-	}
-	job := inserted.Job
-	// River keeps a retry due within its scheduler interval "available"
-	// with a future ScheduledAt.
-	waiting := job.State == rivertype.JobStateRetryable ||
-		(job.State == rivertype.JobStateAvailable || job.State == rivertype.JobStateScheduled) && job.ScheduledAt.After(time.Now())
-	if !waiting {
-		return
-	}
-	if _, err := h.store.Jobs().JobRetry(ctx, inserted.Job.ID); err != nil {
-		h.log.WarnContext(ctx, "hub: could not retry pull job now", "job_id", inserted.Job.ID, "error", err)
-	}
 }

@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -125,6 +124,10 @@ func (w *pullWorker) Work(ctx context.Context, job *river.Job[PullArgs]) error {
 	if err != nil {
 		return fmt.Errorf("hub: read remote profile: %w", err)
 	}
+	if row.PulledSeq >= row.PingSeq && row.Status != store.RemoteProfilePending {
+		// A fast-path pull (pull_drain.go) answered every ping meanwhile.
+		return nil
+	}
 	seq := row.PingSeq
 	reg, err := h.store.PullURLGet(ctx, n.name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -239,54 +242,18 @@ func (h *Handler) fail(ctx context.Context, job *river.Job[PullArgs], f *pullFai
 	return f
 }
 
-// record stores a pull's result in the coalescing transaction: it locks the
-// user's PingSeq and compares it with seq, the value read before the HTTP
-// call. Equal: the job completes in the same transaction. Moved on: a ping
-// came during the pull, so done is false and the job runs again.
+// record stores a River pull job's result (recordTx) and completes the
+// job in the same transaction when the pull answered the latest ping, so
+// that no ping can be coalesced into a job that is about to finish.
 func (h *Handler) record(ctx context.Context, job *river.Job[PullArgs], seq int64, status store.RemoteProfileStatus, doc *livefyre.ReceivedProfile) (result string, done bool, err error) {
 	now := h.cfg.Now()
 	var pingAt time.Time
 	err = h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		cur, err := tx.RemoteProfilePingSeqForUpdate(ctx, job.Args.Network, job.Args.UserID)
-		if err != nil {
-			return fmt.Errorf("hub: lock remote profile: %w", err)
+		var err error
+		result, pingAt, done, err = h.recordTx(ctx, tx, job.Args.Network, job.Args.UserID, seq, status, doc, now)
+		if err != nil || !done {
+			return err
 		}
-		before, err := tx.RemoteProfileGet(ctx, job.Args.Network, job.Args.UserID)
-		if err != nil {
-			return fmt.Errorf("hub: read remote profile: %w", err)
-		}
-		params := store.RemoteProfilePullParams{
-			Network: job.Args.Network, UserID: job.Args.UserID, Seq: seq, At: now, Status: status, Result: "missing",
-		}
-		if status == store.RemoteProfileOK {
-			params.Data = doc.Canonical()
-			params.DisplayName = doc.DisplayName
-			params.AvatarURL = doc.ImageURL
-			params.Result = "unchanged"
-			if !bytes.Equal(before.Data, params.Data) {
-				params.Changed = changedFields(before.Data, params.Data)
-				params.Result = "ok"
-			}
-		}
-		result = params.Result
-		after, changed, err := tx.RemoteProfileRecordPull(ctx, params)
-		if err != nil {
-			return fmt.Errorf("hub: record pull: %w", err)
-		}
-		if changed {
-			ev := UpdateEvent{Network: after.Network, UserID: after.UserID, DisplayName: after.DisplayName, Avatar: after.AvatarURL, PulledAt: now}
-			if !before.PingReceivedAt.IsZero() {
-				ev.PingReceivedAt = &before.PingReceivedAt
-			}
-			if err := notifyUpdate(ctx, tx, ev); err != nil {
-				return err
-			}
-		}
-		if cur != seq {
-			return nil
-		}
-		done = true
-		pingAt = before.PingReceivedAt
 		return tx.JobComplete(ctx, job.JobRow)
 	})
 	if err != nil {

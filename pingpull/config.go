@@ -28,6 +28,8 @@ const (
 	DefaultProfileSourceTimeout = 10 * time.Second
 	DefaultPingTimeout          = 10 * time.Second
 	DefaultPingMaxAttempts      = 11
+	DefaultPingLease            = 3 * time.Second
+	DefaultPingWorkers          = 32
 	DefaultSystemTokenTTL       = time.Hour
 	DefaultRegisterBackoffMax   = 5 * time.Minute
 	// PingQueue is the River queue of ping jobs.
@@ -99,6 +101,12 @@ type Config struct {
 
 	// PingTimeout bounds one ping request. Default 10s.
 	PingTimeout time.Duration
+	// PingLease is how long a change's outbox entry belongs to the process
+	// that accepted it before any gateway's sweeper may claim it: the time a
+	// change held by a killed process waits. Default 3s.
+	PingLease time.Duration
+	// PingWorkers is how many fast-path pings run at once. Default 32.
+	PingWorkers int
 	// PingMaxAttempts is the number of ping attempts before the job becomes
 	// a dead letter. Default 11 (the first try plus the 10 retries of the
 	// Standard Webhooks schedule).
@@ -183,6 +191,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.PingTimeout == 0 {
 		c.PingTimeout = DefaultPingTimeout
+	}
+	if c.PingLease == 0 {
+		c.PingLease = DefaultPingLease
+	}
+	if c.PingWorkers == 0 {
+		c.PingWorkers = DefaultPingWorkers
 	}
 	if c.PingMaxAttempts == 0 {
 		c.PingMaxAttempts = DefaultPingMaxAttempts
@@ -271,6 +285,12 @@ func (c Config) validate() error {
 	}
 	if c.PingTimeout < 0 {
 		add("PingTimeout must not be negative")
+	}
+	if c.PingLease < 0 {
+		add("PingLease must not be negative")
+	}
+	if c.PingWorkers < 0 {
+		add("PingWorkers must not be negative")
 	}
 	if c.PingMaxAttempts < 1 {
 		add("PingMaxAttempts must be at least 1")

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/ssogate/ssogate/internal/drain"
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
@@ -36,6 +37,10 @@ type Handler struct {
 	// admin guards the admin routes; nil without an admin token.
 	admin  *httpbase.Admin
 	worker *pingWorker
+	// pings is the fast path of pings (ping_drain.go); instance names this
+	// process in the outbox.
+	pings    *drain.Drainer[pingItem, pingDelivery]
+	instance string
 	// enqueueBatch is EnqueuePings' transaction size (tests shrink it).
 	enqueueBatch int
 
@@ -102,6 +107,8 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.metrics = m
 	h.worker = &pingWorker{h: h}
+	h.instance = instanceID()
+	h.pings = h.newPingDrain()
 	return h, nil
 }
 

@@ -155,6 +155,27 @@ func (b *testBundle) startJobs(t *testing.T) {
 		defer cancel()
 		_ = b.store.Jobs().Stop(ctx)
 	})
+	b.runDrain(t)
+}
+
+// runDrain runs the fast path of pings (Handler.Run) until cleanup.
+func (b *testBundle) runDrain(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.h.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+}
+
+// outbox is the number of ping outbox entries.
+func (b *testBundle) outbox(t *testing.T) int {
+	t.Helper()
+	n, err := b.store.PingOutboxCount(context.Background())
+	require.NoError(t, err)
+	return n
 }
 
 // webhook sends a signed profile-changed webhook; sign with secret
@@ -274,7 +295,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // quiet reports whether no ping job is waiting or running.
 func (b *testBundle) quiet(t *testing.T) bool {
-	return len(b.pingJobs(t, pingUniqueStates...)) == 0
+	return len(b.pingJobs(t, pingUniqueStates...)) == 0 && b.outbox(t) == 0 && b.h.pings.Len() == 0
 }
 
 // hubResponse is what the test hub answers to one ping.

@@ -69,10 +69,18 @@ func (h *Handler) Queues() map[string]river.QueueConfig {
 // a ping for the user is already waiting or running, no job is added and
 // the waiting or running one carries the change.
 func (h *Handler) EnqueuePingTx(ctx context.Context, tx store.Tx, userID string) error {
+	return h.enqueuePingTx(ctx, tx, userID, time.Time{})
+}
+
+// enqueuePingTx is EnqueuePingTx with the job's first run not before at
+// (a hub's Retry-After; zero: at once).
+func (h *Handler) enqueuePingTx(ctx context.Context, tx store.Tx, userID string, at time.Time) error {
 	if !validUserID(userID) {
 		return fmt.Errorf("pingpull: enqueue ping: %w", &livefyre.FieldError{Field: "user_id", Message: tokens.UserIDRule})
 	}
-	if _, err := tx.JobInsert(ctx, PingArgs{UserID: userID}, h.pingInsertOpts()); err != nil {
+	opts := h.pingInsertOpts()
+	opts.ScheduledAt = at
+	if _, err := tx.JobInsert(ctx, PingArgs{UserID: userID}, opts); err != nil {
 		return fmt.Errorf("pingpull: enqueue ping: %w", err)
 	}
 	return nil
@@ -100,11 +108,19 @@ func (h *Handler) EnqueuePings(ctx context.Context, userIDs []string) (queued in
 	for start := 0; start < len(userIDs); start += h.enqueueBatch {
 		batch := userIDs[start:min(start+h.enqueueBatch, len(userIDs))]
 		now := h.cfg.Now()
+		entries := make([]store.PingOutboxEntry, len(batch))
+		for i, id := range batch {
+			// Version 0: "ping once"; an entry for a newer change keeps its
+			// version.
+			entries[i] = store.PingOutboxEntry{UserID: id}
+		}
 		err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			// Claimable at once: the sweepers of the running gateways take
+			// them, as fast as the hub answers.
+			if err := tx.PingOutboxPutMany(ctx, entries, "", time.Time{}); err != nil {
+				return err
+			}
 			for _, id := range batch {
-				if err := h.EnqueuePingTx(ctx, tx, id); err != nil {
-					return err
-				}
 				if _, err := tx.TimelineAppend(ctx, timelineEvent(id, "ping.requested", map[string]any{"source": "manual"}, now)); err != nil {
 					return err
 				}

@@ -114,19 +114,24 @@ func TestPingWorkConnectionError(t *testing.T) {
 	require.False(t, errors.As(err, &cancelErr))
 }
 
-func TestPingDeliveredThroughRiver(t *testing.T) {
+// TestPingDeliveredAtOnce: a change is pinged by the fast path right
+// after its commit, with no River job at all.
+func TestPingDeliveredAtOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{realClock: true})
 	b.startJobs(t)
 	b.accept(t, webhookReq{body: profileBody("u1", "Ann")})
-	waitFor(t, "ping completed", func() bool { return len(b.pingJobs(t, rivertype.JobStateCompleted)) == 1 })
+	waitFor(t, "ping delivered", func() bool { return b.quiet(t) && len(b.hub.received()) == 1 })
 	pings := b.hub.received()
 	require.Len(t, pings, 1)
 	require.True(t, pings[0].System)
 	require.Equal(t, []string{"webhook.accepted", "ping.attempt"}, b.timelineKinds(t, "u1"))
 	require.Equal(t, 1.0, metricValue(t, b.h.metrics.pings.WithLabelValues("ok")))
+	require.Empty(t, b.pingJobs(t), "no job row for a ping that went through")
 }
 
+// TestPingRetriesThroughRiver: a fast-path ping that fails becomes a River
+// job, which retries on the schedule.
 func TestPingRetriesThroughRiver(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{realClock: true, cfg: func(c *Config) { c.PingTimeout = 200 * time.Millisecond }})
@@ -135,21 +140,26 @@ func TestPingRetriesThroughRiver(t *testing.T) {
 	b.accept(t, webhookReq{body: profileBody("u1", "Ann")})
 	waitFor(t, "ping completed", func() bool { return len(b.pingJobs(t, rivertype.JobStateCompleted)) == 1 })
 	job := b.pingJobs(t, rivertype.JobStateCompleted)[0]
-	require.Equal(t, 5, job.Attempt)
-	require.Len(t, job.Errors, 4)
-	require.Contains(t, job.Errors[2].Error, "timeout")
+	// The fast path took the 500; the job the 429, the timeout, the 503 and
+	// the 200.
+	require.Equal(t, 4, job.Attempt)
+	require.Len(t, job.Errors, 3)
+	require.Contains(t, job.Errors[1].Error, "timeout")
 	var statuses []int
 	for _, p := range b.hub.received() {
 		statuses = append(statuses, p.Status)
 	}
 	require.Equal(t, []int{500, 429, 200, 503, 200}, statuses, "the hung request is recorded as 200 but never answered")
+	waitFor(t, "quiet", func() bool { return b.quiet(t) })
 }
 
 func TestPingDeadLetterAndReplay(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, opts setupOpts) {
 		b := setup(t, setupOpts{store: opts.store, realClock: true})
-		b.hub.setScript(hubResponse{status: http.StatusForbidden})
+		// The fast path's 403 hands the ping to a job, whose 403 makes the
+		// dead letter.
+		b.hub.setScript(hubResponse{status: http.StatusForbidden}, hubResponse{status: http.StatusForbidden})
 		b.startJobs(t)
 		b.accept(t, webhookReq{body: profileBody("u1", "Ann")})
 		waitFor(t, "dead letter", func() bool { return len(b.pingJobs(t, rivertype.JobStateCancelled)) == 1 })
@@ -165,7 +175,7 @@ func TestPingDeadLetterAndReplay(t *testing.T) {
 
 		// A change after the dead letter queues a fresh ping (cancelled jobs do
 		// not absorb new ones).
-		b.hub.setScript(hubResponse{status: http.StatusForbidden})
+		b.hub.setScript(hubResponse{status: http.StatusForbidden}, hubResponse{status: http.StatusForbidden})
 		b.accept(t, webhookReq{body: profileBody("u1", "Bea")})
 		waitFor(t, "second dead letter", func() bool { return len(b.pingJobs(t, rivertype.JobStateCancelled)) == 2 })
 
@@ -185,8 +195,8 @@ func TestPingDeadLetterAndReplay(t *testing.T) {
 
 		kinds := b.timelineKinds(t, "u1")
 		require.Equal(t, []string{
-			"webhook.accepted", "ping.attempt", "ping.dead_letter",
-			"webhook.accepted", "ping.attempt", "ping.dead_letter",
+			"webhook.accepted", "ping.attempt", "ping.attempt", "ping.dead_letter",
+			"webhook.accepted", "ping.attempt", "ping.attempt", "ping.dead_letter",
 			"ping.replayed", "ping.attempt",
 		}, kinds)
 	})
@@ -201,7 +211,8 @@ func TestPingCoalescesChangesBeforeThePing(t *testing.T) {
 			b.accept(t, webhookReq{body: profileBody("u1", fmt.Sprintf("Ann %d", i))})
 		}
 		b.accept(t, webhookReq{body: profileBody("u2", "Bea")})
-		require.Len(t, b.pingJobs(t), 2, "one waiting ping per user")
+		require.Equal(t, 2, b.outbox(t), "one outbox entry per user")
+		require.Equal(t, 2, b.h.pings.Len(), "one waiting ping per user")
 
 		b.startJobs(t)
 		waitFor(t, "quiet", func() bool { return b.quiet(t) })
@@ -209,6 +220,7 @@ func TestPingCoalescesChangesBeforeThePing(t *testing.T) {
 		require.Len(t, pings, 2, "five changes, one ping")
 		require.Equal(t, `{"id":"u1","display_name":"Ann 4"}`, b.hub.pulledProfile("u1"))
 		require.Equal(t, `{"id":"u2","display_name":"Bea"}`, b.hub.pulledProfile("u2"))
+		require.Empty(t, b.pingJobs(t))
 	})
 }
 
@@ -228,44 +240,46 @@ func TestPingChangeWhileInFlight(t *testing.T) {
 		require.Equal(t, "u1", <-b.hub.entered)
 		require.Equal(t, `{"id":"u1","display_name":"Ann v1"}`, b.hub.pulledProfile("u1"))
 
-		// The ping is in flight: the change is deduplicated into the running job.
+		// The ping is in flight: version 2 waits behind it.
 		a := b.accept(t, webhookReq{body: profileBody("u1", "Ann v2")})
 		require.Equal(t, WebhookAnswer{UserID: "u1", Version: 2, Status: StatusQueued}, a)
-		jobs := b.pingJobs(t)
-		require.Len(t, jobs, 1)
-		require.Equal(t, rivertype.JobStateRunning, jobs[0].State)
+		require.Equal(t, 2, b.h.pings.Len(), "one running, one waiting")
 
 		b.hub.releaseOne()
-		// The worker sees version 2 and pings again.
+		// Version 2 is pinged after the first ping, and its outbox entry
+		// outlives the first ping's outcome.
 		require.Equal(t, "u1", <-b.hub.entered)
 		require.Equal(t, `{"id":"u1","display_name":"Ann v2"}`, b.hub.pulledProfile("u1"))
+		require.Equal(t, 1, b.outbox(t), "version 2's entry waits for its own ping")
 		b.hub.releaseOne()
 		waitFor(t, "quiet", func() bool { return b.quiet(t) })
 		require.Len(t, b.hub.received(), 2)
-		require.Len(t, b.pingJobs(t), 1, "the same job ran twice")
 
-		// A change after completion is a new job.
+		// A change after that is a new ping.
 		b.hub.releaseAll()
 		b.accept(t, webhookReq{body: profileBody("u1", "Ann v3")})
 		waitFor(t, "quiet after v3", func() bool {
 			return b.quiet(t) && b.hub.pulledProfile("u1") == `{"id":"u1","display_name":"Ann v3"}`
 		})
 		require.Len(t, b.hub.received(), 3)
+		require.Empty(t, b.pingJobs(t))
 
 		events, err := b.store.TimelineList(ctx, store.TimelineListParams{UserID: "u1"})
 		require.NoError(t, err)
-		var results []string
+		var versions []int64
 		for i := len(events) - 1; i >= 0; i-- {
 			if events[i].Kind == "ping.attempt" {
 				var d struct {
-					Result string `json:"result"`
+					Result  string `json:"result"`
+					Version int64  `json:"version"`
 				}
 				require.NoError(t, json.Unmarshal(events[i].Detail, &d))
-				results = append(results, d.Result)
+				require.Equal(t, "ok", d.Result)
+				versions = append(versions, d.Version)
 			}
 		}
-		require.Equal(t, []string{"coalesced", "ok", "ok"}, results)
-		require.Equal(t, 1.0, metricValue(t, b.h.metrics.pings.WithLabelValues("coalesced")))
+		require.Equal(t, []int64{1, 2, 3}, versions)
+		require.Equal(t, 3.0, metricValue(t, b.h.metrics.pings.WithLabelValues("ok")))
 	})
 }
 
@@ -311,17 +325,22 @@ func TestEnqueuePings(t *testing.T) {
 	_, err := b.h.EnqueuePings(ctx, []string{"u1", "bad id", "u3", "x@y"})
 	require.ErrorContains(t, err, `user_ids[1] "bad id"`)
 	require.ErrorContains(t, err, `user_ids[3] "x@y"`)
-	require.Empty(t, b.pingJobs(t), "nothing queued when an id is invalid")
+	require.Zero(t, b.outbox(t), "nothing queued when an id is invalid")
 
 	b.h.enqueueBatch = 4 // several transactions
 	ids := []string{"user0", "user1", "user2", "user3", "user4", "user5", "user6", "user7", "user8", "user9", "user1", "user2", "user3"}
 	queued, err := b.h.EnqueuePings(ctx, ids)
 	require.NoError(t, err)
 	require.Equal(t, len(ids), queued)
-	counts, err := b.store.Jobs().JobCountByState(ctx, pingKind)
-	require.NoError(t, err)
-	require.Equal(t, 10, counts[rivertype.JobStateAvailable], "duplicates absorbed")
+	require.Equal(t, 10, b.outbox(t), "duplicates absorbed")
+	require.Empty(t, b.pingJobs(t))
 	require.Equal(t, []string{"ping.requested", "ping.requested"}, b.timelineKinds(t, "user1"))
+
+	// Claimable at once by a running gateway's sweeper.
+	b.hub.setPull(true)
+	b.startJobs(t)
+	waitFor(t, "every user pinged", func() bool { return b.quiet(t) })
+	require.Len(t, b.hub.received(), 10)
 }
 
 func TestEnqueuePingTxRejectsBadID(t *testing.T) {
@@ -337,16 +356,20 @@ func TestEnqueuePingTxRejectsBadID(t *testing.T) {
 func TestPingReplayWhileAnotherIsQueued(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{realClock: true})
-	b.hub.setScript(hubResponse{status: http.StatusForbidden})
+	b.hub.setScript(hubResponse{status: http.StatusForbidden}, hubResponse{status: http.StatusForbidden},
+		hubResponse{status: http.StatusServiceUnavailable})
 	b.startJobs(t)
 	b.accept(t, webhookReq{body: profileBody("u1", "Ann")})
 	waitFor(t, "dead letter", func() bool { return len(b.pingJobs(t, rivertype.JobStateCancelled)) == 1 })
 	dead := b.pingJobs(t, rivertype.JobStateCancelled)[0]
 
-	// A newer ping for u1 is running: it carries the latest profile, so the
-	// replay is refused rather than queued twice.
+	// A newer ping for u1 is running (the fast path failed with 503 and a
+	// job retries it): it carries the latest profile, so the replay is
+	// refused rather than queued twice.
 	b.hub.holdPings()
 	b.accept(t, webhookReq{body: profileBody("u1", "Bea")})
+	require.Equal(t, "u1", <-b.hub.entered)
+	b.hub.releaseOne() // the fast path's 503
 	require.Equal(t, "u1", <-b.hub.entered)
 	status, _, body := b.do(t, http.MethodPost, fmt.Sprintf("/admin/api/deadletters/%d/replay", dead.ID), testAdmin)
 	require.Equal(t, http.StatusConflict, status, string(body))

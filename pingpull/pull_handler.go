@@ -2,7 +2,6 @@ package pingpull
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -194,19 +193,24 @@ func (h *Handler) writeServed(ctx context.Context, batch []servedRecord) error {
 		groups = append(groups, g)
 	}
 	return h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		var ready []store.ProfileEvent
 		for _, g := range groups {
 			if g.first {
 				err := tx.ProfileMarkServed(ctx, g.userID, g.version, g.at)
 				if err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}
-				event, _ := json.Marshal(store.ProfileEvent{UserID: g.userID, Version: g.version})
-				if err := tx.Notify(ctx, store.ChannelProfileReady, event); err != nil {
-					return err
-				}
+				ready = append(ready, store.ProfileEvent{UserID: g.userID, Version: g.version})
 			}
 			detail := map[string]any{"version": g.version, "first": g.first, "count": g.count}
 			if _, err := tx.TimelineAppend(ctx, timelineEvent(g.userID, "pull.served", detail, g.at)); err != nil {
+				return err
+			}
+		}
+		// One notification for the batch ("profile ready" for every
+		// version served first), not one per pull.
+		for _, payload := range store.EncodeProfileEvents(ready) {
+			if err := tx.Notify(ctx, store.ChannelProfileReady, payload); err != nil {
 				return err
 			}
 		}

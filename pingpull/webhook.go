@@ -198,11 +198,10 @@ func (h *Handler) applyWebhook(ctx context.Context, webhookID string, payload *w
 		switch status {
 		case store.ProfileCreated, store.ProfileUpdated:
 			answer.Status = StatusQueued
-			if err := h.EnqueuePingTx(ctx, tx, userID); err != nil {
-				return err
-			}
-			event, _ := json.Marshal(store.ProfileEvent{UserID: userID, Version: p.Version})
-			if err := tx.Notify(ctx, store.ChannelProfileChanged, event); err != nil {
+			// The outbox entry, delivered by this process right after the
+			// commit (ping_drain.go); "profile changed" goes out with the
+			// ping's outcome.
+			if err := h.putPingTx(ctx, tx, userID, p.Version); err != nil {
 				return err
 			}
 		case store.ProfileUnchanged:
@@ -233,6 +232,9 @@ func (h *Handler) applyWebhook(ctx context.Context, webhookID string, payload *w
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if answer.Status == StatusQueued {
+		h.offerPing(userID, answer.Version)
 	}
 	return answer, nil, nil
 }

@@ -76,6 +76,9 @@ func wireGateway(ctx context.Context, a *app) (*gateway, error) {
 	}
 
 	a.addService("registration at the hub", pp.Register)
+	// The fast path of pings: changes this process accepted, and outbox
+	// entries whose lease ended.
+	a.addService("ping delivery", pp.Run)
 	return g, nil
 }
 
@@ -182,6 +185,9 @@ func wireHub(a *app) (*hub.Handler, error) {
 	// No page of the hub is meant to be framed.
 	a.mount(h)
 	a.addJobs(hubJobs{h})
+	// The fast path of pulls: pings this process took, and pulls whose
+	// lease ended.
+	a.addService("pull delivery", h.Run)
 	a.router.Mux().Handle("/", hubRoot(cfg)).Methods(http.MethodGet, http.MethodHead)
 	return h, nil
 }

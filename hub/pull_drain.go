@@ -98,6 +98,11 @@ func (h *Handler) claimPulls(ctx context.Context, limit int) ([]pullItem, error)
 			templates[c.Network] = tpl
 		}
 		if tpl == "" {
+			// Parked like a pull without a pull URL always was: the next
+			// ping after a registration leases it again.
+			if err := h.store.RemoteProfileLeasePull(ctx, c.Network, c.UserID, parkedLease); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return items, err
+			}
 			continue
 		}
 		items = append(items, pullItem{Network: c.Network, UserID: c.UserID, Seq: c.PingSeq, Template: tpl})

@@ -176,21 +176,31 @@ func (q queries) RemoteProfileRecordPull(ctx context.Context, params store.Remot
 		changed bool
 	)
 	err := q.inTx(ctx, func(tx pgx.Tx) error {
-		var cur []byte
+		var (
+			cur       []byte
+			pulledSeq int64
+		)
 		err := tx.QueryRow(ctx,
-			`SELECT data FROM hub_remote_profile WHERE network = $1 AND user_id = $2 FOR UPDATE`,
-			params.Network, params.UserID).Scan(&cur)
+			`SELECT data, pulled_seq FROM hub_remote_profile WHERE network = $1 AND user_id = $2 FOR UPDATE`,
+			params.Network, params.UserID).Scan(&cur, &pulledSeq)
 		if err != nil {
 			return err
 		}
-		changed = params.Status == store.RemoteProfileOK && !bytes.Equal(cur, params.Data)
+		// A pull that started from an older ping than the last one recorded
+		// (two pulls overlapped) must not write its older answer over it.
+		stale := params.Seq < pulledSeq
+		changed = !stale && params.Status == store.RemoteProfileOK && !bytes.Equal(cur, params.Data)
+		status := params.Status
+		if stale {
+			status = ""
+		}
 		var lastChanged []string
 		if len(params.Changed) > 0 {
 			lastChanged = params.Changed
 		}
 		out, err = scanRemoteProfile(tx.QueryRow(ctx,
 			`UPDATE hub_remote_profile SET
-			     status = $3,
+			     status = COALESCE(NULLIF($3, ''), status),
 			     pulled_seq = GREATEST(pulled_seq, $4),
 			     ping_received_at = CASE WHEN $4 >= ping_seq THEN NULL ELSE ping_received_at END,
 			     last_pull_at = $5,
@@ -202,7 +212,7 @@ func (q queries) RemoteProfileRecordPull(ctx context.Context, params store.Remot
 			     updated_at = CASE WHEN $7 THEN $5 ELSE updated_at END
 			 WHERE network = $1 AND user_id = $2
 			 RETURNING `+remoteProfileColumns,
-			params.Network, params.UserID, string(params.Status), params.Seq, params.At, params.Result,
+			params.Network, params.UserID, string(status), params.Seq, params.At, params.Result,
 			changed, []byte(params.Data), params.DisplayName, params.AvatarURL, lastChanged))
 		return err
 	})

@@ -226,12 +226,19 @@ func (q queries) RemoteProfileRecordPull(ctx context.Context, params store.Remot
 		if params.Seq >= cur.PingSeq {
 			pingReceivedAt = nil
 		}
-		changed = params.Status == store.RemoteProfileOK && len(params.Data) > 0 && !bytes.Equal(cur.Data, params.Data)
+		// A pull that started from an older ping than the last one recorded
+		// (two pulls overlapped) must not write its older answer over it.
+		stale := params.Seq < cur.PulledSeq
+		changed = !stale && params.Status == store.RemoteProfileOK && len(params.Data) > 0 && !bytes.Equal(cur.Data, params.Data)
 		if !changed {
+			status := params.Status
+			if stale {
+				status = cur.Status
+			}
 			result, err = scanRemoteProfile(db.QueryRowContext(ctx,
 				`UPDATE remote_profile SET status = ?, pulled_seq = ?, ping_received_at = ?, last_pull_at = ?, last_pull_result = ?
 				 WHERE network = ? AND user_id = ? RETURNING `+remoteProfileColumns,
-				string(params.Status), pulledSeq, pingReceivedAt, micros(params.At), params.Result,
+				string(status), pulledSeq, pingReceivedAt, micros(params.At), params.Result,
 				params.Network, params.UserID))
 			return err
 		}

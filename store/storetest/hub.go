@@ -212,6 +212,35 @@ func testHub(t *testing.T, newStore NewStoreFunc) {
 			require.NoError(t, err)
 			require.Equal(t, int64(2), p.PulledSeq)
 		}},
+		{"RecordPullOlderSeqKeepsNewerData", func(t *testing.T, s store.Store) {
+			// Two pulls overlapped (two replicas, or a retry job and a fresh
+			// ping): the one that answered the later ping recorded first.
+			ctx := ctxFor(t)
+			touch(t, s, "n", "ann", at(0))
+			touch(t, s, "n", "ann", at(time.Second))
+			newer := json.RawMessage(`{"id":"ann","display_name":"Ann 2"}`)
+			_, changed, err := s.RemoteProfileRecordPull(ctx, store.RemoteProfilePullParams{
+				Network: "n", UserID: "ann", Seq: 2, At: at(2 * time.Second), Status: store.RemoteProfileOK,
+				Data: newer, DisplayName: "Ann 2", Result: "ok",
+			})
+			require.NoError(t, err)
+			require.True(t, changed)
+			p, changed, err := s.RemoteProfileRecordPull(ctx, store.RemoteProfilePullParams{
+				Network: "n", UserID: "ann", Seq: 1, At: at(3 * time.Second), Status: store.RemoteProfileMissing, Result: "missing",
+			})
+			require.NoError(t, err)
+			require.False(t, changed)
+			require.Equal(t, store.RemoteProfileOK, p.Status, "an older pull's 404 does not mark the profile missing")
+			p, changed, err = s.RemoteProfileRecordPull(ctx, store.RemoteProfilePullParams{
+				Network: "n", UserID: "ann", Seq: 1, At: at(4 * time.Second), Status: store.RemoteProfileOK,
+				Data: json.RawMessage(`{"id":"ann","display_name":"Ann 1"}`), DisplayName: "Ann 1", Result: "ok",
+			})
+			require.NoError(t, err)
+			require.False(t, changed)
+			require.JSONEq(t, string(newer), string(p.Data))
+			require.Equal(t, "Ann 2", p.DisplayName)
+			require.Equal(t, int64(2), p.PulledSeq)
+		}},
 		{"RecordPullMissing", func(t *testing.T, s store.Store) {
 			ctx := ctxFor(t)
 			touch(t, s, "n", "ann", at(0))

@@ -88,8 +88,10 @@ func TestAdminTimeline(t *testing.T) {
 func TestAdminDeadLettersPaging(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{realClock: true})
-	// Three dead letters made by the worker (403 answers).
-	b.hub.setScript(hubResponse{status: 403}, hubResponse{status: 403}, hubResponse{status: 403})
+	// Three dead letters made by the worker (403 answers: the fast path's,
+	// then each job's).
+	b.hub.setScript(hubResponse{status: 403}, hubResponse{status: 403}, hubResponse{status: 403},
+		hubResponse{status: 403}, hubResponse{status: 403}, hubResponse{status: 403})
 	_, err := b.h.EnqueuePings(context.Background(), []string{"u1", "u2", "u3"})
 	require.NoError(t, err)
 	b.startJobs(t)

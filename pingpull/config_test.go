@@ -95,17 +95,14 @@ func TestMetricsRegistered(t *testing.T) {
 	var available float64
 	for _, f := range families {
 		names[f.GetName()] = true
-		if f.GetName() == "ssogate_gateway_ping_queue_depth" {
-			for _, m := range f.GetMetric() {
-				if m.GetLabel()[0].GetValue() == "available" {
-					available = m.GetGauge().GetValue()
-				}
-			}
+		if f.GetName() == "ssogate_gateway_ping_outbox_depth" {
+			available = f.GetMetric()[0].GetGauge().GetValue()
 		}
 	}
 	for _, want := range []string{
 		"ssogate_gateway_webhooks_total",
 		"ssogate_gateway_ping_queue_depth",
+		"ssogate_gateway_ping_outbox_depth",
 		"ssogate_gateway_ping_duration_seconds",
 	} {
 		require.True(t, names[want], want)

@@ -51,6 +51,7 @@ func TestEndToEndWithRealHub(t *testing.T) {
 	hubServer := httptest.NewServer(hubRouter)
 	t.Cleanup(hubServer.Close)
 	startJobs(t, hubStore, hubHandler.AddWorkers, map[string]river.QueueConfig{hub.PullQueue: {MaxWorkers: 10}})
+	runService(t, hubHandler.Run)
 
 	// The gateway.
 	gwStore := testdb.SQLite(t)
@@ -73,6 +74,7 @@ func TestEndToEndWithRealHub(t *testing.T) {
 	gw.Mount(gwRouter)
 	t.Cleanup(func() { _ = gw.Flush(context.Background()) })
 	startJobs(t, gwStore, gw.AddWorkers, gw.Queues())
+	runService(t, gw.Run)
 
 	require.NoError(t, gw.RegisterOnce(ctx))
 
@@ -130,6 +132,19 @@ func TestEndToEndWithRealHub(t *testing.T) {
 			return true
 		})
 	}
+}
+
+// runService runs a Handler's Run (the fast path of pings or pulls) until
+// cleanup.
+func runService(t *testing.T, run func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
 }
 
 func startJobs(t *testing.T, s store.Store, add func(*river.Workers), queues map[string]river.QueueConfig) {

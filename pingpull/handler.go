@@ -101,7 +101,7 @@ func New(cfg Config) (*Handler, error) {
 			return nil, fmt.Errorf("pingpull: admin: %w", err)
 		}
 	}
-	m, err := newMetrics(cfg.Registerer, cfg.Store.Jobs(), cfg.Now)
+	m, err := newMetrics(cfg.Registerer, cfg.Store.Jobs(), cfg.Store, cfg.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ type metrics struct {
 	logouts     *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer, jobs store.JobClient, now func() time.Time) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, jobs store.JobClient, outbox store.PingOutboxQueries, now func() time.Time) (*metrics, error) {
 	m := &metrics{
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssogate_gateway_webhooks_total",
@@ -51,7 +51,7 @@ func newMetrics(reg prometheus.Registerer, jobs store.JobClient, now func() time
 			Help: "Logouts sent to the hub (app sessions ended) by result (ok, unsupported, retry, dead_letter).",
 		}, []string{"result"}),
 	}
-	collectors := []prometheus.Collector{m.webhooks, m.pings, m.deadLetters, m.pingLatency, m.pulls, m.logouts, &queueDepth{jobs: jobs, now: now}}
+	collectors := []prometheus.Collector{m.webhooks, m.pings, m.deadLetters, m.pingLatency, m.pulls, m.logouts, &queueDepth{jobs: jobs, outbox: outbox, now: now}}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("pingpull: register metrics: %w", err)
@@ -68,7 +68,13 @@ var queueDepthDesc = prometheus.NewDesc(
 
 var queueOldestDesc = prometheus.NewDesc(
 	"ssogate_gateway_ping_queue_oldest_seconds",
-	"Age of the oldest ping job not finished (available, retryable, running, scheduled or pending): how long the oldest profile change has waited for the hub; 0 when none waits.",
+	"Age of the oldest profile change not yet pinged: the oldest ping outbox entry or ping job not finished (available, retryable, running, scheduled or pending), whichever waited longer; 0 when none waits.",
+	nil, nil,
+)
+
+var outboxDepthDesc = prometheus.NewDesc(
+	"ssogate_gateway_ping_outbox_depth",
+	"Users whose change waits in the ping outbox (the fast path: pinged right after the commit, or claimed by a sweeper once its lease ends), counted at scrape time.",
 	nil, nil,
 )
 
@@ -79,13 +85,15 @@ var unfinishedStates = []rivertype.JobState{rivertype.JobStateAvailable, riverty
 // queueDepth counts ping jobs per state, and the oldest unfinished one's
 // age, when scraped.
 type queueDepth struct {
-	jobs store.JobClient
-	now  func() time.Time
+	jobs   store.JobClient
+	outbox store.PingOutboxQueries
+	now    func() time.Time
 }
 
 func (q *queueDepth) Describe(ch chan<- *prometheus.Desc) {
 	ch <- queueDepthDesc
 	ch <- queueOldestDesc
+	ch <- outboxDepthDesc
 }
 
 func (q *queueDepth) Collect(ch chan<- prometheus.Metric) {
@@ -109,6 +117,22 @@ func (q *queueDepth) Collect(ch chan<- prometheus.Metric) {
 	age := 0.0
 	if len(oldest.Jobs) > 0 {
 		age = max(q.now().Sub(oldest.Jobs[0].CreatedAt).Seconds(), 0)
+	}
+	depth, err := q.outbox.PingOutboxCount(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(outboxDepthDesc, fmt.Errorf("pingpull: count ping outbox: %w", err))
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(outboxDepthDesc, prometheus.GaugeValue, float64(depth))
+	if depth > 0 {
+		queued, err := q.outbox.PingOutboxOldest(ctx)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(queueOldestDesc, fmt.Errorf("pingpull: oldest ping outbox entry: %w", err))
+			return
+		}
+		if !queued.IsZero() {
+			age = max(age, q.now().Sub(queued).Seconds())
+		}
 	}
 	ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, age)
 }

@@ -21,7 +21,7 @@ func (b *testBundle) gauge(t *testing.T, name string) (float64, bool) {
 }
 
 // TestPingQueueOldest: the gauge is 0 with no ping waiting, and then the
-// age of the oldest unfinished ping job, on the injected clock.
+// age of the oldest change waiting in the outbox, on the injected clock.
 func TestPingQueueOldest(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -34,8 +34,8 @@ func TestPingQueueOldest(t *testing.T) {
 	created := time.Now()
 	_, err = b.h.EnqueuePings(context.Background(), []string{"u2"})
 	require.NoError(t, err)
-	// River stamps jobs with the real clock; put the injected one an hour
-	// after the inserts.
+	// The outbox is stamped with the database's (real) clock; put the
+	// injected one an hour after the inserts.
 	b.clock.Advance(created.Add(time.Hour).Sub(b.clock.Now()))
 	age, _ = b.gauge(t, "ssogate_gateway_ping_queue_oldest_seconds")
 	require.InDelta(t, time.Hour.Seconds(), age, 30)

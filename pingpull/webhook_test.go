@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/asynctest"
@@ -37,26 +36,28 @@ func TestWebhookAccepted(t *testing.T) {
 		require.Equal(t, `{"id":"u1","display_name":"Ann","moderator":true}`, string(p.Data))
 		require.True(t, p.UpdatedAt.Equal(time.Date(2014, 5, 13, 16, 0, 0, 0, time.UTC)))
 
-		jobs := b.pingJobs(t)
-		require.Len(t, jobs, 1)
-		require.Equal(t, PingQueue, jobs[0].Queue)
-		require.Equal(t, rivertype.JobStateAvailable, jobs[0].State)
-		require.GreaterOrEqual(t, jobs[0].MaxAttempts, 11)
-		require.JSONEq(t, `{"user_id":"u1"}`, string(jobs[0].EncodedArgs))
-
-		select {
-		case payload := <-sub.C():
-			require.JSONEq(t, `{"user_id":"u1","version":1}`, string(payload))
-		case <-time.After(10 * time.Second):
-			t.Fatal("no profile_changed notification")
-		}
+		// The ping waits in the outbox and in the drain, with no job row.
+		require.Equal(t, 1, b.outbox(t))
+		require.Equal(t, 1, b.h.pings.Len())
+		require.Empty(t, b.pingJobs(t))
 		require.Equal(t, []string{"webhook.accepted"}, b.timelineKinds(t, "u1"))
 		require.Equal(t, 1.0, metricValue(t, b.h.metrics.webhooks.WithLabelValues("queued")))
 
 		// A second change bumps the version; the waiting ping carries it.
 		a := b.accept(t, webhookReq{body: profileBody("u1", "Ann B")})
 		require.Equal(t, WebhookAnswer{UserID: "u1", Version: 2, Status: StatusQueued}, a)
-		require.Len(t, b.pingJobs(t), 1, "coalesced into the waiting ping")
+		require.Equal(t, 1, b.outbox(t), "coalesced into the waiting ping")
+		require.Equal(t, 1, b.h.pings.Len())
+
+		// Once pinged, "profile changed" goes out for the version pinged.
+		b.runDrain(t)
+		select {
+		case payload := <-sub.C():
+			require.JSONEq(t, `{"user_id":"u1","version":2}`, string(payload))
+		case <-time.After(10 * time.Second):
+			t.Fatal("no profile_changed notification")
+		}
+		waitFor(t, "outbox empty", func() bool { return b.outbox(t) == 0 })
 	})
 }
 
@@ -79,7 +80,7 @@ func TestWebhookUnchangedAndStale(t *testing.T) {
 	p, err := b.store.ProfileGet(ctx, "u1")
 	require.NoError(t, err)
 	require.Equal(t, `{"id":"u1","display_name":"Ann"}`, string(p.Data))
-	require.Len(t, b.pingJobs(t), 1)
+	require.Equal(t, 1, b.outbox(t))
 	require.Equal(t, []string{"webhook.accepted", "webhook.accepted", "webhook.accepted"}, b.timelineKinds(t, "u1"))
 }
 
@@ -194,7 +195,7 @@ func TestWebhookRefusals(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(1), p.Version)
 	require.Equal(t, `{"id":"u1","display_name":"Ann"}`, string(p.Data))
-	require.Len(t, b.pingJobs(t), 1)
+	require.Equal(t, 1, b.outbox(t))
 	require.Equal(t, 4.0, metricValue(t, b.h.metrics.webhooks.WithLabelValues("unauthorized")))
 	// Authenticated refusals for a known user are on the timeline.
 	require.Contains(t, b.timelineKinds(t, "u1"), "webhook.refused")

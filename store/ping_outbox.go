@@ -65,4 +65,8 @@ type PingOutboxQueries interface {
 	// PingOutboxCount returns how many entries wait, claimed or not
 	// (progress and metrics).
 	PingOutboxCount(ctx context.Context) (int, error)
+	// PingOutboxOldest returns when the oldest change still waiting in the
+	// outbox was queued (the database's clock at its first put; an update
+	// keeps it), zero when the outbox is empty. The queue-age gauge uses it.
+	PingOutboxOldest(ctx context.Context) (time.Time, error)
 }

@@ -138,3 +138,15 @@ func outboxArrays(entries []store.PingOutboxEntry) ([]string, []int64, error) {
 	}
 	return ids, versions, nil
 }
+
+// PingOutboxOldest returns the earliest queued_at, zero when empty.
+func (q queries) PingOutboxOldest(ctx context.Context) (time.Time, error) {
+	var at *time.Time
+	if err := q.db.QueryRow(ctx, `SELECT min(queued_at) FROM ping_outbox`).Scan(&at); err != nil {
+		return time.Time{}, wrap("ping outbox oldest", err)
+	}
+	if at == nil {
+		return time.Time{}, nil
+	}
+	return *at, nil
+}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,12 +23,12 @@ func (q queries) PingOutboxPut(ctx context.Context, params store.PingOutboxPutPa
 		return errors.New("sqlite: ping outbox put: UserID is required")
 	}
 	_, err := q.db.ExecContext(ctx,
-		`INSERT INTO ping_outbox (user_id, version, owner, lease_until) VALUES (?, ?, ?, ?)
+		`INSERT INTO ping_outbox (user_id, version, owner, lease_until, queued_at) VALUES (?, ?, ?, ?, ?)
 		 ON CONFLICT (user_id) DO UPDATE SET
 		   version = max(ping_outbox.version, excluded.version),
 		   owner = excluded.owner,
 		   lease_until = excluded.lease_until`,
-		params.UserID, params.Version, params.Owner, micros(params.LeaseUntil))
+		params.UserID, params.Version, params.Owner, micros(params.LeaseUntil), micros(time.Now()))
 	if err != nil {
 		return fmt.Errorf("sqlite: ping outbox put: %w", mapError(err))
 	}
@@ -47,13 +48,13 @@ func (q queries) PingOutboxPutMany(ctx context.Context, entries []store.PingOutb
 	}
 	// "WHERE true" keeps ON CONFLICT from parsing as a join constraint.
 	_, err = q.db.ExecContext(ctx,
-		`INSERT INTO ping_outbox (user_id, version, owner, lease_until)
-		 SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, ? FROM json_each(?) WHERE true
+		`INSERT INTO ping_outbox (user_id, version, owner, lease_until, queued_at)
+		 SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, ?, ? FROM json_each(?) WHERE true
 		 ON CONFLICT (user_id) DO UPDATE SET
 		   version = max(ping_outbox.version, excluded.version),
 		   owner = excluded.owner,
 		   lease_until = excluded.lease_until`,
-		owner, micros(leaseUntil), pairs)
+		owner, micros(leaseUntil), micros(time.Now()), pairs)
 	if err != nil {
 		return fmt.Errorf("sqlite: ping outbox put many: %w", mapError(err))
 	}
@@ -152,4 +153,16 @@ func outboxPairs(entries []store.PingOutboxEntry) (string, error) {
 	}
 	b, err := json.Marshal(pairs)
 	return string(b), err
+}
+
+// PingOutboxOldest returns the earliest queued_at, zero when empty.
+func (q queries) PingOutboxOldest(ctx context.Context) (time.Time, error) {
+	var us sql.NullInt64
+	if err := q.read.QueryRowContext(ctx, `SELECT min(queued_at) FROM ping_outbox`).Scan(&us); err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: ping outbox oldest: %w", mapError(err))
+	}
+	if !us.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMicro(us.Int64).UTC(), nil
 }

@@ -18,6 +18,31 @@ import (
 // queues issue 13 drains in batches.
 func testOutbox(t *testing.T, newStore NewStoreFunc) {
 	runCases(t, newStore, []testCase{
+		{"OldestIsTheFirstPutOfAnEntryStillWaiting", func(t *testing.T, s store.Store) {
+			ctx := ctxFor(t)
+			oldest, err := s.PingOutboxOldest(ctx)
+			require.NoError(t, err)
+			require.True(t, oldest.IsZero(), "empty outbox")
+			before := time.Now().Add(-time.Second)
+			require.NoError(t, s.PingOutboxPut(ctx, store.PingOutboxPutParams{UserID: "ann", Version: 1}))
+			first, err := s.PingOutboxOldest(ctx)
+			require.NoError(t, err)
+			require.True(t, first.After(before) && first.Before(time.Now().Add(time.Second)), "%v", first)
+			// Later puts, of ann (an update) and of others, keep ann's time.
+			require.Eventually(t, func() bool { return time.Since(first) > 2*time.Millisecond }, time.Second, time.Millisecond)
+			require.NoError(t, s.PingOutboxPut(ctx, store.PingOutboxPutParams{UserID: "ann", Version: 2}))
+			require.NoError(t, s.PingOutboxPutMany(ctx, []store.PingOutboxEntry{{UserID: "ann", Version: 3}, {UserID: "bob"}}, "", time.Time{}))
+			got, err := s.PingOutboxOldest(ctx)
+			require.NoError(t, err)
+			require.True(t, got.Equal(first), "%v, want %v", got, first)
+			// Once ann is delivered, bob's put is the oldest.
+			n, err := s.PingOutboxDelete(ctx, []store.PingOutboxEntry{{UserID: "ann", Version: 3}})
+			require.NoError(t, err)
+			require.Equal(t, 1, n)
+			got, err = s.PingOutboxOldest(ctx)
+			require.NoError(t, err)
+			require.True(t, got.After(first), "%v after %v", got, first)
+		}},
 		{"PutKeepsMaxVersionAndReplacesLease", func(t *testing.T, s store.Store) {
 			ctx := ctxFor(t)
 			requireOutboxCount(t, s, 0)

@@ -4,14 +4,18 @@
 -- The gateway's ping outbox: one entry per user whose profile must be pinged
 -- to the hub, up to version. A zero lease (claimable at once) is stored as
 -- Go's zero time, 0001-01-01, the earliest instant any lease has.
+-- queued_at is when the oldest change the entry carries was queued (kept by
+-- updates).
 CREATE TABLE ping_outbox (
     user_id     text COLLATE "C" PRIMARY KEY,
     version     bigint      NOT NULL,
     owner       text        NOT NULL DEFAULT '',
-    lease_until timestamptz NOT NULL
+    lease_until timestamptz NOT NULL,
+    queued_at   timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE INDEX ping_outbox_lease_until_idx ON ping_outbox (lease_until, user_id);
+CREATE INDEX ping_outbox_queued_at_idx ON ping_outbox (queued_at);
 
 -- The hub's pull lease: NULL when any replica may claim the pull.
 ALTER TABLE hub_remote_profile ADD COLUMN pull_lease_until timestamptz;

@@ -3,15 +3,18 @@
 
 -- The gateway's ping outbox: one entry per user whose profile must be pinged
 -- to the hub, up to version. lease_until is Unix microseconds; a zero lease
--- (claimable at once) is Go's zero time, the earliest instant.
+-- (claimable at once) is Go's zero time, the earliest instant. queued_at is
+-- when the oldest change the entry carries was queued (kept by updates).
 CREATE TABLE ping_outbox (
     user_id     TEXT    NOT NULL PRIMARY KEY,
     version     INTEGER NOT NULL,
     owner       TEXT    NOT NULL DEFAULT '',
-    lease_until INTEGER NOT NULL
+    lease_until INTEGER NOT NULL,
+    queued_at   INTEGER NOT NULL
 ) STRICT;
 
 CREATE INDEX ping_outbox_lease_until_idx ON ping_outbox (lease_until, user_id);
+CREATE INDEX ping_outbox_queued_at_idx ON ping_outbox (queued_at);
 
 -- The hub's pull lease: NULL when any replica may claim the pull.
 ALTER TABLE remote_profile ADD COLUMN pull_lease_until INTEGER;

@@ -51,7 +51,9 @@ type ResyncResult struct {
 	Procs []ProcResult
 	// Xacts is what a PostgreSQL target committed from the start of the
 	// ping command to the hub's last pull (plus the stats waits), per user
-	// pulled; nil otherwise.
+	// pulled, the harness's polls of the hub's database subtracted; the
+	// ping command's own transactions count as the gateway's. Nil
+	// otherwise.
 	Xacts *Xacts
 }
 
@@ -178,6 +180,7 @@ func runResync(ctx context.Context, cfg Config, spec TargetSpec, logDir string) 
 		}
 	}
 
+	pollsBefore := hub.polls
 	before := map[int]procSample{}
 	for _, c := range sys.children() {
 		if before[c.pid()], err = readProc(c.pid()); err != nil {
@@ -209,7 +212,8 @@ func runResync(ctx context.Context, cfg Config, spec TargetSpec, logDir string) 
 		if err != nil {
 			return res, err
 		}
-		x := xactsBetween(xactsBefore, after, sys.pgDBs[0], sys.pgDBs[1], nil, pulled)
+		harness := map[string]int64{sys.pgDBs[1]: hub.polls - pollsBefore}
+		x := xactsBetween(xactsBefore, after, sys.pgDBs[0], sys.pgDBs[1], harness, pulled)
 		res.Xacts = &x
 	}
 	if waitErr != nil {
@@ -294,12 +298,14 @@ func lastLines(s string, n int) string {
 
 // hubDB reads the hub's remote profiles straight from its database:
 // polling the users API instead would put the harness's reads on the hub's
-// CPU, which the resync measures. A PostgreSQL read commits in the hub's
-// database, so Xacts of a resync include one transaction per poll
-// (resyncPoll).
+// CPU, which the resync measures. A PostgreSQL read commits one
+// transaction in the hub's database (one simple-protocol query, so no
+// separate prepare); polls counts them, and a resync's Xacts subtract
+// those of its window.
 type hubDB struct {
-	pg  *pgx.Conn
-	sql *sql.DB
+	pg    *pgx.Conn
+	sql   *sql.DB
+	polls int64
 }
 
 func openHubDB(ctx context.Context, sys *system) (*hubDB, error) {
@@ -337,9 +343,12 @@ type seqs struct{ ping, pulled int64 }
 func (h *hubDB) profiles(ctx context.Context, network string) (map[string]seqs, error) {
 	out := map[string]seqs{}
 	add := func(id string, ping, pulled int64) { out[id] = seqs{ping: ping, pulled: pulled} }
-	const q = "SELECT user_id, ping_seq, pulled_seq FROM remote_profile WHERE network = "
+	// The same table is remote_profile in SQLite and hub_remote_profile in
+	// PostgreSQL (store/*/migrations).
+	const cols = "SELECT user_id, ping_seq, pulled_seq FROM "
 	if h.pg != nil {
-		rows, err := h.pg.Query(ctx, q+"$1", network)
+		h.polls++
+		rows, err := h.pg.Query(ctx, cols+"hub_remote_profile WHERE network = $1", pgx.QueryExecModeSimpleProtocol, network)
 		if err != nil {
 			return nil, fmt.Errorf("bench: read the hub's remote profiles: %w", err)
 		}
@@ -354,7 +363,7 @@ func (h *hubDB) profiles(ctx context.Context, network string) (map[string]seqs, 
 		}
 		return out, rows.Err()
 	}
-	rows, err := h.sql.QueryContext(ctx, q+"?", network)
+	rows, err := h.sql.QueryContext(ctx, cols+"remote_profile WHERE network = ?", network)
 	if err != nil {
 		return nil, fmt.Errorf("bench: read the hub's remote profiles: %w", err)
 	}

@@ -3,11 +3,14 @@ package bench
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/testenv"
@@ -222,9 +225,79 @@ func TestAnalyzeCommits(t *testing.T) {
 		require.NoError(t, err)
 		d := after[db] - before[db]
 		if d == committed[u] {
+			if len(deltas) > 0 {
+				t.Logf("earlier attempts moved by %v", deltas)
+			}
 			return
 		}
 		deltas = append(deltas, d)
 	}
 	t.Fatalf("pg_stat_database moved by %v, never by the 2 analyzePostgres reported", deltas)
+}
+
+// TestHubPollCommits checks that a poll of the hub's remote profiles on
+// PostgreSQL commits exactly the one transaction hubDB counts (retried
+// like TestAnalyzeCommits against an autovacuum worker's visit).
+func TestHubPollCommits(t *testing.T) {
+	t.Parallel()
+	base := testenv.DatabaseURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, db, drop, err := provisionPostgres(ctx, base, "polltest")
+	require.NoError(t, err)
+	t.Cleanup(drop)
+	require.NotEmpty(t, db)
+	conn, err := pgx.Connect(ctx, u)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `CREATE TABLE hub_remote_profile (network text, user_id text, ping_seq bigint, pulled_seq bigint);
+		INSERT INTO hub_remote_profile VALUES ('n', 'u0', 2, 1), ('n', 'u1', 1, 1), ('other', 'u0', 5, 5)`)
+	require.NoError(t, err)
+	require.NoError(t, conn.Close(ctx))
+	hub, err := openHubDB(ctx, &system{pgURLs: []string{u, u}})
+	require.NoError(t, err)
+	defer hub.close()
+
+	var deltas []int64
+	for range 3 {
+		before, err := settledXacts(ctx, base, []string{db})
+		require.NoError(t, err)
+		polls := hub.polls
+		for range 3 {
+			p, err := hub.profiles(ctx, "n")
+			require.NoError(t, err)
+			require.Equal(t, map[string]seqs{"u0": {ping: 2, pulled: 1}, "u1": {ping: 1, pulled: 1}}, p)
+		}
+		require.Equal(t, int64(3), hub.polls-polls)
+		after, err := settledXacts(ctx, base, []string{db})
+		require.NoError(t, err)
+		d := after[db] - before[db]
+		if d == 3 {
+			if len(deltas) > 0 {
+				t.Logf("earlier attempts moved by %v", deltas)
+			}
+			return
+		}
+		deltas = append(deltas, d)
+	}
+	t.Fatalf("pg_stat_database moved by %v over 3 polls, never by 3", deltas)
+}
+
+// TestHubPollSQLite reads a hub's SQLite database the way a resync does.
+func TestHubPollSQLite(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "ssogate.db"))
+	require.NoError(t, err)
+	_, err = db.Exec(`CREATE TABLE remote_profile (network TEXT, user_id TEXT, ping_seq INTEGER, pulled_seq INTEGER);
+		INSERT INTO remote_profile VALUES ('n', 'u0', 2, 1), ('other', 'u0', 5, 5)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	hub, err := openHubDB(context.Background(), &system{dataDirs: map[string]string{"hub": dir}})
+	require.NoError(t, err)
+	defer hub.close()
+	p, err := hub.profiles(context.Background(), "n")
+	require.NoError(t, err)
+	require.Equal(t, map[string]seqs{"u0": {ping: 2, pulled: 1}}, p)
+	_, err = hub.sql.Exec("DELETE FROM remote_profile")
+	require.Error(t, err, "the harness's connection is read-only")
 }

@@ -29,12 +29,15 @@ const statsFlushWait = 11 * time.Second
 // measured window, per database (each role has its own), from
 // pg_stat_database.xact_commit.
 //
-// The window runs from a snapshot taken statsFlushWait after the warm-up
-// (and its ANALYZE) to one taken statsFlushWait after the drain, so it also
-// holds the children's background transactions of up to two such waits
-// (River's maintenance and polling, the queue depths the harness scrapes
-// from /metrics every second, the update stream): they weigh on short,
-// slow steps (--quick) and little next to thousands of changes.
+// The window runs from a snapshot taken statsFlushWait + idleSample after
+// the warm-up (and its ANALYZE) to one taken statsFlushWait after the
+// drain, so it also holds the children's background transactions (River's
+// maintenance and polling, the queue depths the harness scrapes from
+// /metrics every second, the update stream) over the window and up to two
+// such waits: they weigh on short, slow steps (--quick) and little next to
+// thousands of changes. The idle rate measured just before the window
+// (IdleGateway, IdleHub) shows that background, and NetPerChange takes it
+// out.
 //
 // The harness's own transactions are kept out: it reads pg_stat_database
 // through a connection to the server URL's database, never a role's, so
@@ -52,6 +55,25 @@ type Xacts struct {
 	Harness int64
 	// Delivered is the changes the step delivered, the divisor.
 	Delivered int
+	// Window is the time between the two snapshots.
+	Window time.Duration
+	// IdleGateway and IdleHub are each database's commits per second with
+	// the system quiet, measured over idleSample just before the window:
+	// the background that is in the counts whatever the load.
+	IdleGateway, IdleHub float64
+}
+
+// NetPerChange is PerChange with the idle rate over the window taken out
+// (never below zero): what the changes themselves cost, give or take how
+// steady the background is.
+func (x Xacts) NetPerChange() (gateway, hub, total float64) {
+	if x.Delivered <= 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	d, w := float64(x.Delivered), x.Window.Seconds()
+	gw := max(float64(x.Gateway)-x.IdleGateway*w, 0)
+	hub = max(float64(x.Hub)-x.IdleHub*w, 0)
+	return gw / d, hub / d, (gw + hub) / d
 }
 
 // PerChange returns the gateway's, the hub's and their total commits per
@@ -106,10 +128,64 @@ func readXactCommits(ctx context.Context, base string, dbs []string) (xactSnapsh
 	return snap, nil
 }
 
-// xactsBetween computes the window's Xacts from two snapshots: harness is
-// what the harness committed in each database between them.
-func xactsBetween(before, after xactSnapshot, gatewayDB, hubDB string, harness map[string]int64, delivered int) Xacts {
-	gw := after[gatewayDB] - before[gatewayDB] - harness[gatewayDB]
-	hub := after[hubDB] - before[hubDB] - harness[hubDB]
-	return Xacts{Gateway: max(gw, 0), Hub: max(hub, 0), Harness: harness[gatewayDB] + harness[hubDB], Delivered: delivered}
+// idleSample is how long the harness counts the quiet system's commits
+// before a window, for Xacts' idle rates.
+const idleSample = 5 * time.Second
+
+// xactStart is the start of a window: the counters, when they were read,
+// and each database's idle commit rate just before.
+type xactStart struct {
+	snap xactSnapshot
+	at   time.Time
+	idle map[string]float64
+}
+
+// startXacts waits for the counters to settle, then counts the quiet
+// system's commits over idleSample, and returns the second reading as the
+// window's start.
+func startXacts(ctx context.Context, base string, dbs []string) (xactStart, error) {
+	a, err := settledXacts(ctx, base, dbs)
+	if err != nil {
+		return xactStart{}, err
+	}
+	aAt := time.Now()
+	timer := time.NewTimer(idleSample)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return xactStart{}, ctx.Err()
+	case <-timer.C:
+	}
+	b, err := readXactCommits(ctx, base, dbs)
+	if err != nil {
+		return xactStart{}, err
+	}
+	st := xactStart{snap: b, at: time.Now(), idle: map[string]float64{}}
+	for _, db := range dbs {
+		st.idle[db] = float64(max(b[db]-a[db], 0)) / st.at.Sub(aAt).Seconds()
+	}
+	return st, nil
+}
+
+// settledXacts waits statsFlushWait for the backends to flush their
+// counters, then reads xact_commit of dbs.
+func settledXacts(ctx context.Context, base string, dbs []string) (xactSnapshot, error) {
+	timer := time.NewTimer(statsFlushWait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-timer.C:
+	}
+	return readXactCommits(ctx, base, dbs)
+}
+
+// xactsBetween computes the window's Xacts from its start and the
+// snapshot read at afterAt: harness is what the harness committed in each
+// database in between.
+func xactsBetween(before xactStart, after xactSnapshot, afterAt time.Time, gatewayDB, hubDB string, harness map[string]int64, delivered int) Xacts {
+	gw := after[gatewayDB] - before.snap[gatewayDB] - harness[gatewayDB]
+	hub := after[hubDB] - before.snap[hubDB] - harness[hubDB]
+	return Xacts{Gateway: max(gw, 0), Hub: max(hub, 0), Harness: harness[gatewayDB] + harness[hubDB], Delivered: delivered,
+		Window: afterAt.Sub(before.at), IdleGateway: before.idle[gatewayDB], IdleHub: before.idle[hubDB]}
 }

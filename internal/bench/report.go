@@ -136,6 +136,7 @@ func writeResultsCSV(w io.Writer, results []StepResult, browser *BrowserResult) 
 			row(r, "xacts_per_change_gateway", gw, "commits/change")
 			row(r, "xacts_per_change_hub", hub, "commits/change")
 			row(r, "xacts_per_change_total", total, "commits/change")
+			writeXactsExtraCSV(func(m string, v float64, u string) { row(r, m, v, u) }, x)
 		}
 		if r.Target == KindPostgres {
 			row(r, "analyze_in_window", float64(r.AnalyzeInWindow), "runs")
@@ -216,14 +217,32 @@ func fmtXacts(x *Xacts) string {
 	if x == nil {
 		return "n/a"
 	}
-	gw, hub, total := x.PerChange()
-	f := func(v float64) string {
-		if math.IsNaN(v) {
-			return "–"
-		}
-		return strconv.FormatFloat(v, 'f', 1, 64)
+	return fmtTriple(x.PerChange())
+}
+
+// fmtXactsNet is fmtXacts net of the idle rate.
+func fmtXactsNet(x *Xacts) string {
+	if x == nil {
+		return "n/a"
 	}
-	return f(gw) + " / " + f(hub) + " / " + f(total)
+	return fmtTriple(x.NetPerChange())
+}
+
+// fmtIdle prints the idle commit rates, gateway / hub.
+func fmtIdle(x *Xacts) string {
+	if x == nil {
+		return "n/a"
+	}
+	return fmtOne(x.IdleGateway) + " / " + fmtOne(x.IdleHub)
+}
+
+func fmtTriple(a, b, c float64) string { return fmtOne(a) + " / " + fmtOne(b) + " / " + fmtOne(c) }
+
+func fmtOne(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
 }
 
 // fmtAnalyze says whether the harness's ANALYZE ran in r's measured
@@ -294,8 +313,8 @@ func writeMarkdown(w io.Writer, cfg Config, results []StepResult, browser *Brows
 			fmtXacts(r.Xacts), fmtAnalyze(r))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| target | offered/s | sent | accepted | superseded (stale) | → ping p50 / p99 | ping → pulled p50 / p99 | pulled → seen p50 / p99 | drain after load | machine cores busy | harness cores | stream lagged | found by re-read | sender waits | errors by kind |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| target | offered/s | sent | accepted | superseded (stale) | → ping p50 / p99 | ping → pulled p50 / p99 | pulled → seen p50 / p99 | drain after load | machine cores busy | harness cores | stream lagged | found by re-read | sender waits | idle commits/s gw / hub | commits/change net of idle gw / hub / total | errors by kind |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for i := range results {
 		r := &results[i]
 		if r.Err != "" {
@@ -306,9 +325,9 @@ func writeMarkdown(w io.Writer, cfg Config, results []StepResult, browser *Brows
 			kinds = append(kinds, fmt.Sprintf("%s: %d", k, n))
 		}
 		sort.Strings(kinds)
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s / %s | %s / %s | %s / %s | %s | %.2f | %.2f | %d | %d | %d | %s |\n", r.Target, r.Rate, r.Sent, r.Accepted, r.Superseded,
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s / %s | %s / %s | %s / %s | %s | %.2f | %.2f | %d | %d | %d | %s | %s | %s |\n", r.Target, r.Rate, r.Sent, r.Accepted, r.Superseded,
 			fmtDur(r.ToPing.P50), fmtDur(r.ToPing.P99), fmtDur(r.PingToPull.P50), fmtDur(r.PingToPull.P99), fmtDur(r.PullToSeen.P50), fmtDur(r.PullToSeen.P99),
-			fmtDur(r.DrainTime), r.MachineCores, r.HarnessCores, r.Lagged, r.Reread, r.Saturated, strings.Join(kinds, ", "))
+			fmtDur(r.DrainTime), r.MachineCores, r.HarnessCores, r.Lagged, r.Reread, r.Saturated, fmtIdle(r.Xacts), fmtXactsNet(r.Xacts), strings.Join(kinds, ", "))
 	}
 	fmt.Fprintln(w)
 	if b := browser; b != nil {
@@ -406,9 +425,22 @@ func writeResyncCSV(w io.Writer, rs []ResyncResult) {
 			row("xacts_per_change_gateway", gw, "commits/change")
 			row("xacts_per_change_hub", hub, "commits/change")
 			row("xacts_per_change_total", total, "commits/change")
+			writeXactsExtraCSV(row, x)
 		}
 	}
 	cw.Flush()
+}
+
+// writeXactsExtraCSV writes the window, the idle rates and the per-change
+// counts net of them.
+func writeXactsExtraCSV(row func(metric string, v float64, unit string), x *Xacts) {
+	gw, hub, total := x.NetPerChange()
+	row("xacts_window", x.Window.Seconds(), "s")
+	row("xacts_idle_rate_gateway", x.IdleGateway, "commits/s")
+	row("xacts_idle_rate_hub", x.IdleHub, "commits/s")
+	row("xacts_per_change_net_gateway", gw, "commits/change")
+	row("xacts_per_change_net_hub", hub, "commits/change")
+	row("xacts_per_change_net_total", total, "commits/change")
 }
 
 // writeResyncMarkdown writes the resync table.

@@ -173,9 +173,9 @@ func runResync(ctx context.Context, cfg Config, spec TargetSpec, logDir string) 
 			return res, err
 		}
 	}
-	var xactsBefore xactSnapshot
+	var xactsBefore xactStart
 	if sys.pgDBs != nil {
-		if xactsBefore, err = settledXacts(ctx, spec.DatabaseURL, sys.pgDBs); err != nil {
+		if xactsBefore, err = startXacts(ctx, spec.DatabaseURL, sys.pgDBs); err != nil {
 			return res, err
 		}
 	}
@@ -213,7 +213,7 @@ func runResync(ctx context.Context, cfg Config, spec TargetSpec, logDir string) 
 			return res, err
 		}
 		harness := map[string]int64{sys.pgDBs[1]: hub.polls - pollsBefore}
-		x := xactsBetween(xactsBefore, after, sys.pgDBs[0], sys.pgDBs[1], harness, pulled)
+		x := xactsBetween(xactsBefore, after, time.Now(), sys.pgDBs[0], sys.pgDBs[1], harness, pulled)
 		res.Xacts = &x
 	}
 	if waitErr != nil {

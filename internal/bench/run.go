@@ -218,9 +218,9 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 			return res, err
 		}
 	}
-	var xactsBefore xactSnapshot
+	var xactsBefore xactStart
 	if sys.pgDBs != nil {
-		if xactsBefore, err = settledXacts(ctx, spec.DatabaseURL, sys.pgDBs); err != nil {
+		if xactsBefore, err = startXacts(ctx, spec.DatabaseURL, sys.pgDBs); err != nil {
 			return res, err
 		}
 	}
@@ -298,23 +298,10 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 		if err != nil {
 			return res, err
 		}
-		x := xactsBetween(xactsBefore, after, sys.pgDBs[0], sys.pgDBs[1], harnessXacts, res.Update.N)
+		x := xactsBetween(xactsBefore, after, time.Now(), sys.pgDBs[0], sys.pgDBs[1], harnessXacts, res.Update.N)
 		res.Xacts = &x
 	}
 	return res, nil
-}
-
-// settledXacts waits statsFlushWait for the backends to flush their
-// counters, then reads xact_commit of dbs.
-func settledXacts(ctx context.Context, base string, dbs []string) (xactSnapshot, error) {
-	timer := time.NewTimer(statsFlushWait)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-timer.C:
-	}
-	return readXactCommits(ctx, base, dbs)
 }
 
 // warmup sends changes to the user "warmup" until one reaches the update

@@ -18,21 +18,32 @@ import (
 
 func TestXactsBetween(t *testing.T) {
 	t.Parallel()
-	before := xactSnapshot{"gw": 100, "hub": 1000}
+	at := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	before := xactStart{snap: xactSnapshot{"gw": 100, "hub": 1000}, at: at, idle: map[string]float64{"gw": 2, "hub": 0.5}}
 	after := xactSnapshot{"gw": 400, "hub": 1610}
-	x := xactsBetween(before, after, "gw", "hub", map[string]int64{"gw": 4, "hub": 10}, 100)
-	require.Equal(t, Xacts{Gateway: 296, Hub: 600, Harness: 14, Delivered: 100}, x)
+	x := xactsBetween(before, after, at.Add(10*time.Second), "gw", "hub", map[string]int64{"gw": 4, "hub": 10}, 100)
+	require.Equal(t, Xacts{Gateway: 296, Hub: 600, Harness: 14, Delivered: 100, Window: 10 * time.Second, IdleGateway: 2, IdleHub: 0.5}, x)
 	gw, hub, total := x.PerChange()
 	require.InDelta(t, 2.96, gw, 1e-9)
 	require.InDelta(t, 6.0, hub, 1e-9)
 	require.InDelta(t, 8.96, total, 1e-9)
+	gw, hub, total = x.NetPerChange()
+	require.InDelta(t, 2.76, gw, 1e-9, "296 - 2/s × 10s")
+	require.InDelta(t, 5.95, hub, 1e-9, "600 - 0.5/s × 10s")
+	require.InDelta(t, 8.71, total, 1e-9)
 
 	// No harness transactions (nil map); a counter that went backwards
-	// (a stats reset) counts as nothing rather than negative.
-	x = xactsBetween(before, xactSnapshot{"gw": 50, "hub": 1001}, "gw", "hub", nil, 1)
-	require.Equal(t, Xacts{Gateway: 0, Hub: 1, Delivered: 1}, x)
+	// (a stats reset) counts as nothing rather than negative, and so does
+	// a background larger than the count.
+	x = xactsBetween(before, xactSnapshot{"gw": 50, "hub": 1001}, at.Add(time.Second), "gw", "hub", nil, 1)
+	require.Equal(t, Xacts{Gateway: 0, Hub: 1, Delivered: 1, Window: time.Second, IdleGateway: 2, IdleHub: 0.5}, x)
+	gw, hub, _ = x.NetPerChange()
+	require.Zero(t, gw)
+	require.InDelta(t, 0.5, hub, 1e-9)
 
 	gw, hub, total = Xacts{Gateway: 5, Hub: 5}.PerChange()
+	require.True(t, math.IsNaN(gw) && math.IsNaN(hub) && math.IsNaN(total), "nothing delivered: no ratio")
+	gw, hub, total = Xacts{Gateway: 5, Hub: 5}.NetPerChange()
 	require.True(t, math.IsNaN(gw) && math.IsNaN(hub) && math.IsNaN(total), "nothing delivered: no ratio")
 }
 
@@ -41,6 +52,10 @@ func TestFmtXactsAndAnalyze(t *testing.T) {
 	require.Equal(t, "n/a", fmtXacts(nil))
 	require.Equal(t, "1.5 / 2.0 / 3.5", fmtXacts(&Xacts{Gateway: 3, Hub: 4, Delivered: 2}))
 	require.Equal(t, "– / – / –", fmtXacts(&Xacts{Gateway: 3}))
+	require.Equal(t, "n/a", fmtXactsNet(nil))
+	require.Equal(t, "1.0 / 1.5 / 2.5", fmtXactsNet(&Xacts{Gateway: 3, Hub: 4, Delivered: 2, Window: 2 * time.Second, IdleGateway: 0.5, IdleHub: 0.5}))
+	require.Equal(t, "n/a", fmtIdle(nil))
+	require.Equal(t, "0.5 / 12.3", fmtIdle(&Xacts{IdleGateway: 0.5, IdleHub: 12.26}))
 
 	require.Equal(t, "n/a", fmtAnalyze(&StepResult{Target: KindSQLite}))
 	require.Equal(t, "n/a", fmtAnalyze(&StepResult{Target: KindFloor, AnalyzeInWindow: 2}))
@@ -104,6 +119,8 @@ func TestMarkdownCommitsColumns(t *testing.T) {
 	out := csvBuf.String()
 	require.Contains(t, out, "postgres,20,xacts_per_change_total,7.5,commits/change\n")
 	require.Contains(t, out, "postgres,20,xacts_gateway,30,commits\n")
+	require.Contains(t, out, "postgres,20,xacts_per_change_net_total,7.5,commits/change\n")
+	require.Contains(t, out, "postgres,20,xacts_idle_rate_hub,0,commits/s\n")
 	require.Contains(t, out, "postgres,100,analyze_in_window,3,runs\n")
 	require.NotContains(t, out, "sqlite,20,xacts_")
 	require.NotContains(t, out, "sqlite,20,analyze_in_window")

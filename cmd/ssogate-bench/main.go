@@ -5,7 +5,8 @@
 //
 //	ssogate-bench [--database-url sqlite|postgres://…]… [--backends sqlite,postgres --postgres-url URL]
 //	              [--rates 50,200,500,1000,2000] [--duration 30s] [--quick] [--users N]
-//	              [--out bench-out] [--browser] [--ssogate-bin PATH]
+//	              [--out bench-out] [--browser] [--ssogate-bin PATH] [--pg-analyze-every 5s]
+//	ssogate-bench --resync N [--backends sqlite,postgres --postgres-url URL] [--resync-seed-rate 200]
 //
 // It starts `ssogate serve` and `ssogate hub` as child processes (the
 // binary from --ssogate-bin, else `ssogate` next to this binary, else
@@ -112,6 +113,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (bench.Config, error) {
 		return nil
 	})
 	fs.BoolVar(&cfg.PostgresSkipAnalyze, "pg-skip-analyze", false, "do not ANALYZE the fresh PostgreSQL databases after the warm-up (measures a just-created database: River's job updates then scan river_job)")
+	fs.DurationVar(&cfg.PostgresAnalyzeEvery, "pg-analyze-every", 0, "also ANALYZE the PostgreSQL databases at this interval during the load, e.g. 5s (default: only once after the warm-up, outside the measured window)")
+	fs.IntVar(&cfg.Resync, "resync", 0, "instead of the rate steps: seed N users through webhooks, re-ping all of them with `ssogate ping --stdin` and time until the hub pulled every one (per --backends target; no floor)")
+	fs.IntVar(&cfg.ResyncSeedRate, "resync-seed-rate", 0, "webhooks per second of the resync's seeding (default 200)")
 	fs.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of every child per step to this directory, from their debug listeners (SSOGATE_DEBUG_LISTEN)")
 	fs.BoolVar(&cfg.ProfileContention, "profile-contention", false, "with --profile, also write mutex and block profiles")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "where per-step data directories go (default the system temp dir)")

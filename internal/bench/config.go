@@ -33,6 +33,7 @@ const (
 	DefaultMaxInFlight   = 8192
 	DefaultNetwork       = "bench.fyre.co"
 	DefaultOut           = "bench-out"
+	DefaultResyncSeed    = 200
 )
 
 // TargetSpec names one system under test.
@@ -111,6 +112,20 @@ type Config struct {
 	// without planner statistics (see analyzePostgres), to measure a
 	// just-created database. Default false: ANALYZE after the warm-up.
 	PostgresSkipAnalyze bool
+	// PostgresAnalyzeEvery, when positive, also runs ANALYZE at that
+	// interval during the measured window (its cost is then in the
+	// figures; StepResult.AnalyzeInWindow says how often it ran). Default 0:
+	// ANALYZE only after the warm-up, outside the window.
+	PostgresAnalyzeEvery time.Duration
+	// Resync, when positive, replaces the rate steps with one resync per
+	// target (the floor excluded): Resync users are seeded through
+	// webhooks, then `ssogate ping --stdin` re-pings all of them and the
+	// harness times until the hub pulled every one (ResyncResult).
+	// Default 0.
+	Resync int
+	// ResyncSeedRate is the webhook rate, per second, of the resync's
+	// seeding. Default 200.
+	ResyncSeedRate int
 	// ProfileDir, when set, receives a CPU profile of every child per step,
 	// taken over the load from each child's debug listener
 	// (SSOGATE_DEBUG_LISTEN). Default "" (no profiles).
@@ -134,7 +149,7 @@ func (c Config) WithDefaults() Config {
 	if len(c.Targets) == 0 {
 		c.Targets = []TargetSpec{{Kind: KindSQLite}}
 	}
-	if !c.SkipFloor && !c.hasFloor() {
+	if !c.SkipFloor && !c.hasFloor() && c.Resync == 0 {
 		c.Targets = append(c.Targets, TargetSpec{Kind: KindFloor})
 	}
 	if len(c.Rates) == 0 {
@@ -160,6 +175,9 @@ func (c Config) WithDefaults() Config {
 		if c.Quick {
 			c.Drain = DefaultQuickDrain
 		}
+	}
+	if c.ResyncSeedRate == 0 {
+		c.ResyncSeedRate = DefaultResyncSeed
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
@@ -225,6 +243,21 @@ func (c Config) validate() error {
 	}
 	if c.Drain <= 0 {
 		errs = append(errs, fmt.Errorf("drain %s must be positive", c.Drain))
+	}
+	if c.PostgresAnalyzeEvery < 0 {
+		errs = append(errs, fmt.Errorf("postgres analyze interval %s must not be negative", c.PostgresAnalyzeEvery))
+	}
+	if c.PostgresAnalyzeEvery > 0 && c.PostgresSkipAnalyze {
+		errs = append(errs, errors.New("skipping ANALYZE and running it during the load exclude each other"))
+	}
+	if c.Resync < 0 || c.Resync > 10_000_000 {
+		errs = append(errs, fmt.Errorf("resync %d is not from 0 to 10000000 users", c.Resync))
+	}
+	if c.Resync > 0 && seen[KindFloor] {
+		errs = append(errs, errors.New("resync needs ssogate targets: the floor has no ping command"))
+	}
+	if c.ResyncSeedRate < 1 || c.ResyncSeedRate > 100_000 {
+		errs = append(errs, fmt.Errorf("resync seed rate %d is not from 1 to 100000 per second", c.ResyncSeedRate))
 	}
 	if c.MaxInFlight < 1 {
 		errs = append(errs, fmt.Errorf("max in flight %d must be at least 1", c.MaxInFlight))

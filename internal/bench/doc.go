@@ -26,8 +26,20 @@
 //     dropped.
 //   - Every second it scrapes both processes' /metrics for the ping and
 //     pull queue depths and samples their CPU and memory.
+//   - On PostgreSQL (each role in a database of its own) it counts the
+//     transactions each database committed over the measured window, from
+//     pg_stat_database, per delivered change (Xacts says how, and how the
+//     harness's own are kept out). ANALYZE runs once after the warm-up,
+//     outside the window; Config.PostgresAnalyzeEvery (--pg-analyze-every)
+//     also runs it during the load, and the table says so.
+//   - With Config.Resync (--resync N) it measures a bulk resync instead of
+//     the rate steps: N users seeded through webhooks, then one
+//     `ssogate ping --stdin` with all of them against the running gateway's
+//     database, timed until the hub's database shows a new pull of every
+//     user (changes/s, hours for 10 M users, CPU seconds; Resync).
 //
 // Run writes results.csv (one row per target, rate and metric),
 // timeseries.csv, latency.svg/.png and throughput.svg/.png (gonum/plot) and
-// results.md, and prints the Markdown table.
+// results.md, and prints the Markdown table; a resync writes results.csv
+// (rate 0) and results.md.
 package bench

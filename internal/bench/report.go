@@ -128,6 +128,19 @@ func writeResultsCSV(w io.Writer, results []StepResult, browser *BrowserResult) 
 		}
 		row(r, "harness_cores", r.HarnessCores, "cores")
 		row(r, "machine_cores_busy", r.MachineCores, "cores")
+		if x := r.Xacts; x != nil {
+			gw, hub, total := x.PerChange()
+			row(r, "xacts_gateway", float64(x.Gateway), "commits")
+			row(r, "xacts_hub", float64(x.Hub), "commits")
+			row(r, "xacts_harness_subtracted", float64(x.Harness), "commits")
+			row(r, "xacts_per_change_gateway", gw, "commits/change")
+			row(r, "xacts_per_change_hub", hub, "commits/change")
+			row(r, "xacts_per_change_total", total, "commits/change")
+			writeXactsExtraCSV(func(m string, v float64, u string) { row(r, m, v, u) }, x)
+		}
+		if r.Target == KindPostgres {
+			row(r, "analyze_in_window", float64(r.AnalyzeInWindow), "runs")
+		}
 		if f := floorOf(results, r.Rate); f != nil && r.Target != KindFloor {
 			row(r, "update_p50_vs_floor", ratio(r.Update.P50, f.Update.P50), "x")
 			row(r, "update_p95_vs_floor", ratio(r.Update.P95, f.Update.P95), "x")
@@ -198,8 +211,74 @@ func fmtQueue(v float64) string {
 	return strconv.FormatFloat(v, 'f', 0, 64)
 }
 
-func procOf(r *StepResult, role string) ProcResult {
-	for _, p := range r.Procs {
+// fmtXacts prints commits per delivered change, gateway / hub / total,
+// or n/a without counts (SQLite, the floor).
+func fmtXacts(x *Xacts) string {
+	if x == nil {
+		return "n/a"
+	}
+	return fmtTriple(x.PerChange())
+}
+
+// fmtXactsNet is fmtXacts net of the idle rate.
+func fmtXactsNet(x *Xacts) string {
+	if x == nil {
+		return "n/a"
+	}
+	return fmtTriple(x.NetPerChange())
+}
+
+// fmtIdle prints the idle commit rates, gateway / hub.
+func fmtIdle(x *Xacts) string {
+	if x == nil {
+		return "n/a"
+	}
+	return fmtOne(x.IdleGateway) + " / " + fmtOne(x.IdleHub)
+}
+
+func fmtTriple(a, b, c float64) string { return fmtOne(a) + " / " + fmtOne(b) + " / " + fmtOne(c) }
+
+func fmtOne(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// fmtAnalyze says whether the harness's ANALYZE ran in r's measured
+// window (PostgreSQL only).
+func fmtAnalyze(r *StepResult) string {
+	switch {
+	case r.Target != KindPostgres:
+		return "n/a"
+	case r.AnalyzeInWindow == 0:
+		return "no"
+	}
+	return "yes (" + strconv.Itoa(r.AnalyzeInWindow) + "×)"
+}
+
+// analyzeNote says when the harness analyzes PostgreSQL, for the table's
+// heading ("" without a PostgreSQL target).
+func analyzeNote(cfg Config) string {
+	hasPG := false
+	for _, t := range cfg.Targets {
+		hasPG = hasPG || t.Kind == KindPostgres
+	}
+	switch {
+	case !hasPG:
+		return ""
+	case cfg.PostgresSkipAnalyze:
+		return "PostgreSQL: no ANALYZE at all (--pg-skip-analyze)."
+	case cfg.PostgresAnalyzeEvery > 0:
+		return "PostgreSQL: ANALYZE after the warm-up and every " + cfg.PostgresAnalyzeEvery.String() + " during the load (its cost is in the figures, its own commits are not)."
+	}
+	return "PostgreSQL: ANALYZE once after the warm-up, outside the measured window; commits from pg_stat_database over the window, per delivered change."
+}
+
+func procOf(r *StepResult, role string) ProcResult { return roleProc(r.Procs, role) }
+
+func roleProc(procs []ProcResult, role string) ProcResult {
+	for _, p := range procs {
 		if p.Role == role {
 			return p
 		}
@@ -211,13 +290,13 @@ func procOf(r *StepResult, role string) ProcResult {
 // machine.
 func writeMarkdown(w io.Writer, cfg Config, results []StepResult, browser *BrowserResult) {
 	fmt.Fprintf(w, "## Webhook → remote profile updated\n\n")
-	fmt.Fprintf(w, "Open loop, %s per step, %d users, latencies from the intended send time.\n\n", cfg.Duration, cfg.Users)
-	fmt.Fprintln(w, "| target | offered/s | accepted/s | delivered/s | accept p50 | accept p99 | update p50 | update p95 | update p99 | update max | vs floor p50 / p99 | errors | lost | max queue ping / pull | CPU cores gw / hub | peak RSS MiB gw / hub |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintf(w, "Open loop, %s per step, %d users, latencies from the intended send time. %s\n\n", cfg.Duration, cfg.Users, analyzeNote(cfg))
+	fmt.Fprintln(w, "| target | offered/s | accepted/s | delivered/s | accept p50 | accept p99 | update p50 | update p95 | update p99 | update max | vs floor p50 / p99 | errors | lost | max queue ping / pull | CPU cores gw / hub | peak RSS MiB gw / hub | commits/change gw / hub / total | ANALYZE during load |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for i := range results {
 		r := &results[i]
 		if r.Err != "" {
-			fmt.Fprintf(w, "| %s | %d | failed: %s |||||||||||||\n", r.Target, r.Rate, strings.ReplaceAll(firstLine(r.Err), "|", "/"))
+			fmt.Fprintf(w, "| %s | %d | failed: %s ||||||||||||||||\n", r.Target, r.Rate, strings.ReplaceAll(firstLine(r.Err), "|", "/"))
 			continue
 		}
 		vs := "–"
@@ -225,16 +304,17 @@ func writeMarkdown(w io.Writer, cfg Config, results []StepResult, browser *Brows
 			vs = fmtRatio(ratio(r.Update.P50, f.Update.P50)) + " / " + fmtRatio(ratio(r.Update.P99, f.Update.P99))
 		}
 		gw, hub := procOf(r, "gateway"), procOf(r, "hub")
-		fmt.Fprintf(w, "| %s | %d | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s | %d | %d | %s / %s | %.2f / %.2f | %.0f / %.0f |\n",
+		fmt.Fprintf(w, "| %s | %d | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s | %d | %d | %s / %s | %.2f / %.2f | %.0f / %.0f | %s | %s |\n",
 			r.Target, r.Rate, r.AcceptedPerSec, r.DeliveredPerSec,
 			fmtDur(r.Accept.P50), fmtDur(r.Accept.P99),
 			fmtDur(r.Update.P50), fmtDur(r.Update.P95), fmtDur(r.Update.P99), fmtDur(r.Update.Max),
 			vs, r.Errors, r.Lost, fmtQueue(r.MaxGatewayQueue), fmtQueue(r.MaxHubQueue),
-			gw.Cores, hub.Cores, float64(gw.PeakRSS)/(1<<20), float64(hub.PeakRSS)/(1<<20))
+			gw.Cores, hub.Cores, float64(gw.PeakRSS)/(1<<20), float64(hub.PeakRSS)/(1<<20),
+			fmtXacts(r.Xacts), fmtAnalyze(r))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| target | offered/s | sent | accepted | superseded (stale) | → ping p50 / p99 | ping → pulled p50 / p99 | pulled → seen p50 / p99 | drain after load | machine cores busy | harness cores | stream lagged | found by re-read | sender waits | errors by kind |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| target | offered/s | sent | accepted | superseded (stale) | → ping p50 / p99 | ping → pulled p50 / p99 | pulled → seen p50 / p99 | drain after load | machine cores busy | harness cores | stream lagged | found by re-read | sender waits | idle commits/s gw / hub | commits/change net of idle gw / hub / total | errors by kind |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for i := range results {
 		r := &results[i]
 		if r.Err != "" {
@@ -245,9 +325,9 @@ func writeMarkdown(w io.Writer, cfg Config, results []StepResult, browser *Brows
 			kinds = append(kinds, fmt.Sprintf("%s: %d", k, n))
 		}
 		sort.Strings(kinds)
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s / %s | %s / %s | %s / %s | %s | %.2f | %.2f | %d | %d | %d | %s |\n", r.Target, r.Rate, r.Sent, r.Accepted, r.Superseded,
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s / %s | %s / %s | %s / %s | %s | %.2f | %.2f | %d | %d | %d | %s | %s | %s |\n", r.Target, r.Rate, r.Sent, r.Accepted, r.Superseded,
 			fmtDur(r.ToPing.P50), fmtDur(r.ToPing.P99), fmtDur(r.PingToPull.P50), fmtDur(r.PingToPull.P99), fmtDur(r.PullToSeen.P50), fmtDur(r.PullToSeen.P99),
-			fmtDur(r.DrainTime), r.MachineCores, r.HarnessCores, r.Lagged, r.Reread, r.Saturated, strings.Join(kinds, ", "))
+			fmtDur(r.DrainTime), r.MachineCores, r.HarnessCores, r.Lagged, r.Reread, r.Saturated, fmtIdle(r.Xacts), fmtXactsNet(r.Xacts), strings.Join(kinds, ", "))
 	}
 	fmt.Fprintln(w)
 	if b := browser; b != nil {
@@ -312,4 +392,87 @@ func memTotal() string {
 		}
 	}
 	return "unknown"
+}
+
+// writeResyncCSV writes the resync results as results.csv rows (rate 0:
+// the comparison charts skip them).
+func writeResyncCSV(w io.Writer, rs []ResyncResult) {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"target", "rate", "metric", "value", "unit"})
+	for _, r := range rs {
+		row := func(metric string, v float64, unit string) {
+			_ = cw.Write([]string{r.Target, "0", metric, strconv.FormatFloat(v, 'f', -1, 64), unit})
+		}
+		if r.Err != "" {
+			_ = cw.Write([]string{r.Target, "0", "error", r.Err, ""})
+		}
+		row("resync_users", float64(r.Users), "users")
+		row("resync_seed", r.Seed.Seconds(), "s")
+		row("resync_elapsed", r.Elapsed.Seconds(), "s")
+		row("resync_pulled", float64(r.Pulled), "users")
+		row("resync_rate", r.PerSec, "changes/s")
+		row("resync_hours_for_10m_users", r.HoursFor10M(), "h")
+		row("resync_ping_exit", r.PingExit.Seconds(), "s")
+		row("resync_ping_cpu", r.PingCPU.Seconds(), "s")
+		for _, p := range r.Procs {
+			row(p.Role+"_cpu", p.CPU.Seconds(), "s")
+			row(p.Role+"_cores", p.Cores, "cores")
+		}
+		if x := r.Xacts; x != nil {
+			gw, hub, total := x.PerChange()
+			row("xacts_gateway", float64(x.Gateway), "commits")
+			row("xacts_hub", float64(x.Hub), "commits")
+			row("xacts_per_change_gateway", gw, "commits/change")
+			row("xacts_per_change_hub", hub, "commits/change")
+			row("xacts_per_change_total", total, "commits/change")
+			writeXactsExtraCSV(row, x)
+		}
+	}
+	cw.Flush()
+}
+
+// writeXactsExtraCSV writes the window, the idle rates and the per-change
+// counts net of them.
+func writeXactsExtraCSV(row func(metric string, v float64, unit string), x *Xacts) {
+	gw, hub, total := x.NetPerChange()
+	row("xacts_window", x.Window.Seconds(), "s")
+	row("xacts_idle_rate_gateway", x.IdleGateway, "commits/s")
+	row("xacts_idle_rate_hub", x.IdleHub, "commits/s")
+	row("xacts_per_change_net_gateway", gw, "commits/change")
+	row("xacts_per_change_net_hub", hub, "commits/change")
+	row("xacts_per_change_net_total", total, "commits/change")
+}
+
+// writeResyncMarkdown writes the resync table.
+func writeResyncMarkdown(w io.Writer, rs []ResyncResult) {
+	fmt.Fprintf(w, "## Resync: `ssogate ping --stdin` with every user → every user pulled again by the hub\n\n")
+	fmt.Fprintln(w, "Users seeded through signed webhooks first; timed from the ping command's start to the hub's last new pull (read from the hub's database).")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| target | users | seeding | resync time | pulled | changes/s | hours for 10 M users | ping exited | CPU s gw / hub / ping | CPU cores gw / hub | commits/change gw / hub / total |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	var unfinished []string
+	for i := range rs {
+		r := &rs[i]
+		if r.Err != "" && r.Elapsed == 0 {
+			fmt.Fprintf(w, "| %s | %d | failed: %s |||||||||\n", r.Target, r.Users, strings.ReplaceAll(firstLine(r.Err), "|", "/"))
+			continue
+		}
+		gw, hub := roleProc(r.Procs, "gateway"), roleProc(r.Procs, "hub")
+		hours := "–"
+		if h := r.HoursFor10M(); !math.IsNaN(h) {
+			hours = strconv.FormatFloat(h, 'f', 1, 64)
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %d | %.0f | %s | %s | %.1f / %.1f / %.1f | %.2f / %.2f | %s |\n",
+			r.Target, r.Users, fmtDur(r.Seed), fmtDur(r.Elapsed), r.Pulled, r.PerSec, hours, fmtDur(r.PingExit),
+			gw.CPU.Seconds(), hub.CPU.Seconds(), r.PingCPU.Seconds(), gw.Cores, hub.Cores, fmtXacts(r.Xacts))
+		if r.Err != "" {
+			unfinished = append(unfinished, r.Target+" did not finish: "+firstLine(r.Err))
+		}
+	}
+	fmt.Fprintln(w)
+	for _, u := range unfinished {
+		fmt.Fprintln(w, u)
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "Machine: %s, %d CPUs, %s RAM, %s/%s, %s.\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 }

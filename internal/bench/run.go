@@ -105,13 +105,28 @@ type StepResult struct {
 	// MachineCores the whole machine's (all processes, the database server
 	// included).
 	HarnessCores, MachineCores float64
-	Samples                    []Sample
+	// Xacts is what a PostgreSQL target committed over the measured window
+	// (see Xacts for how it is counted); nil for SQLite, the floor, and
+	// PostgreSQL in the schema fallback (one database for both roles).
+	Xacts *Xacts
+	// AnalyzeInWindow is how many times the harness ran ANALYZE during the
+	// measured window (PostgreSQL with Config.PostgresAnalyzeEvery; 0
+	// otherwise: the one ANALYZE after the warm-up is before the window).
+	AnalyzeInWindow int
+	Samples         []Sample
 }
 
 // Run measures every target at every rate and writes the reports under
 // cfg.Out. It returns the results and an error naming the steps that could
 // not run (the reports include what could).
+//
+// With cfg.Resync it runs the resync instead (see Resync) and returns no
+// step results.
 func Run(ctx context.Context, cfg Config) ([]StepResult, error) {
+	if cfg.Resync > 0 {
+		_, err := Resync(ctx, cfg)
+		return nil, err
+	}
 	cfg = cfg.WithDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -135,7 +150,8 @@ func Run(ctx context.Context, cfg Config) ([]StepResult, error) {
 				cfg.Logger.ErrorContext(ctx, "step failed", "target", spec.Name(), "rate", rate, "error", err)
 			} else {
 				cfg.Logger.InfoContext(ctx, "step done", "target", spec.Name(), "rate", rate,
-					"update_p50", res.Update.P50, "update_p99", res.Update.P99, "lost", res.Lost, "errors", res.Errors)
+					"update_p50", res.Update.P50, "update_p99", res.Update.P99, "lost", res.Lost, "errors", res.Errors,
+					"commits_per_change", fmtXacts(res.Xacts), "analyze_during_load", fmtAnalyze(&res))
 			}
 			results = append(results, res)
 		}
@@ -179,6 +195,7 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 		}
 	}()
 
+	stepCtx := ctx // outlives the cancel of unanswered sends below
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := int(math.Round(float64(rate) * cfg.Duration.Seconds()))
@@ -197,11 +214,24 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 	}
 
 	if len(sys.pgURLs) > 0 && !cfg.PostgresSkipAnalyze {
-		if err := analyzePostgres(ctx, sys.pgURLs); err != nil {
+		if _, err := analyzePostgres(ctx, sys.pgURLs); err != nil {
 			return res, err
 		}
-		stopAnalyze := analyzeEvery(ctx, sys.pgURLs, analyzeInterval, cfg.Logger)
-		defer stopAnalyze()
+	}
+	var xactsBefore xactStart
+	if sys.pgDBs != nil {
+		if xactsBefore, err = startXacts(ctx, spec.DatabaseURL, sys.pgDBs); err != nil {
+			return res, err
+		}
+	}
+	var stopAnalyze func() (int, map[string]int64)
+	if len(sys.pgURLs) > 0 && cfg.PostgresAnalyzeEvery > 0 {
+		stopAnalyze = analyzeEvery(ctx, sys.pgURLs, cfg.PostgresAnalyzeEvery, cfg.Logger)
+		defer func() {
+			if stopAnalyze != nil {
+				stopAnalyze()
+			}
+		}()
 	}
 	before := map[int]procSample{}
 	for _, c := range sys.children() {
@@ -236,6 +266,15 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 	if _, behind := t.outstanding(); behind > 0 {
 		res.Reread = reread(ctx, sys, t)
 	}
+	harnessXacts := map[string]int64{}
+	if stopAnalyze != nil {
+		runs, committed := stopAnalyze()
+		stopAnalyze = nil
+		res.AnalyzeInWindow = runs
+		for i, db := range sys.pgDBs {
+			harnessXacts[db] = committed[sys.pgURLs[i]]
+		}
+	}
 	res.Samples = smp.stop()
 	wall := time.Since(wallBefore)
 	for _, c := range sys.children() {
@@ -254,6 +293,14 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 	wg.Wait()
 	res.Saturated = saturated
 	summarize(&res, t, start, loadEnd)
+	if sys.pgDBs != nil {
+		after, err := settledXacts(stepCtx, spec.DatabaseURL, sys.pgDBs)
+		if err != nil {
+			return res, err
+		}
+		x := xactsBetween(xactsBefore, after, time.Now(), sys.pgDBs[0], sys.pgDBs[1], harnessXacts, res.Update.N)
+		res.Xacts = &x
+	}
 	return res, nil
 }
 

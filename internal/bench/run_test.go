@@ -78,6 +78,18 @@ func TestQuickRun(t *testing.T) {
 		if r.Target != KindFloor {
 			require.False(t, isNaN(r.MaxGatewayQueue) && isNaN(r.MaxHubQueue), "queue depths were scraped")
 		}
+		require.Zero(t, r.AnalyzeInWindow, "no ANALYZE during the load unless asked")
+		if r.Target == KindPostgres {
+			require.NotNil(t, r.Xacts, "postgres at %d/s: commits counted", r.Rate)
+			require.Equal(t, r.Update.N, r.Xacts.Delivered)
+			// Every delivered change commits at least its webhook at the
+			// gateway and its pull at the hub.
+			require.GreaterOrEqual(t, r.Xacts.Gateway, int64(r.Xacts.Delivered), "postgres at %d/s", r.Rate)
+			require.GreaterOrEqual(t, r.Xacts.Hub, int64(r.Xacts.Delivered), "postgres at %d/s", r.Rate)
+			require.Zero(t, r.Xacts.Harness)
+		} else {
+			require.Nil(t, r.Xacts, "%s at %d/s", r.Target, r.Rate)
+		}
 	}
 	for _, name := range []string{"results.csv", "timeseries.csv", "results.md", "latency.svg", "latency.png", "throughput.svg", "throughput.png"} {
 		st, err := os.Stat(filepath.Join(out, name))
@@ -96,6 +108,58 @@ func TestQuickRun(t *testing.T) {
 }
 
 func isNaN(f float64) bool { return f != f }
+
+// TestResyncRun seeds a few users and resyncs them with the real binaries
+// (SQLite, and PostgreSQL when TEST_DATABASE_URL is set): every user must
+// be pulled again and the figures filled in.
+func TestResyncRun(t *testing.T) {
+	t.Parallel()
+	ssogate, _ := buildBinaries(t)
+	targets := []TargetSpec{{Kind: KindSQLite}}
+	if u := testenv.OptionalDatabaseURL(t); u != "" {
+		targets = append(targets, TargetSpec{Kind: KindPostgres, DatabaseURL: u})
+	}
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	cfg := Config{
+		Targets:        targets,
+		Resync:         100,
+		ResyncSeedRate: 100,
+		Quick:          true,
+		Out:            out,
+		SsogateBin:     ssogate,
+		WorkDir:        t.TempDir(),
+		Logger:         slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Stdout:         &stdout,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	results, err := Resync(ctx, cfg)
+	require.NoError(t, err)
+	require.Len(t, results, len(targets))
+	for _, r := range results {
+		require.Empty(t, r.Err, r.Target)
+		require.Equal(t, 100, r.Pulled, r.Target)
+		require.Positive(t, r.PerSec, r.Target)
+		require.Positive(t, r.Seed, r.Target)
+		require.False(t, isNaN(r.HoursFor10M()), r.Target)
+		require.Positive(t, r.PingExit, r.Target)
+		require.Len(t, r.Procs, 2)
+		if r.Target == KindPostgres {
+			require.NotNil(t, r.Xacts)
+			require.GreaterOrEqual(t, r.Xacts.Hub, int64(100), "a pull commits at the hub per user")
+			require.Positive(t, r.Xacts.Harness, "the harness's polls were subtracted")
+		} else {
+			require.Nil(t, r.Xacts)
+		}
+	}
+	require.Contains(t, stdout.String(), "| sqlite | 100 |")
+	for _, name := range []string{"results.csv", "results.md", "logs/sqlite-resync-ping.log"} {
+		st, err := os.Stat(filepath.Join(out, name))
+		require.NoError(t, err, name)
+		require.Positive(t, st.Size(), name)
+	}
+}
 
 // testWriter sends the harness's log lines to t.Log.
 type testWriter struct{ t *testing.T }

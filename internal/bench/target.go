@@ -57,9 +57,19 @@ type system struct {
 	hub     *child
 	// scrape is true when both children serve ssogate's /metrics.
 	scrape bool
-	// pgURLs are the PostgreSQL databases (or schemas) the step created.
+	// pgURLs are the PostgreSQL databases (or schemas) the step created,
+	// the gateway's first; pgDBs their database names when they are
+	// databases of their own (nil with the schema fallback, where both
+	// roles and the harness share one database and pg_stat_database cannot
+	// tell them apart).
 	pgURLs  []string
+	pgDBs   []string
 	cleanup []func()
+	// gwEnv is the gateway child's configuration (SSOGATE_… variables),
+	// for one-off commands against its database (ssogate ping).
+	gwEnv []string
+	// dataDirs are the roles' data directories (SQLite databases).
+	dataDirs map[string]string
 }
 
 func (s *system) webhookURL() string { return s.gateway.baseURL + "/hooks/profile-changed" }
@@ -95,7 +105,7 @@ func (s *system) stop() error {
 // be ready. stepDir holds data directories; logDir the children's logs
 // named after label.
 func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logDir, label string) (_ *system, err error) {
-	sys := &system{spec: spec, network: cfg.Network, secrets: newSecrets()}
+	sys := &system{spec: spec, network: cfg.Network, secrets: newSecrets(), dataDirs: map[string]string{}}
 	defer func() {
 		if err != nil {
 			_ = sys.stop()
@@ -146,14 +156,18 @@ func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logD
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return nil, fmt.Errorf("bench: data dir: %w", err)
 			}
+			sys.dataDirs[role] = dir
 			dbURL := "sqlite:" + filepath.Join(dir, "ssogate.db")
 			if spec.Kind == KindPostgres {
-				u, drop, err := provisionPostgres(ctx, spec.DatabaseURL, role)
+				u, db, drop, err := provisionPostgres(ctx, spec.DatabaseURL, role)
 				if err != nil {
 					return nil, err
 				}
 				sys.cleanup = append(sys.cleanup, drop)
 				sys.pgURLs = append(sys.pgURLs, u)
+				if db != "" {
+					sys.pgDBs = append(sys.pgDBs, db)
+				}
 				dbURL = u
 			}
 			env := []string{"SSOGATE_DATA_DIR=" + dir, "SSOGATE_DATABASE_URL=" + dbURL}
@@ -166,6 +180,10 @@ func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logD
 	}
 	gwEnv = append(append(append([]string(nil), common...), gwEnv...), cfg.ChildEnv...)
 	hubEnv = append(append(append([]string(nil), common...), hubEnv...), cfg.ChildEnv...)
+	sys.gwEnv = gwEnv
+	if len(sys.pgDBs) != 2 {
+		sys.pgDBs = nil
+	}
 	var gwPprof, hubPprof string
 	if cfg.ProfileDir != "" {
 		if gwPprof, hubPprof, err = pprofAddrs(); err != nil {
@@ -198,39 +216,41 @@ func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logD
 }
 
 // provisionPostgres creates an empty database for one process on the
-// server of base and returns its URL and a function that drops it. Without
+// server of base and returns its URL, its name and a function that drops
+// it. Without
 // the CREATE DATABASE privilege it falls back to a schema (named in the
 // URL's search_path); the two processes then share the database's
-// notification channels, which only costs spurious wake-ups.
-func provisionPostgres(ctx context.Context, base, role string) (string, func(), error) {
+// notification channels, which only costs spurious wake-ups, and the name
+// returned is empty.
+func provisionPostgres(ctx context.Context, base, role string) (string, string, func(), error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		return "", nil, fmt.Errorf("bench: connect to PostgreSQL: %w", err)
+		return "", "", nil, fmt.Errorf("bench: connect to PostgreSQL: %w", err)
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
 	u, err := url.Parse(base)
 	if err != nil {
-		return "", nil, errors.New("bench: the PostgreSQL URL does not parse")
+		return "", "", nil, errors.New("bench: the PostgreSQL URL does not parse")
 	}
 	name := "ssogate_bench_" + role + "_" + randomHex(4)
 	ident := pgx.Identifier{name}.Sanitize()
 	if _, err = conn.Exec(ctx, "CREATE DATABASE "+ident); err == nil {
 		u.Path = "/" + name
-		return u.String(), func() { dropPostgres(base, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)") }, nil
+		return u.String(), name, func() { dropPostgres(base, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)") }, nil
 	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || pgErr.Code != "42501" {
-		return "", nil, fmt.Errorf("bench: create database: %w", err)
+		return "", "", nil, fmt.Errorf("bench: create database: %w", err)
 	}
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+ident); err != nil {
-		return "", nil, fmt.Errorf("bench: create schema: %w", err)
+		return "", "", nil, fmt.Errorf("bench: create schema: %w", err)
 	}
 	q := u.Query()
 	q.Set("search_path", name)
 	u.RawQuery = q.Encode()
-	return u.String(), func() { dropPostgres(base, "DROP SCHEMA IF EXISTS "+ident+" CASCADE") }, nil
+	return u.String(), "", func() { dropPostgres(base, "DROP SCHEMA IF EXISTS "+ident+" CASCADE") }, nil
 }
 
 func dropPostgres(base, stmt string) {
@@ -256,39 +276,57 @@ func redactURL(s string) string {
 	return strings.TrimSpace(u.String())
 }
 
-// analyzeInterval is how often the harness runs ANALYZE in a step's
-// PostgreSQL databases.
-const analyzeInterval = 5 * time.Second
+// DefaultPostgresAnalyzeEvery is the interval of --pg-analyze-every when
+// it is asked for without one; the harness runs no ANALYZE during the
+// measured window unless asked (see analyzePostgres).
+const DefaultPostgresAnalyzeEvery = 5 * time.Second
 
-// analyzePostgres runs ANALYZE in the step's databases. Each step starts
-// on an empty database whose river_job table then grows from nothing to
-// tens of thousands of rows in seconds. PostgreSQL plans (and, through
-// pgx's prepared statements, keeps) River's job updates for the size it
-// last analyzed: a sequential scan of river_job per job, about 450 scans
-// and 1.7 million tuples read per second at 500 changes/s. A database that
-// has been running holds a day of completed jobs and is analyzed by
-// autovacuum, so it never plans that way; analyzing at the warm-up and
-// every few seconds during the step stands in for that.
-func analyzePostgres(ctx context.Context, urls []string) error {
+// analyzePostgres runs ANALYZE in the step's databases and returns, per
+// URL, the transactions that committed there (harnessXactsPerAnalyze on
+// success). Each step starts on an empty database whose river_job table
+// then grows from nothing to tens of thousands of rows in seconds.
+// PostgreSQL plans (and, through pgx's prepared statements, keeps) River's
+// job updates for the size it last analyzed: without any statistics, a
+// sequential scan of river_job per job, about 450 scans and 1.7 million
+// tuples read per second at 500 changes/s. A database that has been
+// running holds a day of completed jobs and is analyzed by autovacuum, so
+// it never plans that way; analyzing after the warm-up stands in for that.
+// Analyzing again every few seconds during the load
+// (Config.PostgresAnalyzeEvery) follows the table's growth but took 16–20%
+// of the server's CPU in the measured window, so it is opt-in.
+//
+// The ANALYZE runs in one explicit transaction: without one, ANALYZE of a
+// whole database commits a transaction per table (some seventy), which
+// would swamp the transaction counts of the window.
+func analyzePostgres(ctx context.Context, urls []string) (map[string]int64, error) {
+	committed := map[string]int64{}
 	for _, u := range urls {
 		conn, err := pgx.Connect(ctx, u)
 		if err != nil {
-			return fmt.Errorf("bench: analyze: %w", err)
+			return committed, fmt.Errorf("bench: analyze: %w", err)
 		}
-		_, err = conn.Exec(ctx, "ANALYZE")
+		committed[u]++ // the connection's start-up transaction
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, "ANALYZE")
+			return err
+		})
 		_ = conn.Close(context.Background())
 		if err != nil {
-			return fmt.Errorf("bench: analyze: %w", err)
+			return committed, fmt.Errorf("bench: analyze: %w", err)
 		}
+		committed[u]++
 	}
-	return nil
+	return committed, nil
 }
 
 // analyzeEvery runs analyzePostgres every interval until the returned
-// function is called.
-func analyzeEvery(ctx context.Context, urls []string, interval time.Duration, log *slog.Logger) (stop func()) {
+// function is called, which returns how many runs there were and what they
+// committed per URL.
+func analyzeEvery(ctx context.Context, urls []string, interval time.Duration, log *slog.Logger) (stop func() (runs int, committed map[string]int64)) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
+	runs := 0
+	committed := map[string]int64{}
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(interval)
@@ -298,14 +336,20 @@ func analyzeEvery(ctx context.Context, urls []string, interval time.Duration, lo
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				if err := analyzePostgres(ctx, urls); err != nil && ctx.Err() == nil {
+				c, err := analyzePostgres(ctx, urls)
+				for u, n := range c {
+					committed[u] += n
+				}
+				runs++
+				if err != nil && ctx.Err() == nil {
 					log.WarnContext(ctx, "analyze", "error", err)
 				}
 			}
 		}
 	}()
-	return func() {
+	return func() (int, map[string]int64) {
 		cancel()
 		<-done
+		return runs, committed
 	}
 }

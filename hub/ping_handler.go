@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
@@ -16,7 +15,7 @@ import (
 	"github.com/ssogate/ssogate/tokens"
 )
 
-var errNoPullURL = errorf(http.StatusConflict, "no_pull_url",
+var errNoPullURL = httpbase.Errorf(http.StatusConflict, "no_pull_url",
 	"no pull URL is registered for this network: register one with POST / first, or the ping would do nothing")
 
 // pingResponse is the ping's 200 body. No Livefyre library reads it.
@@ -38,7 +37,7 @@ func (h *Handler) handlePing(w http.ResponseWriter, r *http.Request) {
 	result, err := h.ping(w, r)
 	h.metrics.pings.WithLabelValues(result).Inc()
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 	}
 }
 
@@ -53,15 +52,15 @@ func (h *Handler) systemUserRequest(w http.ResponseWriter, r *http.Request) (*ne
 	}
 	token := p.get(livefyre.FieldLFToken)
 	if token == "" && p.bodyErr != nil {
-		return nil, "", "bad_request", errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr)
+		return nil, "", "bad_request", httpbase.Errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr)
 	}
 	n, err := h.verifySystem(r, token)
 	if err != nil {
 		return nil, "", "forbidden", err
 	}
-	userID := mux.Vars(r)["id"]
+	userID := httpbase.PathValue(r, "id")
 	if !tokens.ValidUserID(userID) {
-		return nil, "", "bad_request", errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$")
+		return nil, "", "bad_request", httpbase.Errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$")
 	}
 	if tokens.IsReservedUserID(userID) {
 		return nil, "", "bad_request", errReservedUserID

@@ -38,7 +38,7 @@ func (h *Handler) handleBackchannelLogout(w http.ResponseWriter, r *http.Request
 	p, err := h.provider(ctx)
 	if err != nil {
 		h.metrics.backchannel.WithLabelValues("provider_unavailable").Inc()
-		writeError(w, err)
+		errorWriter.Write(w, r, err)
 		return
 	}
 	now := h.cfg.Now()
@@ -89,7 +89,7 @@ func (h *Handler) handleBackchannelLogout(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		h.metrics.backchannel.WithLabelValues("error").Inc()
 		h.errorf(ctx, "back-channel logout", err)
-		writeError(w, errUnavailable)
+		errorWriter.Write(w, r, errUnavailable)
 		return
 	}
 	h.metrics.backchannel.WithLabelValues("success").Inc()

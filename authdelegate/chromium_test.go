@@ -17,11 +17,11 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
-	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/require"
 
 	lfhub "github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/internal/devidp"
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/internal/testenv"
 	"github.com/ssogate/ssogate/store"
@@ -80,7 +80,7 @@ func startHub(t *testing.T) (*lfhub.Handler, string, store.Store) {
 		Logger:   slog.New(slog.DiscardHandler),
 	})
 	require.NoError(t, err)
-	r := mux.NewRouter()
+	r := httpbase.NewMux()
 	h.Mount(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)

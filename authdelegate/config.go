@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -301,7 +302,7 @@ func (c Config) validate() error {
 		add("AllowedOrigins needs at least one site origin")
 	}
 	for _, o := range c.AllowedOrigins {
-		if _, err := normalizeOrigin(o); err != nil {
+		if _, err := httpbase.NormalizeOrigin(o); err != nil {
 			add("AllowedOrigins: %q is not an origin (scheme://host[:port]): %w", o, err)
 		}
 	}
@@ -340,39 +341,6 @@ func (c Config) validate() error {
 		return nil
 	}
 	return fmt.Errorf("authdelegate: invalid config: %w", errors.Join(errs...))
-}
-
-// normalizeOrigin returns the serialized origin of s (lowercase scheme and
-// host, default port dropped) or an error when s is not exactly an origin.
-func normalizeOrigin(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", errors.New("scheme must be http or https")
-	}
-	if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return "", errors.New("only scheme, host and port are allowed")
-	}
-	return originOf(u), nil
-}
-
-// originOf serializes the origin of an absolute URL.
-func originOf(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
-		port = ""
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if port != "" {
-		host += ":" + port
-	}
-	return scheme + "://" + host
 }
 
 // defaultCanonicalProfile re-encodes a JSON object with sorted keys.

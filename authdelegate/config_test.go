@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
 )
 
 func TestConfigValidateListsEveryProblem(t *testing.T) {
@@ -67,7 +69,7 @@ func TestNormalizeOrigin(t *testing.T) {
 		{"null", "", false},
 		{"", "", false},
 	} {
-		got, err := normalizeOrigin(tc.in)
+		got, err := httpbase.NormalizeOrigin(tc.in)
 		if !tc.ok {
 			require.Error(t, err, tc.in)
 			continue
@@ -245,7 +247,7 @@ func FuzzParseLoginRequest(f *testing.F) {
 		if lr.Mode == modeRedirect {
 			u, err := url.Parse(lr.ReturnTo)
 			require.NoError(t, err)
-			require.Equal(t, "https://site.example", originOf(u), "never an open redirect")
+			require.Equal(t, "https://site.example", httpbase.OriginOf(u), "never an open redirect")
 			require.Empty(t, u.Fragment)
 		}
 	})

@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ssogate/ssogate/authdelegate"
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -48,7 +48,7 @@ func ExampleNew() {
 	}
 	defer h.Close()
 
-	r := mux.NewRouter()
+	r := httpbase.NewMux()
 	h.Mount(r) // /login, /callback, /token, /events, /authdelegate.js, …
 	go func() {
 		if err := h.Run(ctx); err != nil {

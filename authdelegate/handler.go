@@ -10,8 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/gorilla/mux"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
@@ -26,6 +26,8 @@ type Handler struct {
 	log     *slog.Logger
 	store   store.Store
 	origins map[string]bool
+	// cors is the browser API's cross-origin policy.
+	cors    *httpbase.CORS
 	sealer  *sealer
 	metrics *metrics
 
@@ -56,9 +58,19 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 		closed:  make(chan struct{}),
 	}
 	for _, o := range cfg.AllowedOrigins {
-		n, _ := normalizeOrigin(o)
+		n, _ := httpbase.NormalizeOrigin(o)
 		h.origins[n] = true
 	}
+	// A request from a browser page on another origin is refused outright.
+	h.cors = httpbase.NewCORS(httpbase.CORSConfig{
+		Origins:       cfg.AllowedOrigins,
+		Methods:       []string{http.MethodGet, http.MethodPost},
+		Headers:       []string{"Authorization", "Content-Type", "Last-Event-ID"},
+		ExposeHeaders: []string{"Content-Type"},
+		MaxAge:        10 * time.Minute,
+		Mode:          httpbase.CORSRefuse,
+		Refusal:       errForbiddenOrigin.Message,
+	})
 	var err error
 	if h.sealer, err = newSealer(cfg.SessionKey, cfg.PreviousSessionKeys); err != nil {
 		return nil, err
@@ -78,14 +90,14 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 }
 
 // Mount registers the routes on r (see the package documentation).
-func (h *Handler) Mount(r *mux.Router) {
-	r.HandleFunc("/login", h.handleLogin).Methods(http.MethodGet)
-	r.HandleFunc("/callback", h.handleCallback).Methods(http.MethodGet)
-	r.HandleFunc("/backchannel-logout", h.handleBackchannelLogout).Methods(http.MethodPost)
-	r.HandleFunc(postLogoutPath, h.handlePostLogout).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/authdelegate.js", h.handleScript).Methods(http.MethodGet, http.MethodHead)
+func (h *Handler) Mount(r httpbase.Routes) {
+	r.Handle("/login", http.HandlerFunc(h.handleLogin), http.MethodGet)
+	r.Handle("/callback", http.HandlerFunc(h.handleCallback), http.MethodGet)
+	r.Handle("/backchannel-logout", http.HandlerFunc(h.handleBackchannelLogout), http.MethodPost)
+	r.Handle(postLogoutPath, http.HandlerFunc(h.handlePostLogout), http.MethodGet, http.MethodHead)
+	r.Handle("/authdelegate.js", http.HandlerFunc(h.handleScript), http.MethodGet, http.MethodHead)
 	api := func(path string, fn http.HandlerFunc, method string) {
-		r.Handle(path, h.cors(fn)).Methods(method, http.MethodOptions)
+		r.Handle(path, h.cors.Handler(noStore(fn)), method, http.MethodOptions)
 	}
 	api("/session/exchange", h.handleExchange, http.MethodPost)
 	api("/token", h.handleToken, http.MethodPost)
@@ -100,76 +112,33 @@ func (h *Handler) Close() error {
 	return nil
 }
 
-// allowedOrigin reports whether the serialized origin o is configured.
-func (h *Handler) allowedOrigin(o string) bool {
-	n, err := normalizeOrigin(o)
-	return err == nil && h.origins[n]
-}
-
-// cors answers preflights and adds CORS headers for allowed origins. It never
-// allows credentials: the API authenticates with a bearer header only. A
-// request from a browser page on any other origin is refused outright.
-func (h *Handler) cors(next http.Handler) http.Handler {
+// noStore keeps the API's answers (tokens, credentials) out of caches.
+func noStore(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", "Origin")
-		origin := r.Header.Get("Origin")
-		if origin != "" {
-			if !h.allowedOrigin(origin) {
-				writeError(w, errForbiddenOrigin)
-				return
-			}
-			w.Header().Set("Access-Control-Allow-Origin", origin)
-			w.Header().Set("Access-Control-Expose-Headers", "Content-Type")
-		}
-		if r.Method == http.MethodOptions {
-			if origin == "" {
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-			w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
-			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID")
-			w.Header().Set("Access-Control-Max-Age", "600")
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
 		w.Header().Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
 	})
 }
 
-// apiError is an error with its HTTP answer.
-type apiError struct {
-	status  int
-	code    string
-	message string
-}
-
-func (e *apiError) Error() string { return "authdelegate: " + e.code + ": " + e.message }
-
 var (
-	errForbiddenOrigin = &apiError{http.StatusForbidden, "origin_not_allowed", "this origin may not use the gateway"}
-	errUnauthorized    = &apiError{http.StatusUnauthorized, "unauthorized", "a valid session credential is required"}
-	errSessionEnded    = &apiError{http.StatusUnauthorized, "session_ended", "the session has ended"}
-	errBadRequest      = &apiError{http.StatusBadRequest, "bad_request", "the request is malformed"}
-	errUnavailable     = &apiError{http.StatusServiceUnavailable, "unavailable", "the service is temporarily unavailable"}
+	errForbiddenOrigin = &httpbase.Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Message: "this origin may not use the gateway"}
+	errUnauthorized    = &httpbase.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid session credential is required"}
+	errSessionEnded    = &httpbase.Error{Status: http.StatusUnauthorized, Code: "session_ended", Message: "the session has ended"}
+	errBadRequest      = &httpbase.Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "the request is malformed"}
+	errUnavailable     = &httpbase.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the service is temporarily unavailable"}
 )
 
-// writeError maps err onto one JSON error answer; unknown errors become 500
-// with a generic message (the cause is logged by the caller).
-func writeError(w http.ResponseWriter, err error) {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		if ae.status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		}
-		httpbase.WriteError(w, ae.status, ae.code, ae.message)
-		return
-	}
+// errorWriter maps errors onto JSON error answers for every Handler. It
+// logs nothing: callers log unexpected errors with their context (apiFail).
+var errorWriter = httpbase.ErrorWriter{Challenge: httpbase.BearerInvalidToken, Map: mapError}
+
+// mapError is the package's one domain mapping: a provider that does not
+// answer is a 502.
+func mapError(err error) *httpbase.Error {
 	if errors.Is(err, errProviderUnavailable) {
-		httpbase.WriteError(w, http.StatusBadGateway, "provider_unavailable", "the sign-in provider did not answer")
-		return
+		return &httpbase.Error{Status: http.StatusBadGateway, Code: "provider_unavailable", Message: "the sign-in provider did not answer", Err: err}
 	}
-	httpbase.WriteError(w, http.StatusInternalServerError, "internal", "internal error")
+	return nil
 }
 
 func constantTimeEqual(a, b string) bool {

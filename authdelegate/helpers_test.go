@@ -17,12 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/devidp"
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
@@ -176,7 +176,7 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 	require.NoError(t, err)
 	b.h = h
 	t.Cleanup(func() { _ = h.Close() })
-	r := mux.NewRouter()
+	r := httpbase.NewMux()
 	h.Mount(r)
 	gwHandler = r
 
@@ -205,7 +205,7 @@ func run(t *testing.T, h *Handler) {
 // behind the load balancer) and returns it with its base URL.
 func (b *testBundle) replica() (*Handler, string) {
 	b.t.Helper()
-	r := mux.NewRouter()
+	r := httpbase.NewMux()
 	srv := httptest.NewServer(r)
 	b.t.Cleanup(srv.Close)
 	cfg := b.cfg

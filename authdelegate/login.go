@@ -13,6 +13,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -63,7 +64,7 @@ func (h *Handler) parseLoginRequest(q url.Values) (loginRequest, error) {
 	if lr.Mode != modePopup && lr.Mode != modeRedirect {
 		return lr, errors.New("unknown sign-in mode")
 	}
-	origin, err := normalizeOrigin(q.Get("origin"))
+	origin, err := httpbase.NormalizeOrigin(q.Get("origin"))
 	if err != nil || !h.origins[origin] {
 		return lr, errOriginNotAllowed
 	}
@@ -96,7 +97,7 @@ func (h *Handler) checkReturnTo(s, origin string) (string, error) {
 	if err != nil || !u.IsAbs() || u.Opaque != "" || u.User != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", errReturnToNotAllowed
 	}
-	if originOf(u) != origin {
+	if httpbase.OriginOf(u) != origin {
 		return "", errReturnToNotAllowed
 	}
 	u.Fragment, u.RawFragment = "", ""

@@ -20,11 +20,11 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/asynctest"
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/internal/testenv"
 	"github.com/ssogate/ssogate/tokens"
@@ -169,7 +169,7 @@ func TestOIDCProviderEndToEnd(t *testing.T) {
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = h.Close() })
-	r := mux.NewRouter()
+	r := httpbase.NewMux()
 	h.Mount(r)
 	gwHandler = r
 	run(t, h)

@@ -3,6 +3,8 @@ package authdelegate
 import (
 	"net/http"
 	"net/url"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
 )
 
 // postLogoutPath is the gateway's own post-logout page, for providers that
@@ -18,7 +20,7 @@ func (h *Handler) allowedReturn(raw string) (*url.URL, bool) {
 	if err != nil || !u.IsAbs() || u.User != nil || u.Opaque != "" || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, false
 	}
-	return u, h.origins[originOf(u)]
+	return u, h.origins[httpbase.OriginOf(u)]
 }
 
 // handlePostLogout answers GET /logged-out?state=SITE_PAGE: a 303 to the

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -92,7 +93,7 @@ func (h *Handler) requestSession(r *http.Request) (*store.Session, error) {
 		return nil, errSessionEnded
 	}
 	if o := r.Header.Get("Origin"); o != "" {
-		if n, err := normalizeOrigin(o); err != nil || n != s.Origin {
+		if n, err := httpbase.NormalizeOrigin(o); err != nil || n != s.Origin {
 			return nil, errUnauthorized
 		}
 	}

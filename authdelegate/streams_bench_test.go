@@ -35,10 +35,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
@@ -129,11 +129,11 @@ func TestStreamServerProcess(t *testing.T) {
 	require.NoError(t, err)
 	go func() { _ = h.Run(ctx) }()
 
-	r := mux.NewRouter()
+	r := httpbase.NewMux()
 	h.Mount(r)
 	// Trigger: a new profile version that the hub has pulled, as the pull
 	// endpoint announces it.
-	r.HandleFunc("/bench/ready", func(w http.ResponseWriter, r *http.Request) {
+	r.Handle("/bench/ready", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user := r.URL.Query().Get("user")
 		err := st.InTx(r.Context(), func(ctx context.Context, tx store.Tx) error {
 			p, _, err := tx.ProfileUpsert(ctx, store.ProfileUpsertParams{UserID: user,
@@ -150,8 +150,8 @@ func TestStreamServerProcess(t *testing.T) {
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
-	}).Methods(http.MethodPost)
-	r.HandleFunc("/bench/stats", func(w http.ResponseWriter, _ *http.Request) {
+	}), http.MethodPost)
+	r.Handle("/bench/stats", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
@@ -165,7 +165,7 @@ func TestStreamServerProcess(t *testing.T) {
 			"streams": streams, "goroutines": runtime.NumGoroutine(),
 			"heap_inuse": ms.HeapInuse, "stack_inuse": ms.StackInuse, "sys": ms.Sys,
 		})
-	})
+	}))
 	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -81,7 +81,7 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	cred, ok := bearer(r)
 	if !ok {
-		writeError(w, errUnauthorized)
+		errorWriter.Write(w, r, errUnauthorized)
 		return
 	}
 	var req logoutRequest
@@ -89,14 +89,14 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 4096))
 		if err == nil && len(strings.TrimSpace(string(body))) > 0 {
 			if err := json.Unmarshal(body, &req); err != nil {
-				writeError(w, errBadRequest)
+				errorWriter.Write(w, r, errBadRequest)
 				return
 			}
 		}
 	}
 	s, err := h.store.SessionGet(ctx, hashSecret(cred))
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, errUnauthorized)
+		errorWriter.Write(w, r, errUnauthorized)
 		return
 	}
 	if err != nil {
@@ -104,8 +104,8 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if o := r.Header.Get("Origin"); o != "" {
-		if n, err := normalizeOrigin(o); err != nil || n != s.Origin {
-			writeError(w, errUnauthorized)
+		if n, err := httpbase.NormalizeOrigin(o); err != nil || n != s.Origin {
+			errorWriter.Write(w, r, errUnauthorized)
 			return
 		}
 	}
@@ -164,18 +164,18 @@ func (h *Handler) handleExchange(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var req exchangeRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil || req.Code == "" || len(req.Code) > 256 {
-		writeError(w, errBadRequest)
+		errorWriter.Write(w, r, errBadRequest)
 		return
 	}
-	origin, err := normalizeOrigin(r.Header.Get("Origin"))
+	origin, err := httpbase.NormalizeOrigin(r.Header.Get("Origin"))
 	if err != nil {
-		writeError(w, errForbiddenOrigin)
+		errorWriter.Write(w, r, errForbiddenOrigin)
 		return
 	}
 	key := hashSecret(req.Code)
 	ot, err := h.store.OneTimeConsume(ctx, kindExchangeCode, key, h.cfg.Now())
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, &apiError{http.StatusBadRequest, "invalid_code", "the code is unknown, used or expired"})
+		errorWriter.Write(w, r, &httpbase.Error{Status: http.StatusBadRequest, Code: "invalid_code", Message: "the code is unknown, used or expired"})
 		return
 	}
 	if err != nil {
@@ -184,7 +184,7 @@ func (h *Handler) handleExchange(w http.ResponseWriter, r *http.Request) {
 	}
 	var v exchangeValue
 	if err := json.Unmarshal(ot.Value, &v); err != nil || v.Origin != origin {
-		writeError(w, &apiError{http.StatusBadRequest, "invalid_code", "the code is unknown, used or expired"})
+		errorWriter.Write(w, r, &httpbase.Error{Status: http.StatusBadRequest, Code: "invalid_code", Message: "the code is unknown, used or expired"})
 		return
 	}
 	plain, err := h.sealer.open(v.Sealed, []byte(kindExchangeCode+":"+key))
@@ -195,7 +195,7 @@ func (h *Handler) handleExchange(w http.ResponseWriter, r *http.Request) {
 	credential := string(plain)
 	s, err := h.store.SessionGet(ctx, hashSecret(credential))
 	if err != nil || !s.Active(h.cfg.Now()) {
-		writeError(w, errSessionEnded)
+		errorWriter.Write(w, r, errSessionEnded)
 		return
 	}
 	p, err := h.store.ProfileGet(ctx, s.UserID)
@@ -214,9 +214,8 @@ func (h *Handler) handleExchange(w http.ResponseWriter, r *http.Request) {
 
 // apiFail logs unexpected errors and writes the JSON answer.
 func (h *Handler) apiFail(w http.ResponseWriter, r *http.Request, what string, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
+	if errorWriter.Resolve(r, err).Status >= 500 {
 		h.errorf(r.Context(), what, err)
 	}
-	writeError(w, err)
+	errorWriter.Write(w, r, err)
 }

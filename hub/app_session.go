@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/tokens"
 )
 
@@ -58,11 +59,11 @@ func newSessionCodec(nc NetworkConfig, now func() time.Time) (*tokens.Codec, err
 
 // Session token problems.
 var (
-	errSystemUser = errorf(http.StatusForbidden, "token_system",
+	errSystemUser = httpbase.Errorf(http.StatusForbidden, "token_system",
 		"a system token is no user: the auth API takes a userAuthToken")
-	errSessionAsUAT = errorf(http.StatusForbidden, "token_is_session",
+	errSessionAsUAT = httpbase.Errorf(http.StatusForbidden, "token_is_session",
 		"this is the hub's app-session token: the auth API takes a userAuthToken from the site")
-	errSessionEnded = errorf(http.StatusForbidden, "session_ended",
+	errSessionEnded = httpbase.Errorf(http.StatusForbidden, "session_ended",
 		"the app session has ended (the user logged out); authenticate again")
 )
 

@@ -220,7 +220,7 @@ func TestLogoutEndsAppSessions(t *testing.T) {
 		{"app-session token", "/api/v3_0/user/bob/logout", "lftoken=" + url.QueryEscape(after), 403, "token_invalid"},
 		{"invalid id", "/api/v3_0/user/b%40b/logout", "lftoken=" + url.QueryEscape(b.systemToken()), 400, "invalid_user_id"},
 		{"reserved id", "/api/v3_0/user/SYSTEM/logout", "lftoken=" + url.QueryEscape(b.systemToken()), 400, "reserved_user_id"},
-		{"oversized body", "/api/v3_0/user/bob/logout", big, 413, "too_large"},
+		{"oversized body", "/api/v3_0/user/bob/logout", big, 413, "body_too_large"},
 		{"malformed body", "/api/v3_0/user/bob/logout", "%zz", 400, "malformed_body"},
 	} {
 		resp := logout(tc.path, tc.body)

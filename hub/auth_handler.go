@@ -92,20 +92,20 @@ type modScopes struct {
 // given, JSON with CORS for app origins otherwise.
 func (h *Handler) handleAuth(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {
-		h.handlePreflight(w, r)
+		h.cors.Preflight(w, r)
 		return
 	}
 	callback := r.URL.Query().Get("callback")
 	if callback != "" && !validCallback(callback) {
 		h.metrics.auth.WithLabelValues("bad_request").Inc()
-		h.writeEnvelope(w, r, "", errorEnvelope(errorf(http.StatusBadRequest, "invalid_callback",
+		h.writeEnvelope(w, r, "", errorEnvelope(httpbase.Errorf(http.StatusBadRequest, "invalid_callback",
 			"callback must be a JavaScript identifier or dotted path of at most %d characters", maxCallbackLength)))
 		return
 	}
 	data, err := h.auth(r)
 	if err != nil {
-		ae := h.asAPIError(r, err)
-		h.metrics.auth.WithLabelValues(ae.code).Inc()
+		ae := h.errs.Resolve(r, err)
+		h.metrics.auth.WithLabelValues(ae.Code).Inc()
 		h.writeEnvelope(w, r, callback, errorEnvelope(ae))
 		return
 	}
@@ -113,9 +113,9 @@ func (h *Handler) handleAuth(w http.ResponseWriter, r *http.Request) {
 	h.writeEnvelope(w, r, callback, envelope{Status: "ok", Code: http.StatusOK, Data: data})
 }
 
-func errorEnvelope(ae *apiError) envelope {
-	return envelope{Status: "error", Code: ae.status, Msg: ae.message,
-		Error: &httpbase.ErrorDetail{Code: ae.code, Message: ae.message}}
+func errorEnvelope(ae *httpbase.Error) envelope {
+	return envelope{Status: "error", Code: ae.Status, Msg: ae.Message,
+		Error: &httpbase.ErrorDetail{Code: ae.Code, Message: ae.Message}}
 }
 
 func (h *Handler) auth(r *http.Request) (*authData, error) {
@@ -227,7 +227,7 @@ func displayName(claims *tokens.Claims, rp *store.RemoteProfile) string {
 func (h *Handler) writeEnvelope(w http.ResponseWriter, r *http.Request, callback string, env envelope) {
 	w.Header().Set("Cache-Control", "no-store")
 	if callback == "" {
-		h.cors(w, r)
+		h.cors.Apply(w, r)
 		httpbase.WriteJSON(w, env.Code, env)
 		return
 	}
@@ -251,7 +251,7 @@ func (h *Handler) handleScript(name string, body []byte) http.HandlerFunc {
 		w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", "public, max-age=300")
-		w.Header().Set("Access-Control-Allow-Origin", "*")
+		publicCORS.Apply(w, r)
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
 	}
 }

@@ -44,6 +44,6 @@ func (h *Handler) handleDefaultAvatar(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.Header().Set("Cache-Control", "public, max-age=86400")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
+	publicCORS.Apply(w, r)
 	http.ServeContent(w, r, "default.svg", time.Time{}, bytes.NewReader(defaultAvatarSVG))
 }

@@ -15,13 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/asynctest"
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -112,7 +112,7 @@ func setup(t *testing.T, opts ...option) *testBundle {
 	if o.handler != nil {
 		o.handler(h)
 	}
-	r := mux.NewRouter()
+	r := httpbase.NewMux()
 	h.Mount(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)

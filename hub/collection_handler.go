@@ -16,7 +16,6 @@ import (
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/gorilla/mux"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
@@ -40,11 +39,11 @@ type collectionRequest struct {
 }
 
 var (
-	errCollectionMeta = errorf(http.StatusForbidden, "collection_meta_invalid",
+	errCollectionMeta = httpbase.Errorf(http.StatusForbidden, "collection_meta_invalid",
 		"collectionMeta must be an HS256 token of a configured site (iss urn:livefyre:{network}:site={id}), signed with its site key")
-	errCollectionExists = errorf(http.StatusConflict, "collection_exists",
+	errCollectionExists = httpbase.Errorf(http.StatusConflict, "collection_exists",
 		"the site already has a collection for this article; update it instead")
-	errCollectionMissing = errorf(http.StatusNotFound, "collection_not_found",
+	errCollectionMissing = httpbase.Errorf(http.StatusNotFound, "collection_not_found",
 		"the site has no collection for this article; create it first")
 )
 
@@ -58,14 +57,14 @@ var (
 // update 404 for a missing one; both answer
 // {"status":"ok","code":200,"data":{"collectionId":"…"}}.
 func (h *Handler) handleCollection(w http.ResponseWriter, r *http.Request) {
-	action := mux.Vars(r)["action"]
+	action := httpbase.PathValue(r, "action")
 	if action != "create" && action != "update" {
-		h.writeError(w, r, errorf(http.StatusNotFound, "not_found", "the collection API has create and update"))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusNotFound, "not_found", "the collection API has create and update"))
 		return
 	}
 	c, err := h.collectionFromRequest(w, r)
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	c.UpdatedAt = h.cfg.Now()
@@ -82,7 +81,7 @@ func (h *Handler) handleCollection(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	h.log.InfoContext(r.Context(), "hub: collection "+action+"d", "network", saved.Network, "site_id", saved.SiteID,
@@ -95,7 +94,7 @@ func (h *Handler) handleCollection(w http.ResponseWriter, r *http.Request) {
 
 // collectionFromRequest reads and verifies a collection API request.
 func (h *Handler) collectionFromRequest(w http.ResponseWriter, r *http.Request) (*store.Collection, error) {
-	siteID := mux.Vars(r)["siteId"]
+	siteID := httpbase.PathValue(r, "siteId")
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCollectionRequest))
 	if err != nil {
 		return nil, err
@@ -106,27 +105,27 @@ func (h *Handler) collectionFromRequest(w http.ResponseWriter, r *http.Request) 
 		if vals, ferr := url.ParseQuery(string(raw)); ferr == nil && vals.Get("collectionMeta") != "" {
 			req = collectionRequest{ArticleID: vals.Get("articleId"), CollectionMeta: vals.Get("collectionMeta"), Checksum: vals.Get("checksum")}
 		} else {
-			return nil, errorf(http.StatusBadRequest, "invalid_body", "the body must be JSON {articleId, collectionMeta, checksum}")
+			return nil, httpbase.Errorf(http.StatusBadRequest, "invalid_body", "the body must be JSON {articleId, collectionMeta, checksum}")
 		}
 	}
 	if req.ArticleID == "" || req.CollectionMeta == "" || req.Checksum == "" {
-		return nil, errorf(http.StatusBadRequest, "invalid_body", "articleId, collectionMeta and checksum are required")
+		return nil, httpbase.Errorf(http.StatusBadRequest, "invalid_body", "articleId, collectionMeta and checksum are required")
 	}
 	network, fields, err := h.verifyCollectionMeta(siteID, req.CollectionMeta)
 	if err != nil {
 		return nil, err
 	}
 	if metaString(fields["articleId"]) != req.ArticleID {
-		return nil, errorf(http.StatusBadRequest, "article_mismatch", "the body's articleId is not the collectionMeta's")
+		return nil, httpbase.Errorf(http.StatusBadRequest, "article_mismatch", "the body's articleId is not the collectionMeta's")
 	}
 	want := collectionChecksum(fields)
 	if subtle.ConstantTimeCompare([]byte(strings.ToLower(req.Checksum)), []byte(want)) != 1 {
-		return nil, errorf(http.StatusBadRequest, "checksum_mismatch", "checksum is not the MD5 of the collection's fields")
+		return nil, httpbase.Errorf(http.StatusBadRequest, "checksum_mismatch", "checksum is not the MD5 of the collection's fields")
 	}
 	c := &store.Collection{Network: network, SiteID: siteID, ArticleID: req.ArticleID,
 		Title: metaString(fields["title"]), URL: metaString(fields["url"]), Type: strings.ToLower(metaString(fields["type"]))}
 	if c.Title == "" || len(c.Title) > 255 || c.URL == "" || !collectionTypes[c.Type] {
-		return nil, errorf(http.StatusBadRequest, "invalid_collection",
+		return nil, httpbase.Errorf(http.StatusBadRequest, "invalid_collection",
 			"title (at most 255 characters), url and a Livefyre type (livecomments, reviews, …) are required")
 	}
 	return c, nil
@@ -220,27 +219,27 @@ func metaString(raw json.RawMessage) string {
 // /api/networks/{network}/collections/{id}/moderators/{user}. Mounted with
 // an admin token only, behind the admin middleware.
 func (h *Handler) handleCollectionModerator(w http.ResponseWriter, r *http.Request) {
-	v := mux.Vars(r)
-	if _, ok := h.networks[v["network"]]; !ok {
-		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_network", "the hub does not serve network %q", v["network"]))
+	network := httpbase.PathValue(r, "network")
+	if _, ok := h.networks[network]; !ok {
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusNotFound, "unknown_network", "the hub does not serve network %q", network))
 		return
 	}
-	id, err := strconv.ParseInt(v["id"], 10, 64)
+	id, err := strconv.ParseInt(httpbase.PathValue(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_collection_id", "the collection id is a positive number"))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "invalid_collection_id", "the collection id is a positive number"))
 		return
 	}
-	user := v["user"]
+	user := httpbase.PathValue(r, "user")
 	if !tokens.ValidUserID(user) || tokens.IsReservedUserID(user) {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_user_id", "%q is not a user id", user))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "invalid_user_id", "%q is not a user id", user))
 		return
 	}
-	err = h.store.CollectionModeratorSet(r.Context(), v["network"], id, user, r.Method == http.MethodPut)
+	err = h.store.CollectionModeratorSet(r.Context(), network, id, user, r.Method == http.MethodPut)
 	if errors.Is(err, store.ErrNotFound) {
-		err = errorf(http.StatusNotFound, "collection_not_found", "the network has no collection %d", id)
+		err = httpbase.Errorf(http.StatusNotFound, "collection_not_found", "the network has no collection %d", id)
 	}
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -266,7 +265,7 @@ func (h *Handler) collectionAnswer(r *http.Request, n *network, userID string, m
 	}
 	articleID, err := decodeArticleID(article)
 	if err != nil {
-		return errorf(http.StatusBadRequest, "invalid_article_id", "articleId must be base64")
+		return httpbase.Errorf(http.StatusBadRequest, "invalid_article_id", "articleId must be base64")
 	}
 	if _, ok := h.site(n.name, siteID); !ok {
 		return nil

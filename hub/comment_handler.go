@@ -64,12 +64,12 @@ type commentList struct {
 func (h *Handler) handleComments(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodOptions:
-		h.handlePreflight(w, r)
+		h.cors.Preflight(w, r)
 	case http.MethodPost:
-		h.cors(w, r)
+		h.cors.Apply(w, r)
 		h.postComment(w, r)
 	default:
-		h.cors(w, r)
+		h.cors.Apply(w, r)
 		h.listComments(w, r)
 	}
 }
@@ -78,38 +78,38 @@ func (h *Handler) postComment(w http.ResponseWriter, r *http.Request) {
 	token, _ := httpbase.BearerToken(r)
 	n, claims, err := h.verifySession(r, token)
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCommentRequest))
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	var req commentRequest
 	if err := json.Unmarshal(raw, &req); err != nil {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "malformed_body", `the body must be a JSON object {"article_id":"…","body":"…"}`))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "malformed_body", `the body must be a JSON object {"article_id":"…","body":"…"}`))
 		return
 	}
 	if err := checkArticleID(req.ArticleID); err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	body := strings.TrimSpace(strings.ReplaceAll(req.Body, "\r\n", "\n"))
 	if err := checkCommentBody(body); err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	c, err := h.store.CommentCreate(r.Context(), &store.Comment{
 		Network: n.name, ArticleID: req.ArticleID, UserID: claims.UserID, Body: body, CreatedAt: h.cfg.Now(),
 	})
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	authors, err := h.store.RemoteProfileGetMany(r.Context(), n.name, []string{c.UserID})
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	httpbase.WriteJSON(w, http.StatusCreated, toCommentJSON(c, authors))
@@ -122,29 +122,29 @@ func (h *Handler) listComments(w http.ResponseWriter, r *http.Request) {
 		network = h.names[0]
 	}
 	if network == "" {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "missing_network", "network is required: this hub serves several"))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "missing_network", "network is required: this hub serves several"))
 		return
 	}
 	if h.networks[network] == nil {
-		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", network))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", network))
 		return
 	}
 	articleID := q.Get("article_id")
 	if err := checkArticleID(articleID); err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	var after int64
 	if s := q.Get("after"); s != "" {
 		var err error
 		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
-			h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_after", "after must be a comment id (a non-negative integer)"))
+			h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "invalid_after", "after must be a comment id (a non-negative integer)"))
 			return
 		}
 	}
 	comments, err := h.store.CommentList(r.Context(), store.CommentListParams{Network: network, ArticleID: articleID, AfterID: after})
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	var ids []string
@@ -158,7 +158,7 @@ func (h *Handler) listComments(w http.ResponseWriter, r *http.Request) {
 	authors := map[string]*store.RemoteProfile{}
 	if len(ids) > 0 {
 		if authors, err = h.store.RemoteProfileGetMany(r.Context(), network, ids); err != nil {
-			h.writeError(w, r, err)
+			h.errs.Write(w, r, err)
 			return
 		}
 	}
@@ -182,7 +182,7 @@ func toCommentJSON(c *store.Comment, authors map[string]*store.RemoteProfile) co
 	return commentJSON{ID: c.ID, Network: c.Network, ArticleID: c.ArticleID, Body: c.Body, CreatedAt: c.CreatedAt.UTC(), Author: a}
 }
 
-var errBadArticleID = errorf(http.StatusBadRequest, "invalid_article_id",
+var errBadArticleID = httpbase.Errorf(http.StatusBadRequest, "invalid_article_id",
 	"article_id is required: 1 to 200 characters, no control characters")
 
 func checkArticleID(id string) error {
@@ -200,15 +200,15 @@ func checkArticleID(id string) error {
 func checkCommentBody(body string) error {
 	switch {
 	case body == "":
-		return errorf(http.StatusBadRequest, "empty_comment", "the comment is empty")
+		return httpbase.Errorf(http.StatusBadRequest, "empty_comment", "the comment is empty")
 	case len(body) > maxCommentBytes:
-		return errorf(http.StatusRequestEntityTooLarge, "comment_too_long", "the comment is longer than %d bytes", maxCommentBytes)
+		return httpbase.Errorf(http.StatusRequestEntityTooLarge, "comment_too_long", "the comment is longer than %d bytes", maxCommentBytes)
 	case !utf8.ValidString(body):
-		return errorf(http.StatusBadRequest, "invalid_comment", "the comment is not valid UTF-8")
+		return httpbase.Errorf(http.StatusBadRequest, "invalid_comment", "the comment is not valid UTF-8")
 	}
 	for _, r := range body {
 		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return errorf(http.StatusBadRequest, "invalid_comment", "the comment contains control characters")
+			return httpbase.Errorf(http.StatusBadRequest, "invalid_comment", "the comment contains control characters")
 		}
 	}
 	return nil

@@ -11,10 +11,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
 
 	"github.com/ssogate/ssogate/hub"
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/store/sqlite"
 	"github.com/ssogate/ssogate/tokens"
@@ -47,7 +47,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	r := mux.NewRouter()
+	r := httpbase.NewMux()
 	h.Mount(r)
 	workers := river.NewWorkers()
 	h.AddWorkers(workers)

@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
 
 	"github.com/ssogate/ssogate/internal/drain"
@@ -29,10 +29,12 @@ type Handler struct {
 	store    store.Store
 	networks map[string]*network
 	// names lists the networks in config order (the users page's tabs).
-	names     []string
-	origins   map[string]bool
-	anyOrigin bool
-	metrics   *metrics
+	names []string
+	// cors is the app origins' policy for the auth, comment and update
+	// APIs: other origins are served without CORS headers, their
+	// preflights refused.
+	cors    *httpbase.CORS
+	metrics *metrics
 	// strict refuses private targets; permissive (for networks that allow
 	// them) does not. Both share guard's test hook.
 	strict, permissive *http.Client
@@ -53,6 +55,8 @@ type Handler struct {
 
 	// pulls is the fast path of pulls (pull_drain.go).
 	pulls *drain.Drainer[pullItem, pullOutcome]
+	// errs is the one place that maps errors to HTTP answers.
+	errs httpbase.ErrorWriter
 }
 
 // network is one configured network with its token codec.
@@ -78,7 +82,6 @@ func New(cfg Config) (*Handler, error) {
 		log:      cfg.Logger,
 		store:    cfg.Store,
 		networks: map[string]*network{},
-		origins:  map[string]bool{},
 	}
 	var errs []error
 	for _, nc := range cfg.Networks {
@@ -111,12 +114,15 @@ func New(cfg Config) (*Handler, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("hub: invalid config: %w", err)
 	}
-	for _, o := range cfg.AppOrigins {
-		if o == "*" {
-			h.anyOrigin = true
-		}
-		h.origins[o] = true
-	}
+	h.cors = httpbase.NewCORS(httpbase.CORSConfig{
+		Origins: cfg.AppOrigins,
+		Methods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		Headers: []string{"Authorization", "Content-Type"},
+		MaxAge:  10 * time.Minute,
+		Mode:    httpbase.CORSServe,
+		Refusal: "this origin is not an app origin of the hub",
+	})
+	h.errs = httpbase.ErrorWriter{Logger: cfg.Logger, Prefix: "hub"}
 	h.jitter = rand.Float64
 	h.guard = &dialGuard{}
 	h.strict, h.permissive = newPullClients(cfg.HTTPClient, h.guard, cfg.PullFollowCrossHostRedirects)
@@ -166,30 +172,30 @@ func New(cfg Config) (*Handler, error) {
 //	GET  /comments.js                        the demo app: a comment stream
 //	GET  /api/networks/{network}/updates     remote profiles changed by pulls (server-sent events)
 //	GET  /api/comments, POST /api/comments   the demo app's comments
-func (h *Handler) Mount(r *mux.Router) {
-	r.HandleFunc("/", h.handleRegister).Methods(http.MethodPost)
+func (h *Handler) Mount(r httpbase.Routes) {
+	r.Handle("/", http.HandlerFunc(h.handleRegister), http.MethodPost)
 	for _, v := range livefyre.APIVersions {
-		r.HandleFunc(livefyre.UserActionRoute(v, livefyre.ActionRefresh), h.handlePing).Methods(http.MethodPost)
-		r.HandleFunc(livefyre.UserActionRoute(v, livefyre.ActionLogout), h.handleLogout).Methods(http.MethodPost)
+		r.Handle(livefyre.UserActionRoute(v, livefyre.ActionRefresh), http.HandlerFunc(h.handlePing), http.MethodPost)
+		r.Handle(livefyre.UserActionRoute(v, livefyre.ActionLogout), http.HandlerFunc(h.handleLogout), http.MethodPost)
 		for _, p := range []string{"/api/" + v + "/auth/", "/api/" + v + "/auth"} {
-			r.HandleFunc(p, h.handleAuth).Methods(http.MethodGet, http.MethodOptions)
+			r.Handle(p, http.HandlerFunc(h.handleAuth), http.MethodGet, http.MethodOptions)
 		}
-		r.HandleFunc("/api/"+v+"/site/{siteId}/collection/{action}/", h.handleCollection).Methods(http.MethodPost)
-		r.HandleFunc("/api/"+v+"/site/{siteId}/collection/{action}", h.handleCollection).Methods(http.MethodPost)
+		r.Handle("/api/"+v+"/site/{siteId}/collection/{action}/", http.HandlerFunc(h.handleCollection), http.MethodPost)
+		r.Handle("/api/"+v+"/site/{siteId}/collection/{action}", http.HandlerFunc(h.handleCollection), http.MethodPost)
 	}
-	r.HandleFunc("/auth.js", h.handleScript("auth.js", h.authJS)).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(defaultAvatarPath, h.handleDefaultAvatar).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/auth.js", http.HandlerFunc(h.handleScript("auth.js", h.authJS)), http.MethodGet, http.MethodHead)
+	r.Handle(defaultAvatarPath, http.HandlerFunc(h.handleDefaultAvatar), http.MethodGet, http.MethodHead)
 	if h.admin != nil {
-		r.Handle("/users", h.admin.Middleware(http.HandlerFunc(h.handleUsersPage))).Methods(http.MethodGet)
-		r.Handle("/users/{network}/{id}", h.admin.Middleware(http.HandlerFunc(h.handleUserPage))).Methods(http.MethodGet)
-		r.Handle("/api/networks/{network}/users/{id}", h.admin.Middleware(http.HandlerFunc(h.handleUserJSON))).Methods(http.MethodGet)
+		r.Handle("/users", h.admin.Middleware(http.HandlerFunc(h.handleUsersPage)), http.MethodGet)
+		r.Handle("/users/{network}/{id}", h.admin.Middleware(http.HandlerFunc(h.handleUserPage)), http.MethodGet)
+		r.Handle("/api/networks/{network}/users/{id}", h.admin.Middleware(http.HandlerFunc(h.handleUserJSON)), http.MethodGet)
 		r.Handle("/api/networks/{network}/collections/{id}/moderators/{user}",
-			h.admin.Middleware(http.HandlerFunc(h.handleCollectionModerator))).Methods(http.MethodPut, http.MethodDelete)
+			h.admin.Middleware(http.HandlerFunc(h.handleCollectionModerator)), http.MethodPut, http.MethodDelete)
 	}
 	if h.cfg.DemoApp {
-		r.HandleFunc("/comments.js", h.handleScript("comments.js", h.commentsJS)).Methods(http.MethodGet, http.MethodHead)
-		r.HandleFunc("/api/networks/{network}/updates", h.handleUpdates).Methods(http.MethodGet, http.MethodOptions)
-		r.HandleFunc("/api/comments", h.handleComments).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
+		r.Handle("/comments.js", http.HandlerFunc(h.handleScript("comments.js", h.commentsJS)), http.MethodGet, http.MethodHead)
+		r.Handle("/api/networks/{network}/updates", http.HandlerFunc(h.handleUpdates), http.MethodGet, http.MethodOptions)
+		r.Handle("/api/comments", http.HandlerFunc(h.handleComments), http.MethodGet, http.MethodPost, http.MethodOptions)
 	}
 }
 
@@ -198,53 +204,13 @@ func (h *Handler) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &pullWorker{h: h})
 }
 
-// apiError is an error with its HTTP answer.
-type apiError struct {
-	status  int
-	code    string
-	message string
-}
-
-func (e *apiError) Error() string { return "hub: " + e.code + ": " + e.message }
-
-func errorf(status int, code, format string, args ...any) *apiError {
-	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
-}
-
-// asAPIError maps any error to its HTTP answer; unknown errors are logged and
-// become a 500 that says nothing internal.
-func (h *Handler) asAPIError(r *http.Request, err error) *apiError {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae
-	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than %d bytes", mbe.Limit)
-	}
-	// A body sent too slowly or cut off is the client's doing: answered,
-	// never logged as the server's failure.
-	var be *httpbase.BodyError
-	if errors.As(err, &be) {
-		return &apiError{status: be.Status, code: be.Code, message: be.Message}
-	}
-	h.log.ErrorContext(r.Context(), "hub: request failed", "path", r.URL.Path, "error", err)
-	return errorf(http.StatusInternalServerError, "internal", "internal error")
-}
-
-// writeError writes err as {"error":{"code","message"}}.
-func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	ae := h.asAPIError(r, err)
-	httpbase.WriteError(w, ae.status, ae.code, ae.message)
-}
-
 // Token problems, shared by every endpoint.
 var (
-	errTokenMissing = errorf(http.StatusForbidden, "token_missing", "a token is required")
-	errTokenInvalid = errorf(http.StatusForbidden, "token_invalid", "the token is invalid or expired")
-	errNotSystem    = errorf(http.StatusForbidden, "token_not_system", "a system token of the network is required")
-	errWrongNetwork = errorf(http.StatusForbidden, "wrong_network", "the token is for another network than the host names")
-	errNoNetwork    = errorf(http.StatusForbidden, "unknown_network", "the token's domain is not a network of this hub")
+	errTokenMissing = httpbase.Errorf(http.StatusForbidden, "token_missing", "a token is required")
+	errTokenInvalid = httpbase.Errorf(http.StatusForbidden, "token_invalid", "the token is invalid or expired")
+	errNotSystem    = httpbase.Errorf(http.StatusForbidden, "token_not_system", "a system token of the network is required")
+	errWrongNetwork = httpbase.Errorf(http.StatusForbidden, "wrong_network", "the token is for another network than the host names")
+	errNoNetwork    = httpbase.Errorf(http.StatusForbidden, "unknown_network", "the token's domain is not a network of this hub")
 )
 
 // networkOf picks the network of a request from the token's domain (read
@@ -320,30 +286,6 @@ func (h *Handler) verifyUser(r *http.Request, token string) (*network, *tokens.C
 	return n, claims, nil
 }
 
-// cors sets the CORS headers when the request's Origin is an app origin and
-// reports whether it is. Preflights get the methods and headers the APIs
-// take.
-func (h *Handler) cors(w http.ResponseWriter, r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	w.Header().Add("Vary", "Origin")
-	if origin == "" || !(h.anyOrigin || h.origins[origin]) {
-		return false
-	}
-	w.Header().Set("Access-Control-Allow-Origin", origin)
-	if r.Method == http.MethodOptions {
-		w.Header().Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-		w.Header().Set("Access-Control-Max-Age", "600")
-	}
-	return true
-}
-
-// handlePreflight answers an OPTIONS request: 204 for app origins, 403
-// otherwise.
-func (h *Handler) handlePreflight(w http.ResponseWriter, r *http.Request) {
-	if !h.cors(w, r) {
-		httpbase.WriteError(w, http.StatusForbidden, "origin_not_allowed", "this origin is not an app origin of the hub")
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
+// publicCORS is the policy of the hub's public resources (its scripts, the
+// default avatar): any page may read them.
+var publicCORS = httpbase.NewCORS(httpbase.CORSConfig{Wildcard: true})

@@ -48,7 +48,7 @@ func routedHub(t *testing.T, b *testBundle, readTimeout time.Duration) *httptest
 	t.Helper()
 	router, err := httpbase.NewRouter(httpbase.RouterConfig{Logger: b.h.log})
 	require.NoError(t, err)
-	b.h.Mount(router.Mux())
+	b.h.Mount(router)
 	srv := httptest.NewUnstartedServer(router)
 	srv.Config.ReadTimeout = readTimeout
 	srv.Start()

@@ -32,7 +32,7 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 	result, err := h.logout(w, r)
 	h.metrics.logouts.WithLabelValues(result).Inc()
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 	}
 }
 
@@ -54,5 +54,5 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) (string, error)
 }
 
 // errReservedUserID refuses "system" (any case) where a user is meant.
-var errReservedUserID = errorf(http.StatusBadRequest, "reserved_user_id",
+var errReservedUserID = httpbase.Errorf(http.StatusBadRequest, "reserved_user_id",
 	`the user id "system" is reserved for the network owner (in any letter case)`)

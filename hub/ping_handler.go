@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/gorilla/mux"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/livefyre"
@@ -14,7 +13,7 @@ import (
 	"github.com/ssogate/ssogate/tokens"
 )
 
-var errNoPullURL = errorf(http.StatusConflict, "no_pull_url",
+var errNoPullURL = httpbase.Errorf(http.StatusConflict, "no_pull_url",
 	"no pull URL is registered for this network: register one with POST / first, or the ping would do nothing")
 
 // pingResponse is the ping's 200 body. No Livefyre library reads it.
@@ -36,7 +35,7 @@ func (h *Handler) handlePing(w http.ResponseWriter, r *http.Request) {
 	result, err := h.ping(w, r)
 	h.metrics.pings.WithLabelValues(result).Inc()
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 	}
 }
 
@@ -51,15 +50,15 @@ func (h *Handler) systemUserRequest(w http.ResponseWriter, r *http.Request) (*ne
 	}
 	token := p.get(livefyre.FieldLFToken)
 	if token == "" && p.bodyErr != nil {
-		return nil, "", "bad_request", errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr)
+		return nil, "", "bad_request", httpbase.Errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr)
 	}
 	n, err := h.verifySystem(r, token)
 	if err != nil {
 		return nil, "", "forbidden", err
 	}
-	userID := mux.Vars(r)["id"]
+	userID := httpbase.PathValue(r, "id")
 	if !tokens.ValidUserID(userID) {
-		return nil, "", "bad_request", errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$")
+		return nil, "", "bad_request", httpbase.Errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$")
 	}
 	if tokens.IsReservedUserID(userID) {
 		return nil, "", "bad_request", errReservedUserID

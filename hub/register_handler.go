@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 )
@@ -19,33 +20,33 @@ const maxTemplateLength = 2048
 func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 	p, err := readParams(w, r)
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	token := p.get(livefyre.FieldActorToken)
 	if token == "" && p.bodyErr != nil {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read as a form: %v", p.bodyErr))
 		return
 	}
 	n, err := h.verifySystem(r, token)
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	template, affiliation := p.get(livefyre.FieldPullProfileURL), p.get(livefyre.FieldPushAffiliationURL)
 	if template == "" && affiliation == "" {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "missing_url", "pull_profile_url or push_affiliation_url is required"))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "missing_url", "pull_profile_url or push_affiliation_url is required"))
 		return
 	}
 	if template != "" {
 		if err := checkPullTemplate(template); err != nil {
-			h.writeError(w, r, err)
+			h.errs.Write(w, r, err)
 			return
 		}
 	}
 	if affiliation != "" {
 		if err := checkAbsoluteURL("push_affiliation_url", affiliation); err != nil {
-			h.writeError(w, r, err)
+			h.errs.Write(w, r, err)
 			return
 		}
 	}
@@ -55,7 +56,7 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 		AffiliationURL: affiliation,
 		UpdatedAt:      h.cfg.Now(),
 	}); err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	h.log.InfoContext(r.Context(), "hub: pull URL registered", "network", n.name,
@@ -70,7 +71,7 @@ func checkPullTemplate(template string) error {
 		return err
 	}
 	bad := func(why string) error {
-		return errorf(http.StatusBadRequest, "invalid_url", "pull_profile_url %s", why)
+		return httpbase.Errorf(http.StatusBadRequest, "invalid_url", "pull_profile_url %s", why)
 	}
 	if !strings.Contains(template, "{id}") {
 		return bad("must contain {id}")
@@ -86,7 +87,7 @@ func checkPullTemplate(template string) error {
 // fragment.
 func checkAbsoluteURL(field, s string) error {
 	bad := func(why string) error {
-		return errorf(http.StatusBadRequest, "invalid_url", "%s %s", field, why)
+		return httpbase.Errorf(http.StatusBadRequest, "invalid_url", "%s %s", field, why)
 	}
 	if len(s) > maxTemplateLength {
 		return bad("is too long")

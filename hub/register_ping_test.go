@@ -131,7 +131,7 @@ func TestRegisterErrors(t *testing.T) {
 		{"ftp", form("actor_token", sys, "pull_profile_url", "ftp://x.example/{id}"), "", http.StatusBadRequest, "invalid_url"},
 		{"bad affiliation url", form("actor_token", sys, "push_affiliation_url", "nope"), "", http.StatusBadRequest, "invalid_url"},
 		{"malformed body", "actor_token=%zz", "", http.StatusBadRequest, "malformed_body"},
-		{"body too large", "x=" + strings.Repeat("a", maxParamBody), "", http.StatusRequestEntityTooLarge, "too_large"},
+		{"body too large", "x=" + strings.Repeat("a", maxParamBody), "", http.StatusRequestEntityTooLarge, "body_too_large"},
 	}
 	for _, tc := range cases {
 		header := http.Header{}

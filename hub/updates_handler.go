@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
@@ -101,25 +99,25 @@ func notifyUpdate(ctx context.Context, tx store.Tx, ev UpdateEvent) error {
 // too_many_streams.
 func (h *Handler) handleUpdates(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {
-		h.handlePreflight(w, r)
+		h.cors.Preflight(w, r)
 		return
 	}
-	h.cors(w, r)
-	network := mux.Vars(r)["network"]
+	h.cors.Apply(w, r)
+	network := httpbase.PathValue(r, "network")
 	if h.networks[network] == nil {
-		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", network))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", network))
 		return
 	}
 	user := r.URL.Query().Get("user")
 	if user != "" && !tokens.ValidUserID(user) {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_user_id", "user must match [a-zA-Z0-9_.-]+"))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "invalid_user_id", "user must match [a-zA-Z0-9_.-]+"))
 		return
 	}
 	if limit := h.cfg.UpdateStreamsPerClient; limit > 0 {
 		release, ok := h.streams.acquire(clientAddr(r), limit)
 		if !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(streamRetryAfter/time.Second)))
-			h.writeError(w, r, errorf(http.StatusTooManyRequests, "too_many_streams",
+			h.errs.Write(w, r, httpbase.Errorf(http.StatusTooManyRequests, "too_many_streams",
 				"this client has %d update streams open already: close one first", limit))
 			return
 		}
@@ -175,7 +173,7 @@ func (h *Handler) serveUpdates(w http.ResponseWriter, r *http.Request, network, 
 	// client got the response headers and the first comment is delivered.
 	sub, err := h.store.Listen(ctx, ChannelRemoteProfileUpdated)
 	if err != nil {
-		h.writeError(w, r, fmt.Errorf("hub: listen for updates: %w", err))
+		h.errs.Write(w, r, fmt.Errorf("hub: listen for updates: %w", err))
 		return
 	}
 	defer func() { _ = sub.Close() }()

@@ -58,7 +58,7 @@ func (h *Handler) handleUserPage(w http.ResponseWriter, r *http.Request) {
 		First(userPageHistory)
 	res, err := h.store.Jobs().JobList(r.Context(), params)
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	for _, row := range res.Jobs {

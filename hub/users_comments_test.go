@@ -147,7 +147,7 @@ func TestComments(t *testing.T) {
 		{"not JSON", tok, `article_id=a1`, 400, "malformed_body"},
 		{"empty body", tok, `{"article_id":"a1","body":"   "}`, 400, "empty_comment"},
 		{"too long", tok, `{"article_id":"a1","body":"` + strings.Repeat("é", 1100) + `"}`, 413, "comment_too_long"},
-		{"request too large", tok, `{"article_id":"a1","body":"` + strings.Repeat("a", 9000) + `"}`, 413, "too_large"},
+		{"request too large", tok, `{"article_id":"a1","body":"` + strings.Repeat("a", 9000) + `"}`, 413, "body_too_large"},
 		{"control characters", tok, `{"article_id":"a1","body":"a\u0000b"}`, 400, "invalid_comment"},
 		{"no article", tok, `{"body":"x"}`, 400, "invalid_article_id"},
 		{"long article", tok, `{"article_id":"` + strings.Repeat("a", 201) + `","body":"x"}`, 400, "invalid_article_id"},

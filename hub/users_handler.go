@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
@@ -68,17 +66,17 @@ func (h *Handler) handleUsersPage(w http.ResponseWriter, r *http.Request) {
 		data.Network = h.names[0]
 	}
 	if h.networks[data.Network] == nil {
-		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", data.Network))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", data.Network))
 		return
 	}
 	if len(data.Query) > 255 {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_query", "the search is longer than 255 characters"))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "invalid_query", "the search is longer than 255 characters"))
 		return
 	}
 	if p := q.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 1_000_000 {
-			h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_page", "page must be a positive number"))
+			h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "invalid_page", "page must be a positive number"))
 			return
 		}
 		data.Page = n
@@ -87,7 +85,7 @@ func (h *Handler) handleUsersPage(w http.ResponseWriter, r *http.Request) {
 		Network: data.Network, Query: data.Query, Offset: (data.Page - 1) * usersPerPage, Limit: usersPerPage,
 	})
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	data.Users, data.Total = users, total
@@ -127,23 +125,22 @@ func (h *Handler) renderAdminPage(w http.ResponseWriter, r *http.Request, name s
 // names, or answers 404 (unknown network or user) or 400 (bad id) and
 // reports false.
 func (h *Handler) remoteProfileAt(w http.ResponseWriter, r *http.Request) (*store.RemoteProfile, bool) {
-	vars := mux.Vars(r)
-	network, userID := vars["network"], vars["id"]
+	network, userID := httpbase.PathValue(r, "network"), httpbase.PathValue(r, "id")
 	if h.networks[network] == nil {
-		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", network))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusNotFound, "unknown_network", "no network %q on this hub", network))
 		return nil, false
 	}
 	if !tokens.ValidUserID(userID) {
-		h.writeError(w, r, errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$"))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusBadRequest, "invalid_user_id", "the user id must match ^[a-zA-Z0-9_.-]+$"))
 		return nil, false
 	}
 	rp, err := h.store.RemoteProfileGet(r.Context(), network, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		h.writeError(w, r, errorf(http.StatusNotFound, "unknown_user", "the hub has never seen %s@%s", userID, network))
+		h.errs.Write(w, r, httpbase.Errorf(http.StatusNotFound, "unknown_user", "the hub has never seen %s@%s", userID, network))
 		return nil, false
 	}
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return nil, false
 	}
 	return rp, true

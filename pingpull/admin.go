@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -50,7 +49,7 @@ func queryLimit(r *http.Request, def, most int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > most {
-		return 0, &apiError{Status: http.StatusBadRequest, Code: "invalid_field",
+		return 0, &httpbase.Error{Status: http.StatusBadRequest, Code: "invalid_field",
 			Message: "limit: must be an integer from 1 to " + strconv.Itoa(most)}
 	}
 	return n, nil
@@ -59,26 +58,26 @@ func queryLimit(r *http.Request, def, most int) (int, error) {
 // serveTimeline is GET /admin/api/users/{id}/timeline?before=&limit=,
 // newest first.
 func (h *Handler) serveTimeline(w http.ResponseWriter, r *http.Request) {
-	userID := mux.Vars(r)["id"]
+	userID := httpbase.PathValue(r, "id")
 	if !validUserID(userID) {
-		h.writeError(w, r, &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: "id: must match ^[a-zA-Z0-9_.-]+$"})
+		h.errs.Write(w, r, &httpbase.Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "id: must match ^[a-zA-Z0-9_.-]+$"})
 		return
 	}
 	limit, err := queryLimit(r, 100, 1000)
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	var before int64
 	if v := r.URL.Query().Get("before"); v != "" {
 		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
-			h.writeError(w, r, &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: "before: must be a positive integer"})
+			h.errs.Write(w, r, &httpbase.Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "before: must be a positive integer"})
 			return
 		}
 	}
 	events, err := h.store.TimelineList(r.Context(), store.TimelineListParams{UserID: userID, Before: before, Limit: limit})
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	page := TimelinePage{UserID: userID, Events: make([]TimelineEntry, 0, len(events))}
@@ -95,21 +94,21 @@ func (h *Handler) serveTimeline(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serveDeadLetters(w http.ResponseWriter, r *http.Request) {
 	limit, err := queryLimit(r, 100, 1000)
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	params := river.NewJobListParams().Kinds(pingKind).States(deadLetterStates...).First(limit)
 	if v := r.URL.Query().Get("after"); v != "" {
 		var cursor river.JobListCursor
 		if err := cursor.UnmarshalText([]byte(v)); err != nil {
-			h.writeError(w, r, &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: "after: not a cursor from next_cursor"})
+			h.errs.Write(w, r, &httpbase.Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "after: not a cursor from next_cursor"})
 			return
 		}
 		params = params.After(&cursor)
 	}
 	res, err := h.store.Jobs().JobList(r.Context(), params)
 	if err != nil {
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	page := DeadLetterPage{DeadLetters: make([]pingJSON, 0, len(res.Jobs))}
@@ -128,25 +127,25 @@ func (h *Handler) serveDeadLetters(w http.ResponseWriter, r *http.Request) {
 // runs again now.
 func (h *Handler) serveReplay(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	id, err := strconv.ParseInt(httpbase.PathValue(r, "id"), 10, 64)
 	if err != nil || id < 1 {
-		h.writeError(w, r, &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: "id: must be a job id"})
+		h.errs.Write(w, r, &httpbase.Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: "id: must be a job id"})
 		return
 	}
 	jobs := h.store.Jobs()
 	row, err := jobs.JobGet(ctx, id)
 	switch {
 	case errors.Is(err, rivertype.ErrNotFound):
-		h.writeError(w, r, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such dead letter"})
+		h.errs.Write(w, r, &httpbase.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such dead letter"})
 		return
 	case err != nil:
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	case row.Kind != pingKind:
-		h.writeError(w, r, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such dead letter"})
+		h.errs.Write(w, r, &httpbase.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such dead letter"})
 		return
 	case row.State != rivertype.JobStateCancelled && row.State != rivertype.JobStateDiscarded:
-		h.writeError(w, r, &apiError{Status: http.StatusConflict, Code: "not_dead", Message: "the job is " + string(row.State) + ", not a dead letter"})
+		h.errs.Write(w, r, &httpbase.Error{Status: http.StatusConflict, Code: "not_dead", Message: "the job is " + string(row.State) + ", not a dead letter"})
 		return
 	}
 	args := pingJSONFromRow(row)
@@ -159,11 +158,11 @@ func (h *Handler) serveReplay(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.timeline(ctx, args.UserID, "ping.replay_failed", map[string]any{"job_id": id})
 		if existing := h.waitingPing(r, args.UserID); existing != nil {
-			h.writeError(w, r, &apiError{Status: http.StatusConflict, Code: "already_queued",
+			h.errs.Write(w, r, &httpbase.Error{Status: http.StatusConflict, Code: "already_queued",
 				Message: "a ping for this user is already queued (job " + strconv.FormatInt(existing.ID, 10) + ")"})
 			return
 		}
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	h.log.InfoContext(ctx, "pingpull: dead letter replayed", "job_id", id, "user_id", args.UserID)

@@ -14,13 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/internal/asynctest"
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/pingpull"
 	"github.com/ssogate/ssogate/store"
@@ -46,7 +46,7 @@ func TestEndToEndWithRealHub(t *testing.T) {
 		Logger:   quiet,
 	})
 	require.NoError(t, err)
-	hubRouter := mux.NewRouter()
+	hubRouter := httpbase.NewMux()
 	hubHandler.Mount(hubRouter)
 	hubServer := httptest.NewServer(hubRouter)
 	t.Cleanup(hubServer.Close)
@@ -58,7 +58,7 @@ func TestEndToEndWithRealHub(t *testing.T) {
 	codec, err := tokens.New(tokens.Config{Network: network, Key: key})
 	require.NoError(t, err)
 	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("an end-to-end webhook secret!!"))
-	gwRouter := mux.NewRouter()
+	gwRouter := httpbase.NewMux()
 	gwServer := httptest.NewServer(gwRouter)
 	t.Cleanup(gwServer.Close)
 	gw, err := pingpull.New(pingpull.Config{

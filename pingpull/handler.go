@@ -8,11 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/gorilla/mux"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/ssogate/ssogate/internal/drain"
@@ -41,6 +39,8 @@ type Handler struct {
 	// process in the outbox.
 	pings    *drain.Drainer[pingItem, pingDelivery]
 	instance string
+	// errs is the one place that maps errors to HTTP answers.
+	errs httpbase.ErrorWriter
 	// enqueueBatch is EnqueuePings' transaction size (tests shrink it).
 	enqueueBatch int
 
@@ -76,6 +76,7 @@ func New(cfg Config) (*Handler, error) {
 
 		enqueueBatch: defaultEnqueueBatch,
 	}
+	h.errs = httpbase.ErrorWriter{Logger: cfg.Logger, Prefix: "pingpull", Map: mapError}
 	h.failures = newClientBuckets(cfg.WebhookFailureRate, cfg.WebhookFailureBurst, cfg.Now)
 	h.served.idle = make(chan struct{})
 	h.served.taken = make(chan struct{})
@@ -121,65 +122,31 @@ func New(cfg Config) (*Handler, error) {
 // unsafe requests must also be application/json (httpbase.RequireJSON). The
 // River UI's own requests are not (its browser code posts JSON as
 // text/plain), so it relies on the cross-origin refusal alone.
-func (h *Handler) Mount(r *mux.Router) {
+func (h *Handler) Mount(r httpbase.Routes) {
 	if len(h.secrets) > 0 {
-		r.Handle("/hooks/profile-changed", http.HandlerFunc(h.serveWebhook)).Methods(http.MethodPost)
+		r.Handle("/hooks/profile-changed", http.HandlerFunc(h.serveWebhook), http.MethodPost)
 	}
-	r.Handle("/pull", http.HandlerFunc(h.servePull)).Methods(http.MethodGet)
+	r.Handle("/pull", http.HandlerFunc(h.servePull), http.MethodGet)
 	if h.admin == nil {
 		return
 	}
-	admin := r.PathPrefix("/admin/api").Subrouter()
-	admin.Use(h.admin.Middleware, httpbase.RequireJSON)
-	admin.Handle("/users/{id}/timeline", http.HandlerFunc(h.serveTimeline)).Methods(http.MethodGet)
-	admin.Handle("/deadletters", http.HandlerFunc(h.serveDeadLetters)).Methods(http.MethodGet)
-	admin.Handle("/deadletters/{id}/replay", http.HandlerFunc(h.serveReplay)).Methods(http.MethodPost)
+	admin := r.Group("/admin/api", h.admin.Middleware, httpbase.RequireJSON)
+	admin.Handle("/users/{id}/timeline", http.HandlerFunc(h.serveTimeline), http.MethodGet)
+	admin.Handle("/deadletters", http.HandlerFunc(h.serveDeadLetters), http.MethodGet)
+	admin.Handle("/deadletters/{id}/replay", http.HandlerFunc(h.serveReplay), http.MethodPost)
 	if h.cfg.RiverUI != nil {
-		r.PathPrefix("/admin/jobs").Handler(h.admin.Middleware(h.cfg.RiverUI))
+		r.HandlePrefix("/admin/jobs", h.admin.Middleware(h.cfg.RiverUI))
 	}
 }
 
-// apiError is an error with the HTTP answer it maps to. Message is shown to
-// the client; Err (never shown) is logged.
-type apiError struct {
-	Status     int
-	Code       string
-	Message    string
-	RetryAfter time.Duration
-	Err        error
-}
-
-func (e *apiError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("pingpull: %s: %s: %v", e.Code, e.Message, e.Err)
+// mapError is pingpull's one domain mapping for h.errs: a profile field
+// the Livefyre format refuses is the client's 400.
+func mapError(err error) *httpbase.Error {
+	var fe *livefyre.FieldError
+	if errors.As(err, &fe) {
+		return &httpbase.Error{Status: http.StatusBadRequest, Code: "invalid_field", Message: fe.Field + ": " + fe.Message}
 	}
-	return fmt.Sprintf("pingpull: %s: %s", e.Code, e.Message)
-}
-
-func (e *apiError) Unwrap() error { return e.Err }
-
-// writeError is the one place that maps errors to HTTP answers.
-func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		var fe *livefyre.FieldError
-		switch {
-		case errors.As(err, &fe):
-			ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_field", Message: fe.Field + ": " + fe.Message}
-		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-			// The client went away; nobody reads the answer.
-			ae = &apiError{Status: 499, Code: "canceled", Message: "request canceled", Err: err}
-		default:
-			ae = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error", Err: err}
-		}
-	}
-	if ae.Status >= 500 {
-		h.log.ErrorContext(r.Context(), "pingpull: request failed", "path", r.URL.Path, "status", ae.Status, "code", ae.Code, "error", err)
-	}
-	if ae.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((ae.RetryAfter+time.Second-1)/time.Second)))
-	}
-	httpbase.WriteError(w, ae.Status, ae.Code, ae.Message)
+	return nil
 }
 
 // timeline appends one event outside any transaction; a failure is logged,
@@ -199,9 +166,9 @@ func timelineEvent(userID, kind string, detail any, at time.Time) *store.Timelin
 }
 
 // publicReason is err's client-facing message (for the timeline): an
-// apiError's Message, a livefyre.FieldError's text, else a generic one.
+// *httpbase.Error's Message, a livefyre.FieldError's text, else a generic one.
 func publicReason(err error) string {
-	var ae *apiError
+	var ae *httpbase.Error
 	var fe *livefyre.FieldError
 	switch {
 	case errors.As(err, &ae):

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/riverqueue/river"
@@ -23,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/asynctest"
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -106,7 +106,7 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	b.codec = codec
 	b.hub = newTestHub(t, codec)
 
-	router := mux.NewRouter()
+	router := httpbase.NewMux()
 	b.server = httptest.NewServer(router)
 	t.Cleanup(b.server.Close)
 	cfg := Config{
@@ -342,9 +342,9 @@ type testHub struct {
 
 func newTestHub(t testing.TB, codec *tokens.Codec) *testHub {
 	hub := &testHub{codec: codec, pulled: map[string]string{}, entered: make(chan string, 100), release: make(chan struct{})}
-	r := mux.NewRouter()
-	r.HandleFunc("/api/v3_0/user/{id}/refresh", hub.servePing).Methods(http.MethodPost)
-	r.HandleFunc("/", hub.serveRegister).Methods(http.MethodPost)
+	r := httpbase.NewMux()
+	r.Handle("/api/v3_0/user/{id}/refresh", http.HandlerFunc(hub.servePing), http.MethodPost)
+	r.Handle("/", http.HandlerFunc(hub.serveRegister), http.MethodPost)
 	hub.server = httptest.NewServer(r)
 	t.Cleanup(func() {
 		hub.mu.Lock()
@@ -401,7 +401,7 @@ func (hub *testHub) pulledProfile(userID string) string {
 }
 
 func (hub *testHub) servePing(w http.ResponseWriter, r *http.Request) {
-	userID := mux.Vars(r)["id"]
+	userID := httpbase.PathValue(r, "id")
 	_ = r.ParseForm()
 	_, err := hub.codec.VerifySystem(r.PostForm.Get("lftoken"))
 

@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/internal/asynctest"
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/pingpull"
@@ -45,7 +45,7 @@ func TestLogoutEndsHubSessionsEndToEnd(t *testing.T) {
 		DemoApp:  true, // the comment API is the app session's test
 	})
 	require.NoError(t, err)
-	hubRouter := mux.NewRouter()
+	hubRouter := httpbase.NewMux()
 	hubHandler.Mount(hubRouter)
 	hubServer := httptest.NewServer(hubRouter)
 	t.Cleanup(hubServer.Close)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/livefyre"
 )
 
@@ -16,7 +17,7 @@ import (
 const maxProfileSourceBody = 1 << 20
 
 // fetchProfile GETs the user's profile from the profile source (a webhook
-// without a profile). Failures are 502/504 apiErrors: the sender retries
+// without a profile). Failures are 502/504 *httpbase.Errors: the sender retries
 // the webhook later and nothing is lost.
 func (h *Handler) fetchProfile(ctx context.Context, userID string) (*livefyre.Profile, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.ProfileSourceTimeout)
@@ -36,21 +37,21 @@ func (h *Handler) fetchProfile(ctx context.Context, userID string) (*livefyre.Pr
 		if errors.Is(err, context.DeadlineExceeded) {
 			status = http.StatusGatewayTimeout
 		}
-		return nil, &apiError{Status: status, Code: "profile_source_unavailable",
+		return nil, &httpbase.Error{Status: status, Code: "profile_source_unavailable",
 			Message: "the profile source did not answer", Err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProfileSourceBody+1))
 	if err != nil {
-		return nil, &apiError{Status: http.StatusBadGateway, Code: "profile_source_unavailable",
+		return nil, &httpbase.Error{Status: http.StatusBadGateway, Code: "profile_source_unavailable",
 			Message: "the profile source answer could not be read", Err: err}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, &apiError{Status: http.StatusBadGateway, Code: "profile_source_error",
+		return nil, &httpbase.Error{Status: http.StatusBadGateway, Code: "profile_source_error",
 			Message: fmt.Sprintf("the profile source answered %d", resp.StatusCode)}
 	}
 	if len(body) > maxProfileSourceBody {
-		return nil, &apiError{Status: http.StatusBadGateway, Code: "profile_source_error",
+		return nil, &httpbase.Error{Status: http.StatusBadGateway, Code: "profile_source_error",
 			Message: "the profile source answer is larger than 1 MiB"}
 	}
 	p, err := livefyre.DecodeProfile(body)
@@ -65,7 +66,7 @@ func (h *Handler) fetchProfile(ctx context.Context, userID string) (*livefyre.Pr
 		}
 	}
 	if err != nil {
-		return nil, &apiError{Status: http.StatusBadGateway, Code: "profile_source_invalid",
+		return nil, &httpbase.Error{Status: http.StatusBadGateway, Code: "profile_source_invalid",
 			Message: "the profile source answered an invalid profile: " + publicReason(err)}
 	}
 	return p, nil

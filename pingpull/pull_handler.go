@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
@@ -37,7 +38,7 @@ func (h *Handler) servePull(w http.ResponseWriter, r *http.Request) {
 	userID := query.Get("id")
 	if userID == "" || len(userID) > tokens.MaxUserIDLength || !validUserID(userID) {
 		h.metrics.pulls.WithLabelValues("bad_request").Inc()
-		h.writeError(w, r, &apiError{Status: http.StatusBadRequest, Code: "invalid_field",
+		h.errs.Write(w, r, &httpbase.Error{Status: http.StatusBadRequest, Code: "invalid_field",
 			Message: "id: must match ^[a-zA-Z0-9_.-]+$"})
 		return
 	}
@@ -45,12 +46,12 @@ func (h *Handler) servePull(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrNotFound) {
 		h.metrics.pulls.WithLabelValues("not_found").Inc()
 		h.timeline(ctx, userID, "pull.not_found", map[string]any{})
-		h.writeError(w, r, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such user"})
+		h.errs.Write(w, r, &httpbase.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such user"})
 		return
 	}
 	if err != nil {
 		h.metrics.pulls.WithLabelValues("error").Inc()
-		h.writeError(w, r, err)
+		h.errs.Write(w, r, err)
 		return
 	}
 	h.metrics.pulls.WithLabelValues("served").Inc()

@@ -51,11 +51,11 @@ const receiptSweepInterval = time.Hour
 func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
-		h.refuseUnsigned(w, r, "unsupported_media_type", &apiError{Status: http.StatusUnsupportedMediaType,
+		h.refuseUnsigned(w, r, "unsupported_media_type", &httpbase.Error{Status: http.StatusUnsupportedMediaType,
 			Code: "unsupported_media_type", Message: "Content-Type must be application/json"})
 		return
 	}
-	tooLarge := &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+	tooLarge := &httpbase.Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
 		Message: "the body is larger than " + byteSize(h.cfg.WebhookMaxBody)}
 	if r.ContentLength > h.cfg.WebhookMaxBody {
 		h.refuseUnsigned(w, r, "too_large", tooLarge)
@@ -67,22 +67,22 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 			h.refuseUnsigned(w, r, "too_large", tooLarge)
 			return
 		}
-		h.refuseUnsigned(w, r, "bad_request", &apiError{Status: be.Status, Code: be.Code, Message: be.Message, Err: err})
+		h.refuseUnsigned(w, r, "bad_request", &httpbase.Error{Status: be.Status, Code: be.Code, Message: be.Message, Err: err})
 		return
 	}
 	if err := verifyWebhook(h.secrets, r.Header, body, h.cfg.Now(), h.cfg.WebhookTolerance); err != nil {
-		h.refuseUnsigned(w, r, "unauthorized", &apiError{Status: http.StatusUnauthorized, Code: err.Error(),
+		h.refuseUnsigned(w, r, "unauthorized", &httpbase.Error{Status: http.StatusUnauthorized, Code: err.Error(),
 			Message: signatureMessage(err)})
 		return
 	}
 	if ok, wait := h.limiter.take(); !ok {
-		h.refuseWebhook(w, r, "rate_limited", &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited",
+		h.refuseWebhook(w, r, "rate_limited", &httpbase.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 			Message: "too many webhooks; retry later", RetryAfter: wait})
 		return
 	}
 	webhookID := r.Header.Get(standardwebhooks.HeaderWebhookID)
 	if len(webhookID) > maxWebhookIDLength {
-		h.refuseWebhook(w, r, "bad_request", &apiError{Status: http.StatusBadRequest, Code: "invalid_field",
+		h.refuseWebhook(w, r, "bad_request", &httpbase.Error{Status: http.StatusBadRequest, Code: "invalid_field",
 			Message: "webhook-id: is longer than 256 bytes"})
 		return
 	}
@@ -132,7 +132,7 @@ func (h *Handler) refuseUnsigned(w http.ResponseWriter, r *http.Request, result 
 	if ok, wait := h.failures.take(r.RemoteAddr); !ok {
 		w.Header().Set("Connection", "close")
 		h.metrics.webhooks.WithLabelValues("client_rate_limited").Inc()
-		h.writeError(w, r, &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited",
+		h.errs.Write(w, r, &httpbase.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 			Message: "too many refused webhooks from this client; retry later", RetryAfter: wait})
 		return
 	}
@@ -144,7 +144,7 @@ func (h *Handler) refuseWebhook(w http.ResponseWriter, r *http.Request, result s
 	if result == "unauthorized" {
 		h.log.WarnContext(r.Context(), "pingpull: webhook refused", "reason", err.Error(), "remote_addr", r.RemoteAddr)
 	}
-	h.writeError(w, r, err)
+	h.errs.Write(w, r, err)
 }
 
 func (h *Handler) replay(w http.ResponseWriter, receipt *store.WebhookReceipt) {
@@ -228,7 +228,7 @@ func (h *Handler) applyWebhook(ctx context.Context, webhookID string, payload *w
 			// A concurrent delivery of the same webhook-id committed first.
 			return nil, receipt, nil
 		}
-		return nil, nil, &apiError{Status: http.StatusServiceUnavailable, Code: "retry", Message: "try again", RetryAfter: time.Second, Err: errors.Join(err, gerr)}
+		return nil, nil, &httpbase.Error{Status: http.StatusServiceUnavailable, Code: "retry", Message: "try again", RetryAfter: time.Second, Err: errors.Join(err, gerr)}
 	}
 	if err != nil {
 		return nil, nil, err

@@ -11,6 +11,7 @@ import (
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 )
@@ -149,5 +150,5 @@ func (h *Handler) inPatchTx(ctx context.Context, fn func(ctx context.Context, tx
 			return err
 		}
 	}
-	return &apiError{Status: http.StatusServiceUnavailable, Code: "retry", Message: "the profile changed concurrently; try again", RetryAfter: time.Second, Err: err}
+	return &httpbase.Error{Status: http.StatusServiceUnavailable, Code: "retry", Message: "the profile changed concurrently; try again", RetryAfter: time.Second, Err: err}
 }

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
 )
 
 // TestWebhookSlowBody: a webhook whose body does not arrive before the
@@ -19,7 +20,7 @@ import (
 func TestWebhookSlowBody(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	router := mux.NewRouter()
+	router := httpbase.NewMux()
 	b.h.Mount(router)
 	srv := httptest.NewUnstartedServer(router)
 	srv.Config.ReadTimeout = 200 * time.Millisecond

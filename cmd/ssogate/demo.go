@@ -189,7 +189,7 @@ func runDemo(ctx context.Context, e *env, rest []string, dataDir *string, port *
 	if err != nil {
 		return err
 	}
-	site.Mount(siteRouter.Mux())
+	site.Mount(siteRouter)
 
 	g.Go(func() error { return hubApp.serve(gctx) })
 	g.Go(func() error { return gwApp.serve(gctx) })

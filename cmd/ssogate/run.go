@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gorilla/mux"
 	"github.com/riverqueue/river"
 	"golang.org/x/sync/errgroup"
 
@@ -110,7 +109,7 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store,
 }
 
 // app is what a server command (serve, hub) wires together. Domain handlers
-// mount on app.router.Mux(), register metrics on app.router.Registry(), add
+// mount on app.router, register metrics on app.router.Registry(), add
 // their River workers with addJobs, and stop hooks with onShutdown.
 type app struct {
 	cfg    *Config
@@ -149,7 +148,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	router.Mux().Handle("/openapi.yaml", docs.OpenAPIHandler()).Methods(http.MethodGet, http.MethodHead)
+	router.Handle("/openapi.yaml", docs.OpenAPIHandler(), http.MethodGet, http.MethodHead)
 	return &app{
 		cfg:     cfg,
 		log:     log,
@@ -192,8 +191,8 @@ func (a *app) runServices(ctx context.Context) (join func()) {
 }
 
 // mount adds a domain handler's routes to the process's router.
-func (a *app) mount(h interface{ Mount(r *mux.Router) }) {
-	h.Mount(a.router.Mux())
+func (a *app) mount(h interface{ Mount(r httpbase.Routes) }) {
+	h.Mount(a.router)
 }
 
 // jobsHandler is a domain handler with River workers.

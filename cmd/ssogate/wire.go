@@ -54,7 +54,7 @@ func wireGateway(ctx context.Context, a *app) (*gateway, error) {
 	// runs in a popup or a redirect, never in a frame (authdelegate.js).
 	a.mount(pp)
 	a.addJobs(pp)
-	a.router.Mux().Handle("/", gatewayRoot(cfg)).Methods(http.MethodGet, http.MethodHead)
+	a.router.Handle("/", gatewayRoot(cfg), http.MethodGet, http.MethodHead)
 	// Served-pull records are written in small batches: write the last one
 	// after HTTP has drained.
 	a.onShutdown = append(a.onShutdown, pp.Flush)
@@ -188,7 +188,7 @@ func wireHub(a *app) (*hub.Handler, error) {
 	// The fast path of pulls: pings this process took, and pulls whose
 	// lease ended.
 	a.addService("pull delivery", h.Run)
-	a.router.Mux().Handle("/", hubRoot(cfg)).Methods(http.MethodGet, http.MethodHead)
+	a.router.Handle("/", hubRoot(cfg), http.MethodGet, http.MethodHead)
 	return h, nil
 }
 

@@ -67,11 +67,13 @@ var never = map[string][]string{
 }
 
 type listedPackage struct {
-	ImportPath string
-	Imports    []string
-	Deps       []string
-	Standard   bool
-	Module     *struct{ Path string }
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+	Deps         []string
+	Standard     bool
+	Module       *struct{ Path string }
 }
 
 // projectPackages runs `go list -deps -json ./...` from the module root and
@@ -142,5 +144,27 @@ func TestStoreImportsNoProjectPackage(t *testing.T) {
 	}
 	if deps := projectOnly(p.Deps); len(deps) > 0 {
 		t.Errorf("store depends on project packages %v; the storage contract imports none", deps)
+	}
+}
+
+// TestOnlyHTTPBaseRoutes keeps gorilla/mux behind internal/httpbase: domains
+// mount on httpbase.Routes and read path variables with httpbase.PathValue,
+// so the router underneath is one package's choice. Tests count too.
+func TestOnlyHTTPBaseRoutes(t *testing.T) {
+	const gorillaMux = "github.com/gorilla/mux"
+	pkgs := projectPackages(t)
+	for name, p := range pkgs {
+		if name == "internal/httpbase" {
+			continue
+		}
+		for _, imports := range [][]string{p.Imports, p.TestImports, p.XTestImports} {
+			if slices.Contains(imports, gorillaMux) {
+				t.Errorf("%s imports %s: mount on httpbase.Routes and use httpbase.PathValue", name, gorillaMux)
+				break
+			}
+		}
+	}
+	if !slices.Contains(pkgs["internal/httpbase"].Imports, gorillaMux) {
+		t.Errorf("internal/httpbase no longer imports %s: update this test", gorillaMux)
 	}
 }

@@ -24,7 +24,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gorilla/mux"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
@@ -145,14 +144,14 @@ func New(cfg Config) (*Handler, error) {
 }
 
 // Mount adds the site's routes.
-func (h *Handler) Mount(r *mux.Router) {
-	r.HandleFunc("/", h.page("index.html")).Methods(http.MethodGet)
-	r.HandleFunc("/article", h.page("article.html")).Methods(http.MethodGet)
-	r.HandleFunc("/profile", h.page("profile.html")).Methods(http.MethodGet)
-	r.HandleFunc("/api/profile", h.getProfile).Methods(http.MethodGet)
-	r.HandleFunc("/api/profile", h.putProfile).Methods(http.MethodPost)
-	r.PathPrefix("/avatars/").Handler(h.static).Methods(http.MethodGet)
-	r.PathPrefix("/static/").Handler(h.static).Methods(http.MethodGet)
+func (h *Handler) Mount(r httpbase.Routes) {
+	r.Handle("/", h.page("index.html"), http.MethodGet)
+	r.Handle("/article", h.page("article.html"), http.MethodGet)
+	r.Handle("/profile", h.page("profile.html"), http.MethodGet)
+	r.Handle("/api/profile", http.HandlerFunc(h.getProfile), http.MethodGet)
+	r.Handle("/api/profile", http.HandlerFunc(h.putProfile), http.MethodPost)
+	r.HandlePrefix("/avatars/", h.static, http.MethodGet)
+	r.HandlePrefix("/static/", h.static, http.MethodGet)
 }
 
 // PageCSP is the content security policy of the site's pages.

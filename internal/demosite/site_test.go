@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/tokens"
 )
 
@@ -77,7 +77,7 @@ func setup(t *testing.T) *testBundle {
 		},
 	})
 	require.NoError(t, err)
-	r := mux.NewRouter()
+	r := httpbase.NewMux()
 	h.Mount(r)
 	b.site = httptest.NewServer(r)
 	t.Cleanup(b.site.Close)

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gorilla/mux"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
@@ -118,12 +117,12 @@ func (p *Provider) Handler() http.Handler { return p.handler }
 
 // Mount registers the provider on r under the issuer's path, for a router
 // that serves the issuer's host.
-func (p *Provider) Mount(r *mux.Router) {
+func (p *Provider) Mount(r httpbase.Routes) {
 	if p.issuerPath == "" {
-		r.PathPrefix("/").Handler(p.handler)
+		r.HandlePrefix("/", p.handler)
 		return
 	}
-	r.PathPrefix(p.issuerPath + "/").Handler(p.handler)
+	r.HandlePrefix(p.issuerPath+"/", p.handler)
 }
 
 func (p *Provider) routes() http.Handler {

@@ -7,9 +7,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
 )
 
 func TestDiscovery(t *testing.T) {
@@ -319,8 +320,8 @@ func TestMount(t *testing.T) {
 			cfg.Issuer = srv.URL + path
 			idp, err := New(cfg)
 			require.NoError(t, err)
-			r := mux.NewRouter()
-			r.HandleFunc("/other", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+			r := httpbase.NewMux()
+			r.Handle("/other", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }))
 			idp.Mount(r)
 			handler = r
 

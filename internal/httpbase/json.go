@@ -1,6 +1,9 @@
 // Package httpbase is the HTTP base shared by the gateway and the hub: JSON
-// answers and errors, request ids, access logs, panic recovery, health and
-// readiness probes, Prometheus metrics and graceful shutdown.
+// answers and errors (Error, ErrorWriter), the routes domains mount on
+// (Routes, PathValue), the CORS policy (CORS), request ids, access logs,
+// panic recovery, health and readiness probes, Prometheus metrics and
+// graceful shutdown. It is the one package that knows the router
+// underneath is gorilla/mux.
 package httpbase
 
 import (

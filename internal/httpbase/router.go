@@ -40,7 +40,8 @@ func (cfg RouterConfig) WithDefaults() RouterConfig {
 
 // Router is a process's one gorilla/mux router with the base around it:
 // request ids, access logs, metrics, panic recovery, JSON 404 and 405, and
-// /healthz, /readyz and /metrics. Domain handlers mount their routes on Mux().
+// /healthz, /readyz and /metrics. Domain handlers mount their routes on it
+// (it implements Routes).
 type Router struct {
 	mux      *mux.Router
 	handler  http.Handler
@@ -54,10 +55,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	// SkipClean: a path with "." or ".." segments or doubled slashes
-	// reaches the routes as it was sent, so a bad id gets its JSON error;
-	// cleaning would answer a bare 301 to another URL instead.
-	m := mux.NewRouter().SkipClean(true)
+	m := newMux()
 	m.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		WriteError(w, http.StatusNotFound, "not_found", "no such page")
 	})
@@ -76,8 +74,22 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	}, nil
 }
 
-// Mux is the router to mount domain handlers on (h.Mount(r.Mux())).
-func (r *Router) Mux() *mux.Router { return r.mux }
+var _ Routes = (*Router)(nil)
+
+// Handle implements Routes.
+func (r *Router) Handle(path string, h http.Handler, methods ...string) {
+	muxRoutes{r: r.mux}.Handle(path, h, methods...)
+}
+
+// HandlePrefix implements Routes.
+func (r *Router) HandlePrefix(prefix string, h http.Handler, methods ...string) {
+	muxRoutes{r: r.mux}.HandlePrefix(prefix, h, methods...)
+}
+
+// Group implements Routes.
+func (r *Router) Group(prefix string, middleware ...func(http.Handler) http.Handler) Routes {
+	return muxRoutes{r: r.mux}.Group(prefix, middleware...)
+}
 
 // Registry is the process's metrics registry, to pass as the
 // prometheus.Registerer of domain packages.

@@ -25,10 +25,10 @@ func setupRouter(t *testing.T, checks ...Check) *routerBundle {
 	logs := &logBuffer{}
 	router, err := NewRouter(RouterConfig{Logger: logs.logger(), ReadyChecks: checks})
 	require.NoError(t, err)
-	router.Mux().HandleFunc("/things/{id}", func(w http.ResponseWriter, _ *http.Request) {
+	router.Handle("/things/{id}", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"ok": "yes"})
-	}).Methods(http.MethodGet)
-	router.Mux().HandleFunc("/panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	}), http.MethodGet)
+	router.Handle("/panic", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	server := httptest.NewServer(router)
 	t.Cleanup(server.Close)
 	return &routerBundle{router: router, server: server, logs: logs}

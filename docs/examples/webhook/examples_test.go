@@ -18,11 +18,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/internal/testdb"
 	"github.com/ssogate/ssogate/internal/testenv"
 	"github.com/ssogate/ssogate/pingpull"
@@ -46,7 +46,7 @@ func newGateway(t *testing.T) *gateway {
 	s := testdb.SQLite(t)
 	codec, err := tokens.New(tokens.Config{Network: "example.fyre.co", Key: "docs-example-network-key"})
 	require.NoError(t, err)
-	router := mux.NewRouter()
+	router := httpbase.NewMux()
 	srv := httptest.NewServer(router)
 	t.Cleanup(srv.Close)
 	h, err := pingpull.New(pingpull.Config{

@@ -28,7 +28,7 @@ func newMetrics(reg prometheus.Registerer, s store.Store, now func() time.Time) 
 	m := &metrics{
 		pings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssogate_hub_pings_total",
-			Help: "Pings received, by result (ok, forbidden, bad_request, no_pull_url, error).",
+			Help: "Pings received, by result (ok, forbidden, bad_request, no_pull_url, error), and deferred: a pull the fast path had no room for, left to a sweeper.",
 		}, []string{"result"}),
 		pulls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssogate_hub_pulls_total",

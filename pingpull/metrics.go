@@ -31,7 +31,7 @@ func newMetrics(reg prometheus.Registerer, jobs store.JobClient, outbox store.Pi
 		}, []string{"result"}),
 		pings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssogate_gateway_pings_total",
-			Help: "Ping attempts by result (ok, coalesced, retry, dead_letter).",
+			Help: "Ping attempts by result (ok, coalesced, retry, dead_letter), and deferred: a change the fast path had no room for, left in the outbox for a sweeper.",
 		}, []string{"result"}),
 		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ssogate_gateway_ping_dead_letters_total",

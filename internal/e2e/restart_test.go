@@ -129,10 +129,9 @@ func waitReady(t *testing.T, url string, p *process) {
 // So that the kill is certain to land mid-pull, the hub pulls through a
 // gate in this process (the gateway's public URL, proxying to the
 // gateway): the gate holds the first round's pulls unanswered until the hub
-// is dead. The test then reads the hub's database to prove that pull jobs
-// were running when it died, and after the restart that River's rescuer is
-// what freed them ("Stuck job rescued by JobRescuer" in their errors): the
-// rescue path ran, not only a fresh pull.
+// is dead. The test then reads the hub's database to prove that pulls were
+// pending and leased to the dead process when it died, and that none is
+// left pending once the restarted hub converged.
 func TestHubRestartMidQueue(t *testing.T) {
 	t.Parallel()
 	bin := binary(t)
@@ -217,24 +216,32 @@ func TestHubRestartMidQueue(t *testing.T) {
 	hubProc.signal(syscall.SIGKILL)
 	gate.hold(false)
 
-	// The hub's database as the kill left it: pulls in state running.
-	stuck := hubPullJobs(t, hubDB, "running")
-	require.NotEmpty(t, stuck, "no pull job was running when the hub was killed")
-	t.Logf("%d pull jobs were running when the hub was killed", len(stuck))
+	// The hub's database as the kill left it: pulls pending (PingSeq ahead
+	// of PulledSeq) and leased to the dead process, which was making them.
+	stuck := hubPendingPulls(t, hubDB, network)
+	require.NotEmpty(t, stuck, "no pull was pending when the hub was killed")
+	leased := 0
+	for _, until := range stuck {
+		if until.After(time.Now()) {
+			leased++
+		}
+	}
+	require.Positive(t, leased, "no pending pull was leased to the killed hub")
+	t.Logf("%d pulls were pending when the hub was killed, %d of them leased to it", len(stuck), leased)
 	require.Positive(t, gate.heldCount(), "the gate held the running pulls")
 
-	// Pings fail while the hub is down (two attempts at once) and are
-	// retried 5s later (the ping schedule), when the restarted hub is up.
+	// Pings fail while the hub is down; each becomes a ping job, retried on
+	// the schedule (at once, then 5 s later) until the restarted hub is up.
 	change(2)
 	hubProc = startProcess(t, bin, hubEnv, "hub")
 	waitReady(t, hubURL, hubProc)
+	restarted := time.Now()
 	change(3)
 
-	// Quiet: every remote profile equals the gateway's latest. Pings that
-	// failed while the hub was down retry on their schedule; a pull left
-	// running holds its user's coalesced job until River's rescuer frees it
-	// (RescueStuckJobsAfter, a minute, then the rescuer's 30s round).
-	asynctest.Eventually(t, 4*time.Minute, "every remote profile to equal the gateway's latest", func() bool {
+	// Quiet: every remote profile equals the gateway's latest. The pulls the
+	// dead process held are claimed by the restarted hub's sweeper once
+	// their lease (3 s) ended.
+	asynctest.Eventually(t, 2*time.Minute, "every remote profile to equal the gateway's latest", func() bool {
 		got := remoteNames(t, hubDB, network)
 		for id, want := range latest {
 			if got[id] != want {
@@ -243,20 +250,8 @@ func TestHubRestartMidQueue(t *testing.T) {
 		}
 		return true
 	})
-
-	// The rescue path ran: each job the kill left running was rescued by
-	// River and then completed on a later attempt.
-	after := map[int64]pullJob{}
-	for _, j := range hubPullJobs(t, hubDB, "") {
-		after[j.id] = j
-	}
-	for _, s := range stuck {
-		j, ok := after[s.id]
-		require.True(t, ok, "job %d is gone", s.id)
-		require.Equal(t, "completed", j.state, "job %d", s.id)
-		require.Greater(t, j.attempt, s.attempt, "job %d ran again after the kill", s.id)
-		require.Contains(t, j.errors, "Stuck job rescued by JobRescuer", "job %d", s.id)
-	}
+	t.Logf("converged %v after the restarted hub was ready", time.Since(restarted).Round(time.Millisecond))
+	require.Empty(t, hubPendingPulls(t, hubDB, network), "no pull is left pending")
 
 	gw.signal(syscall.SIGTERM)
 	hubProc.signal(syscall.SIGTERM)
@@ -314,14 +309,6 @@ func (g *pullGate) heldCount() int {
 	return g.count
 }
 
-// pullJob is a row of the hub's River job table.
-type pullJob struct {
-	id      int64
-	state   string
-	attempt int
-	errors  string
-}
-
 // openHubDB opens the hub's SQLite database read-only, beside the running
 // (or killed) hub; WAL mode lets it read while the hub writes.
 func openHubDB(t *testing.T, path string) *sql.DB {
@@ -332,23 +319,29 @@ func openHubDB(t *testing.T, path string) *sql.DB {
 	return db
 }
 
-// hubPullJobs lists the hub's pull jobs, in state when it is not empty.
-func hubPullJobs(t *testing.T, path, state string) []pullJob {
+
+// hubPendingPulls maps the users whose pull is pending at the hub (PingSeq
+// ahead of PulledSeq) to their pull lease (zero when none).
+func hubPendingPulls(t *testing.T, path, network string) map[string]time.Time {
 	t.Helper()
 	db := openHubDB(t, path)
 	defer db.Close()
-	rows, err := db.Query(`SELECT id, state, attempt, COALESCE(errors, '') FROM river_job
-		WHERE kind = 'hub_pull' AND (? = '' OR state = ?) ORDER BY id`, state, state)
+	rows, err := db.Query(`SELECT user_id, COALESCE(pull_lease_until, 0) FROM remote_profile
+		WHERE network = ? AND ping_seq > pulled_seq`, network)
 	require.NoError(t, err)
 	defer rows.Close()
-	var jobs []pullJob
+	out := map[string]time.Time{}
 	for rows.Next() {
-		var j pullJob
-		require.NoError(t, rows.Scan(&j.id, &j.state, &j.attempt, &j.errors))
-		jobs = append(jobs, j)
+		var id string
+		var us int64
+		require.NoError(t, rows.Scan(&id, &us))
+		out[id] = time.Time{}
+		if us > 0 {
+			out[id] = time.UnixMicro(us)
+		}
 	}
 	require.NoError(t, rows.Err())
-	return jobs
+	return out
 }
 
 // hubPullURL is the pull URL template registered at the hub for network

@@ -319,7 +319,6 @@ func openHubDB(t *testing.T, path string) *sql.DB {
 	return db
 }
 
-
 // hubPendingPulls maps the users whose pull is pending at the hub (PingSeq
 // ahead of PulledSeq) to their pull lease (zero when none).
 func hubPendingPulls(t *testing.T, path, network string) map[string]time.Time {

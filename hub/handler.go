@@ -16,7 +16,6 @@ import (
 
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/livefyre"
-	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 	"github.com/ssogate/ssogate/web"
 )
@@ -25,7 +24,7 @@ import (
 type Handler struct {
 	cfg      Config
 	log      *slog.Logger
-	store    store.Store
+	store    Store
 	networks map[string]*network
 	// names lists the networks in config order (the users page's tabs).
 	names     []string

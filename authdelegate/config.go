@@ -53,7 +53,7 @@ type ClaimMapping struct {
 type Config struct {
 	// Store holds profiles, sessions and one-time values and carries the live
 	// events. Required.
-	Store store.Store
+	Store Store
 	// Tokens mints userAuthTokens (a *tokens.Codec). Required.
 	Tokens Minter
 

@@ -15,7 +15,6 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/ssogate/ssogate/internal/httpbase"
-	"github.com/ssogate/ssogate/store"
 )
 
 // Handler serves the gateway's browser API. Create it with New, register its
@@ -24,7 +23,7 @@ import (
 type Handler struct {
 	cfg     Config
 	log     *slog.Logger
-	store   store.Store
+	store   Store
 	origins map[string]bool
 	// cors is the browser API's cross-origin policy.
 	cors    *httpbase.CORS

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/ssogate/ssogate/store"
 )
 
 // Defaults of Config.
@@ -78,7 +76,7 @@ type Config struct {
 	AppOrigins []string
 	// Store holds pull URLs, remote profiles, comments and the pull jobs.
 	// Required.
-	Store store.Store
+	Store Store
 	// Logger receives the hub's logs. Default: discard.
 	Logger *slog.Logger
 	// Registerer receives the hub's metrics. Default: a new private registry

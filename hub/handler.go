@@ -17,7 +17,6 @@ import (
 	"github.com/ssogate/ssogate/internal/drain"
 	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/livefyre"
-	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 	"github.com/ssogate/ssogate/web"
 )
@@ -26,7 +25,7 @@ import (
 type Handler struct {
 	cfg      Config
 	log      *slog.Logger
-	store    store.Store
+	store    Store
 	networks map[string]*network
 	// names lists the networks in config order (the users page's tabs).
 	names []string

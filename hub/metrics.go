@@ -8,8 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-
-	"github.com/ssogate/ssogate/store"
 )
 
 // metrics are the hub's Prometheus collectors.
@@ -24,7 +22,7 @@ type metrics struct {
 	propagation prometheus.Histogram
 }
 
-func newMetrics(reg prometheus.Registerer, s store.Store, now func() time.Time) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, s Store, now func() time.Time) (*metrics, error) {
 	m := &metrics{
 		pings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssogate_hub_pings_total",
@@ -70,14 +68,14 @@ func (m *metrics) observePull(result string, d time.Duration) {
 // scrape: queue depth (unfinished states), dead letters (cancelled and
 // discarded) and the oldest unfinished job's age.
 type queueCollector struct {
-	store  store.Store
+	store  Store
 	now    func() time.Time
 	depth  *prometheus.Desc
 	dead   *prometheus.Desc
 	oldest *prometheus.Desc
 }
 
-func newQueueCollector(s store.Store, now func() time.Time) *queueCollector {
+func newQueueCollector(s Store, now func() time.Time) *queueCollector {
 	return &queueCollector{
 		store: s,
 		now:   now,

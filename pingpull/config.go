@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ssogate/ssogate/livefyre"
-	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
 
@@ -40,7 +39,7 @@ const (
 // (New does) to fill the defaults.
 type Config struct {
 	// Store holds profiles, receipts, the timeline and the jobs. Required.
-	Store store.Store
+	Store Store
 	// Tokens mints the system tokens sent to the hub and verifies the ones
 	// the hub pulls with. Required.
 	Tokens *tokens.Codec

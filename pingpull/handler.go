@@ -24,7 +24,7 @@ import (
 // jobs. Create it with New.
 type Handler struct {
 	cfg      Config
-	store    store.Store
+	store    Store
 	tokens   *tokens.Codec
 	log      *slog.Logger
 	client   *http.Client

@@ -287,7 +287,7 @@ func (w *pingWorker) deadLetter(ctx context.Context, job *river.Job[PingArgs], d
 }
 
 // profileVersion is the user's profile version, 0 when there is none.
-func profileVersion(ctx context.Context, q store.ProfileQueries, userID string) (int64, error) {
+func profileVersion(ctx context.Context, q profileReader, userID string) (int64, error) {
 	p, err := q.ProfileGet(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil

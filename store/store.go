@@ -20,11 +20,11 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"riverqueue.com/riverui/uiendpoints"
 )
 
 // Sentinel errors. Backends map their native errors onto these in one
@@ -58,6 +58,11 @@ type Store interface {
 	// Jobs is the River client built from this store's driver
 	// (riversqlite / riverpgxv5). It is insert-only until StartJobs is called.
 	Jobs() JobClient
+
+	// JobsUI is the River UI's endpoints bundle on this store's River client
+	// (riverui.HandlerOpts.Endpoints), so that the admin routes can serve the
+	// UI without knowing the backend.
+	JobsUI() uiendpoints.Bundle
 
 	// StartJobs starts working jobs with the given workers and queues. Workers
 	// may be added to cfg.Workers until this call. Stop with Jobs().Stop.
@@ -204,26 +209,6 @@ func (cfg JobsConfig) WithDefaults() JobsConfig {
 		cfg.RescueStuckJobsAfter = time.Minute
 	}
 	return cfg
-}
-
-// RiverConfig is the River client configuration cfg describes, with
-// logger; a backend adds what is its own (PostgreSQL's schema).
-func (cfg JobsConfig) RiverConfig(logger *slog.Logger) *river.Config {
-	return &river.Config{
-		CancelledJobRetentionPeriod: cfg.DeadLetterRetentionPeriod,
-		CompletedJobRetentionPeriod: cfg.CompletedJobRetentionPeriod,
-		DiscardedJobRetentionPeriod: cfg.DeadLetterRetentionPeriod,
-		ErrorHandler:                cfg.ErrorHandler,
-		FetchCooldown:               cfg.FetchCooldown,
-		FetchPollInterval:           cfg.FetchPollInterval,
-		JobTimeout:                  cfg.JobTimeout,
-		RescueStuckJobsAfter:        cfg.RescueStuckJobsAfter,
-		Logger:                      logger,
-		Middleware:                  cfg.Middleware,
-		Queues:                      cfg.Queues,
-		RetryPolicy:                 cfg.RetryPolicy,
-		Workers:                     cfg.Workers,
-	}
 }
 
 // Queries are the reads and writes available both on a Store and inside a

@@ -13,8 +13,6 @@ import (
 	"github.com/ssogate/ssogate/hub"
 	"github.com/ssogate/ssogate/pingpull"
 	"github.com/ssogate/ssogate/store"
-	"github.com/ssogate/ssogate/store/postgres"
-	"github.com/ssogate/ssogate/store/sqlite"
 	"github.com/ssogate/ssogate/tokens"
 )
 
@@ -200,20 +198,12 @@ func (hubJobs) Queues() map[string]river.QueueConfig {
 }
 
 // newRiverUI builds the River UI for the gateway's admin routes (nil
-// without an admin token). It needs the backend's concrete River client.
+// without an admin token), on the store's River client.
 func newRiverUI(ctx context.Context, a *app) (http.Handler, error) {
 	if a.cfg.AdminToken == "" {
 		return nil, nil
 	}
-	opts := &riverui.HandlerOpts{Logger: a.log, Prefix: "/admin/jobs", JobListHideArgsByDefault: true}
-	switch s := a.store.(type) {
-	case *sqlite.Store:
-		opts.Endpoints = riverui.NewEndpoints(s.RiverClient(), nil)
-	case *postgres.Store:
-		opts.Endpoints = riverui.NewEndpoints(s.RiverClient(), nil)
-	default:
-		return nil, nil
-	}
+	opts := &riverui.HandlerOpts{Logger: a.log, Prefix: "/admin/jobs", JobListHideArgsByDefault: true, Endpoints: a.store.JobsUI()}
 	h, err := riverui.NewHandler(opts)
 	if err != nil {
 		return nil, fmt.Errorf("river ui: %w", err)

@@ -11,13 +11,19 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+	"riverqueue.com/riverui"
+	"riverqueue.com/riverui/uiendpoints"
 
 	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/store/internal/riverconf"
 )
 
 // RiverClient returns the River client in use: the insert-only client built
 // at Open, or the working client once StartJobs has run (River UI takes it).
 func (s *Store) RiverClient() *river.Client[pgx.Tx] { return s.client.Load() }
+
+// JobsUI is River UI's endpoints bundle on the River client in use.
+func (s *Store) JobsUI() uiendpoints.Bundle { return riverui.NewEndpoints(s.client.Load(), nil) }
 
 // Jobs returns the job client. It always uses the River client in use, so
 // callers may keep it across StartJobs.
@@ -40,7 +46,7 @@ func (s *Store) StartJobs(ctx context.Context, cfg store.JobsConfig) error {
 	if s.working != nil {
 		return errors.New("postgres: start jobs: already started")
 	}
-	riverCfg := cfg.RiverConfig(s.logger)
+	riverCfg := riverconf.Config(cfg, s.logger)
 	riverCfg.Schema = s.cfg.Schema
 	client, err := river.NewClient(s.driver, riverCfg)
 	if err != nil {

@@ -11,8 +11,11 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
+	"riverqueue.com/riverui"
+	"riverqueue.com/riverui/uiendpoints"
 
 	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/store/internal/riverconf"
 )
 
 func validateJobsConfig(cfg store.JobsConfig) error {
@@ -48,7 +51,7 @@ func (s *Store) StartJobs(ctx context.Context, cfg store.JobsConfig) error {
 	if s.started {
 		return errors.New("sqlite: jobs already started")
 	}
-	client, err := river.NewClient(riversqlite.New(s.db), cfg.RiverConfig(s.logger))
+	client, err := river.NewClient(riversqlite.New(s.db), riverconf.Config(cfg, s.logger))
 	if err != nil {
 		return fmt.Errorf("sqlite: river client: %w", err)
 	}
@@ -151,3 +154,6 @@ func (c *jobClient) Stop(ctx context.Context) error {
 	}
 	return c.client().Stop(ctx)
 }
+
+// JobsUI is River UI's endpoints bundle on the River client in use.
+func (s *Store) JobsUI() uiendpoints.Bundle { return riverui.NewEndpoints(s.client.Load(), nil) }

@@ -14,6 +14,8 @@ import (
 // share with authdelegate's callbacks.
 type Store interface {
 	store.TimelineQueries
+	// The ping outbox: the sweeper's claims, and the gauges.
+	store.PingOutboxQueries
 	profileReader
 
 	WebhookReceiptGet(ctx context.Context, id string) (*store.WebhookReceipt, error)

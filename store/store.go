@@ -180,8 +180,16 @@ type JobsConfig struct {
 	// RescueStuckJobsAfter is when a job left running by a crashed process
 	// is made available again. Default 1 minute (River's default is an
 	// hour: a killed worker would hold the user's coalesced job that long).
-	// Must exceed JobTimeout.
+	// Must exceed JobTimeout. River's rescuer looks every 30 s on top.
 	RescueStuckJobsAfter time.Duration
+	// ClientID names this process's River client in the jobs it attempts
+	// (river_job.attempted_by). When it is stable, the same after a restart
+	// (cmd/ssogate derives it from the role, host and listen address),
+	// StartJobs makes the jobs its killed predecessor left running
+	// available at once instead of after RescueStuckJobsAfter. Two live
+	// processes must never share one. Empty: River's random id, and no such
+	// rescue.
+	ClientID string
 }
 
 // WithDefaults returns cfg with its zero fields set to the documented

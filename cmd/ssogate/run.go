@@ -126,6 +126,27 @@ type app struct {
 	// listener, when set, is served instead of listening on cfg.Listen (the
 	// demo binds its ports before it builds the apps).
 	listener net.Listener
+	// role is "gateway" or "hub" for servers started by startServer.
+	role string
+}
+
+// jobsClientID is this process's River client id: the role, the host and
+// the listen address, the same after a restart and different for any two
+// processes serving at once (they cannot listen on one address), so that a
+// restarted process takes back at once the jobs its killed predecessor left
+// running (store.JobsConfig.ClientID). Empty (River's random id) when the
+// port is picked at random.
+func (a *app) jobsClientID() string {
+	addr := a.cfg.Listen
+	if a.listener != nil {
+		addr = a.listener.Addr().String()
+	}
+	_, port, err := net.SplitHostPort(addr)
+	host, herr := os.Hostname()
+	if a.role == "" || err != nil || port == "" || port == "0" || herr != nil || host == "" {
+		return ""
+	}
+	return "ssogate-" + a.role + "@" + host + "/" + addr
 }
 
 // newApp opens and migrates the store and builds the router. Close the app
@@ -223,7 +244,7 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	hooks := a.onShutdown
 	if len(a.queues) > 0 {
-		if err := a.store.StartJobs(ctx, store.JobsConfig{Workers: a.workers, Queues: a.queues}); err != nil {
+		if err := a.store.StartJobs(ctx, store.JobsConfig{Workers: a.workers, Queues: a.queues, ClientID: a.jobsClientID()}); err != nil {
 			return fmt.Errorf("start jobs: %w", err)
 		}
 		hooks = append([]func(context.Context) error{a.store.Jobs().Stop}, hooks...)
@@ -266,5 +287,6 @@ func startServer(ctx context.Context, e *env, name, role string, flags *configFl
 		return nil, err
 	}
 	log.Info("database ready", slog.String("backend", a.store.Backend()))
+	a.role = role
 	return a, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/store"
+	"github.com/ssogate/ssogate/store/storetest"
 )
 
 type testPingArgs struct {
@@ -175,4 +176,17 @@ func TestStopWaitsForRunningJob(t *testing.T) {
 	close(release)
 	require.NoError(t, <-stopped)
 	require.True(t, finished.Load(), "Stop returned after the running job finished")
+}
+
+// TestRescueOwnJobs: a restart with the client id of a process killed
+// mid-job gets the job back at once.
+func TestRescueOwnJobs(t *testing.T) {
+	t.Parallel()
+	schema := testSchema(t)
+	migrated := false
+	storetest.RescueOwnJobs(t, func(t *testing.T) store.Store {
+		s := openTestStore(t, schema, !migrated)
+		migrated = true
+		return s
+	})
 }

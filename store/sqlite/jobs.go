@@ -55,6 +55,15 @@ func (s *Store) StartJobs(ctx context.Context, cfg store.JobsConfig) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: river client: %w", err)
 	}
+	if cfg.ClientID != "" {
+		n, err := s.rescueOwnJobs(ctx, cfg.ClientID)
+		if err != nil {
+			return fmt.Errorf("sqlite: start jobs: %w", err)
+		}
+		if n > 0 {
+			s.logger.WarnContext(ctx, "sqlite: jobs left running by this process's previous run are available again", "count", n, "client_id", cfg.ClientID)
+		}
+	}
 	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("sqlite: start jobs: %w", err)
 	}

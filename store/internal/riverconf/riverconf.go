@@ -19,6 +19,7 @@ func Config(cfg store.JobsConfig, logger *slog.Logger) *river.Config {
 		CompletedJobRetentionPeriod: cfg.CompletedJobRetentionPeriod,
 		DiscardedJobRetentionPeriod: cfg.DeadLetterRetentionPeriod,
 		ErrorHandler:                cfg.ErrorHandler,
+		ID:                          cfg.ClientID,
 		FetchCooldown:               cfg.FetchCooldown,
 		FetchPollInterval:           cfg.FetchPollInterval,
 		JobTimeout:                  cfg.JobTimeout,

@@ -96,7 +96,7 @@ type servedRecorder struct {
 const (
 	maxServedBatch   = 1000
 	maxServedPending = 4 * maxServedBatch
-	servedLinger     = 5 * time.Millisecond
+	servedLinger     = 10 * time.Millisecond
 )
 
 // recordServed queues rec and starts a flush when none is running.

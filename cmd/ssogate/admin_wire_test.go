@@ -20,6 +20,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssogate/ssogate/store"
 )
 
 // TestRiverUIRefusesCrossSiteDelete wires the gateway as `serve` does, with
@@ -48,9 +50,10 @@ func TestRiverUIRefusesCrossSiteDelete(t *testing.T) {
 	t.Cleanup(a.close)
 	g, err := wireGateway(ctx, a)
 	require.NoError(t, err)
-	// River is not started: the ping waits, as in the report.
-	_, err = g.pingpull.EnqueuePings(ctx, []string{"victim"})
-	require.NoError(t, err)
+	// River is not started: the ping job waits, as in the report.
+	require.NoError(t, a.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		return g.pingpull.EnqueuePingTx(ctx, tx, "victim")
+	}))
 	res, err := a.store.Jobs().JobList(ctx, river.NewJobListParams().First(10))
 	require.NoError(t, err)
 	require.Len(t, res.Jobs, 1)

@@ -1,17 +1,15 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ssogate/ssogate/pingpull"
+	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/store/sqlite"
 )
 
@@ -53,20 +51,18 @@ func TestRunPing(t *testing.T) {
 	st, err := sqlite.Open(t.Context(), sqlite.Config{Path: db})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
-	res, err := st.Jobs().JobList(t.Context(), river.NewJobListParams().Kinds(pingpull.PingArgs{}.Kind()).
-		States(rivertype.JobStateAvailable).First(100))
+	// The pings wait in the outbox for a running gateway's sweeper.
+	entries, err := st.PingOutboxClaim(t.Context(), store.PingOutboxClaimParams{
+		Owner: "test", Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 100,
+	})
 	require.NoError(t, err)
 	users := map[string]bool{}
-	for _, j := range res.Jobs {
-		var args struct {
-			UserID string `json:"user_id"`
-		}
-		require.NoError(t, json.Unmarshal(j.EncodedArgs, &args))
-		users[args.UserID] = true
+	for _, e := range entries {
+		users[e.UserID] = true
 	}
-	// alice was pinged twice while her first ping waited: one job.
+	// alice was pinged twice while her first ping waited: one entry.
 	require.Equal(t, map[string]bool{"alice": true, "bob": true, "carol": true, "dave": true}, users)
-	require.Len(t, res.Jobs, 4)
+	require.Len(t, entries, 4)
 }
 
 // TestRunRegister registers the pull URL at a hub once and reports the

@@ -67,8 +67,9 @@ type Config[T, R any] struct {
 	// Linger is how long Finish waits for more outcomes to join a batch.
 	// Default 2ms.
 	Linger time.Duration
-	// SweepInterval is how often the sweeper claims; a full claim is
-	// followed by the next at once. Default 1s.
+	// SweepInterval is how often the sweeper claims when the outbox has
+	// nothing to claim; a full claim is followed by the next at once, and one
+	// that found rows by the next after a fiftieth of it. Default 1s.
 	SweepInterval time.Duration
 	// SweepLimit is the limit passed to Claim. Default 500.
 	SweepLimit int
@@ -387,39 +388,53 @@ func (d *Drainer[T, R]) record(ctx context.Context, batch []Done[T, R]) {
 
 // sweep claims outbox rows whose lease ended and offers them.
 func (d *Drainer[T, R]) sweep(ctx context.Context) {
-	ticker := time.NewTicker(d.cfg.SweepInterval)
-	defer ticker.Stop()
+	// After a claim that found rows, the next comes soon: rows are being
+	// written (a resync), and waiting out the interval would cap the rate
+	// at one claim per interval.
+	busy := max(d.cfg.SweepInterval/50, time.Millisecond)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
-		for d.sweepOnce(ctx) {
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-timer.C:
 		case <-d.kick:
+			timer.Stop()
 		}
+		next := d.cfg.SweepInterval
+		for {
+			n, full := d.sweepOnce(ctx)
+			if n > 0 {
+				next = busy
+			}
+			if !full {
+				break
+			}
+		}
+		timer.Reset(next)
 	}
 }
 
-// sweepOnce claims once and reports whether to claim again at once: the
-// claim was full and the Drainer has room.
-func (d *Drainer[T, R]) sweepOnce(ctx context.Context) bool {
+// sweepOnce claims once and returns how many rows it got and whether to
+// claim again at once: the claim was full and the Drainer has room.
+func (d *Drainer[T, R]) sweepOnce(ctx context.Context) (int, bool) {
 	d.mu.Lock()
 	room := d.cfg.MaxQueued - d.queued
 	d.mu.Unlock()
 	limit := min(d.cfg.SweepLimit, room)
 	if limit <= 0 || ctx.Err() != nil {
-		return false
+		return 0, false
 	}
 	items, err := d.cfg.Claim(ctx, limit)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.cfg.Logger.WarnContext(ctx, d.cfg.Name+": claiming outbox rows failed", "error", err)
 		}
-		return false
+		return 0, false
 	}
 	for _, it := range items {
 		d.Offer(it)
 	}
-	return len(items) == limit
+	return len(items), len(items) == limit
 }

@@ -355,3 +355,35 @@ func TestFinishErrorKeepsDrainerGoing(t *testing.T) {
 		return len(finished) == 1
 	})
 }
+
+// TestSweeperComesBackSoonAfterFindingRows: while rows keep arriving (a
+// resync writing its batches), claims follow each other after a fiftieth
+// of the interval, not the whole interval.
+func TestSweeperComesBackSoonAfterFindingRows(t *testing.T) {
+	r := newRig()
+	cfg := r.config()
+	cfg.SweepInterval = time.Minute // a follow-up after 1.2 s
+	var mu sync.Mutex
+	outbox := []item{{"first", 1}}
+	cfg.Claim = func(ctx context.Context, limit int) ([]item, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got := outbox
+		outbox = nil
+		return got, nil
+	}
+	d := New(cfg)
+	run(t, d)
+	waitFor(t, "the first row delivered", func() bool {
+		_, finished, _ := r.snapshot()
+		return len(finished) == 1
+	})
+	mu.Lock()
+	outbox = append(outbox, item{"second", 1})
+	mu.Unlock()
+	// Well before the minute: the claim after a non-empty one comes soon.
+	require.Eventually(t, func() bool {
+		_, finished, _ := r.snapshot()
+		return len(finished) == 2
+	}, 20*time.Second, 5*time.Millisecond, "the second row is claimed by the quick follow-up")
+}

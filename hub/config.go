@@ -16,7 +16,7 @@ import (
 const (
 	DefaultPullTimeout  = 10 * time.Second
 	DefaultPullLease    = 3 * time.Second
-	DefaultPullWorkers  = 32
+	DefaultPullWorkers  = 64
 	DefaultMaxPullBytes = 256 << 10
 	// DefaultTokenTTL is the longest lifetime of the app-session token the
 	// auth API issues: 30 days, like Livefyre's.
@@ -96,7 +96,7 @@ type Config struct {
 	// took the ping before any hub's sweeper may claim it: the time a pull
 	// held by a killed process waits. Default 3s.
 	PullLease time.Duration
-	// PullWorkers is how many fast-path pulls run at once. Default 32.
+	// PullWorkers is how many fast-path pulls run at once. Default 64.
 	PullWorkers int
 	// MaxPullBytes bounds a pull response body. Default 256 KiB.
 	MaxPullBytes int64

@@ -136,11 +136,18 @@ func newPullClients(base *http.Client, guard *dialGuard, crossHost bool) (strict
 		tr.DialTLSContext = nil
 		// A proxy would be the only address dialled, hiding the target.
 		tr.Proxy = nil
+		// Many pulls go to one gateway at once (the drain's workers): keep
+		// their connections instead of closing all but two after each pull.
+		tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, pullIdleConnsPerHost)
 		c.Transport = tr
 		return &c
 	}
 	return build(guard.control), build(nil)
 }
+
+// pullIdleConnsPerHost is how many idle connections a pull client keeps
+// per gateway host: as many as the drain's default workers.
+const pullIdleConnsPerHost = DefaultPullWorkers
 
 // redirectPolicy is the pull clients' CheckRedirect.
 type redirectPolicy struct {

@@ -28,7 +28,7 @@ const (
 	DefaultPingTimeout          = 10 * time.Second
 	DefaultPingMaxAttempts      = 11
 	DefaultPingLease            = 3 * time.Second
-	DefaultPingWorkers          = 32
+	DefaultPingWorkers          = 64
 	DefaultSystemTokenTTL       = time.Hour
 	DefaultRegisterBackoffMax   = 5 * time.Minute
 	// PingQueue is the River queue of ping jobs.
@@ -104,7 +104,7 @@ type Config struct {
 	// that accepted it before any gateway's sweeper may claim it: the time a
 	// change held by a killed process waits. Default 3s.
 	PingLease time.Duration
-	// PingWorkers is how many fast-path pings run at once. Default 32.
+	// PingWorkers is how many fast-path pings run at once. Default 64.
 	PingWorkers int
 	// PingMaxAttempts is the number of ping attempts before the job becomes
 	// a dead letter. Default 11 (the first try plus the 10 retries of the
@@ -213,7 +213,11 @@ func (c Config) WithDefaults() Config {
 		c.RegisterBackoffMax = DefaultRegisterBackoffMax
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		// Many pings go to one hub at once (the drain's workers): keep their
+		// connections instead of closing all but two after each ping.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(c.PingWorkers, DefaultPingWorkers)
+		c.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -127,6 +127,19 @@ func (q queries) RemoteProfileClaimPulls(ctx context.Context, params store.Remot
 	if params.Now.IsZero() || params.LeaseUntil.IsZero() {
 		return nil, errors.New("sqlite: claim pulls: Now and LeaseUntil are required")
 	}
+	// A look on a read connection first: a claim that finds nothing takes
+	// no write lock.
+	if q.tx == nil {
+		var one int
+		err := q.read.QueryRowContext(ctx, `SELECT 1 FROM remote_profile
+			 WHERE ping_seq > pulled_seq AND `+pullLeaseKey+` <= ? LIMIT 1`, micros(params.Now)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: claim pulls: %w", mapError(err))
+		}
+	}
 	var out []store.RemoteProfilePullClaim
 	err := q.atomic(ctx, func(db querier) error {
 		out = nil

@@ -67,6 +67,19 @@ func (q queries) PingOutboxClaim(ctx context.Context, params store.PingOutboxCla
 	if params.Now.IsZero() || params.LeaseUntil.IsZero() {
 		return nil, errors.New("sqlite: ping outbox claim: Now and LeaseUntil are required")
 	}
+	// A look on a read connection first: a claim that finds nothing takes
+	// no write lock (the sweepers look often, and the write lock is shared
+	// with every other writer, ssogate ping's batches included).
+	if q.tx == nil {
+		var one int
+		err := q.read.QueryRowContext(ctx, `SELECT 1 FROM ping_outbox WHERE lease_until <= ? LIMIT 1`, micros(params.Now)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: ping outbox claim: %w", mapError(err))
+		}
+	}
 	var out []store.PingOutboxEntry
 	err := q.atomic(ctx, func(db querier) error {
 		out = nil

@@ -27,8 +27,8 @@ var allowed = map[string][]string{
 
 	// The domains: each on the shared lower layer, never on each other.
 	"authdelegate": {"livefyre", "tokens", "store", "web", "internal/httpbase"},
-	"pingpull":     {"livefyre", "tokens", "store", "web", "internal/httpbase"},
-	"hub":          {"livefyre", "tokens", "store", "web", "internal/httpbase"},
+	"pingpull":     {"livefyre", "tokens", "store", "web", "internal/httpbase", "internal/drain"},
+	"hub":          {"livefyre", "tokens", "store", "web", "internal/httpbase", "internal/drain"},
 
 	// The lower layer.
 	"livefyre": {"tokens"},
@@ -36,10 +36,11 @@ var allowed = map[string][]string{
 	"store":    {},
 	"web":      {},
 
-	"store/sqlite":       {"store", "internal/notifyhub"},
-	"store/postgres":     {"store"},
-	"store/storetest":    {"store", "internal/asynctest"},
-	"internal/notifyhub": {"store"},
+	"store/sqlite":             {"store", "internal/notifyhub", "store/internal/riverconf"},
+	"store/postgres":           {"store", "store/internal/riverconf"},
+	"store/internal/riverconf": {"store"},
+	"store/storetest":          {"store", "internal/asynctest"},
+	"internal/notifyhub":       {"store"},
 
 	"docs":                     {},
 	"docs/examples/webhook":    {},
@@ -49,6 +50,7 @@ var allowed = map[string][]string{
 	"internal/asynctest":       {},
 	"internal/bench":           {"internal/e2e", "internal/httpbase", "tokens"},
 	"internal/demosite":        {"internal/httpbase", "tokens", "web"},
+	"internal/drain":           {},
 	"internal/devidp":          {"internal/httpbase"},
 	"internal/e2e":             {},
 	"internal/httpbase":        {},

@@ -79,11 +79,12 @@ func TestAuthAPINewUser(t *testing.T) {
 	rp := b.profile("bob")
 	require.Equal(t, store.RemoteProfilePending, rp.Status)
 	require.Equal(t, "Bobby", rp.DisplayName)
-	require.Len(t, b.pullJobs(rivertype.JobStateAvailable), 1)
+	b.requirePending(1)
 
 	// A second call for the known user queues nothing more.
 	require.Equal(t, http.StatusOK, b.authCall("lftoken="+url.QueryEscape(tok), nil).status)
 	require.EqualValues(t, 1, b.profile("bob").PingSeq)
+	b.requirePending(1)
 }
 
 func TestAuthAPIPulledProfile(t *testing.T) {

@@ -428,3 +428,15 @@ func jobErrors(job *rivertype.JobRow) string {
 	}
 	return strings.Join(msgs, " | ")
 }
+
+// requirePending asserts that n users' pulls wait for the fast path (the
+// drain is not running): n offers in memory, n pending rows in the store,
+// and no River pull job (a job only takes over a failed pull).
+func (b *testBundle) requirePending(n int) {
+	b.t.Helper()
+	require.Equal(b.t, n, b.h.pulls.Len(), "offers in the drain")
+	pending, err := b.store.RemoteProfilePendingCount(b.ctx)
+	require.NoError(b.t, err)
+	require.Equal(b.t, n, pending, "pending remote profiles")
+	require.Empty(b.t, b.pullJobs(), "no River pull job")
+}

@@ -298,6 +298,24 @@ func (b *testBundle) waitFailed() *rivertype.JobRow {
 	return job
 }
 
+// waitRetry waits until an unfinished pull job waits for a retry later
+// than now: one the fast path scheduled at a Retry-After, or one whose
+// attempt failed.
+func (b *testBundle) waitRetry() *rivertype.JobRow {
+	b.t.Helper()
+	var job *rivertype.JobRow
+	b.eventually(func() bool {
+		for _, j := range b.pullJobs(unfinishedStates...) {
+			if j.State != rivertype.JobStateRunning && j.ScheduledAt.After(time.Now()) {
+				job = j
+				return true
+			}
+		}
+		return false
+	}, "no pull job waits for a retry")
+	return job
+}
+
 // endpoint is a gateway's pull endpoint on loopback: it checks lftoken like
 // a gateway does and serves profiles, or what a test tells it to.
 type endpoint struct {

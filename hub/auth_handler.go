@@ -194,8 +194,11 @@ func (h *Handler) firstSight(r *http.Request, n *network, claims *tokens.Claims)
 	name := tokens.SanitizeDisplayName(claims.DisplayName)
 	err := h.queuePull(ctx, n.name, claims.UserID, name)
 	if errors.Is(err, errNoPullURL) {
+		// Parked: no sweeper claims a pull there is no URL for; the next
+		// ping after a registration leases it.
 		_, err = h.store.RemoteProfileTouch(ctx, store.RemoteProfileTouchParams{
 			Network: n.name, UserID: claims.UserID, DisplayName: name, At: h.cfg.Now(),
+			PullLeaseUntil: parkedLease,
 		})
 	}
 	if err != nil {

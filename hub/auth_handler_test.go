@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/store"
@@ -79,11 +78,12 @@ func TestAuthAPINewUser(t *testing.T) {
 	rp := b.profile("bob")
 	require.Equal(t, store.RemoteProfilePending, rp.Status)
 	require.Equal(t, "Bobby", rp.DisplayName)
-	require.Len(t, b.pullJobs(rivertype.JobStateAvailable), 1)
+	b.requirePending(1)
 
 	// A second call for the known user queues nothing more.
 	require.Equal(t, http.StatusOK, b.authCall("lftoken="+url.QueryEscape(tok), nil).status)
 	require.EqualValues(t, 1, b.profile("bob").PingSeq)
+	b.requirePending(1)
 }
 
 func TestAuthAPIPulledProfile(t *testing.T) {
@@ -146,7 +146,12 @@ func TestAuthAPIJSONP(t *testing.T) {
 	require.Equal(t, "ok", env["status"])
 	require.Equal(t, "Bob", env["data"].(map[string]any)["profile"].(map[string]any)["displayName"])
 	require.Equal(t, store.RemoteProfilePending, b.profile("bob").Status)
-	require.Empty(t, b.pullJobs(rivertype.JobStateAvailable))
+	require.Zero(t, b.h.pulls.Len())
+	require.Empty(t, b.pullJobs())
+	now := b.h.cfg.Now()
+	claims, err := b.store.RemoteProfileClaimPulls(b.ctx, store.RemoteProfileClaimParams{Now: now.Add(time.Hour), LeaseUntil: now.Add(2 * time.Hour)})
+	require.NoError(t, err)
+	require.Empty(t, claims, "no sweeper claims a pull without a pull URL")
 
 	// Errors travel in the envelope, with HTTP 200 so the script runs.
 	name, env = jsonp(t, b.authCall("lftoken=nope&callback=cb.x", nil))

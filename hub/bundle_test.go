@@ -298,6 +298,24 @@ func (b *testBundle) waitFailed() *rivertype.JobRow {
 	return job
 }
 
+// waitRetry waits until an unfinished pull job waits for a retry later
+// than now: one the fast path scheduled at a Retry-After, or one whose
+// attempt failed.
+func (b *testBundle) waitRetry() *rivertype.JobRow {
+	b.t.Helper()
+	var job *rivertype.JobRow
+	b.eventually(func() bool {
+		for _, j := range b.pullJobs(unfinishedStates...) {
+			if j.State != rivertype.JobStateRunning && j.ScheduledAt.After(time.Now()) {
+				job = j
+				return true
+			}
+		}
+		return false
+	}, "no pull job waits for a retry")
+	return job
+}
+
 // endpoint is a gateway's pull endpoint on loopback: it checks lftoken like
 // a gateway does and serves profiles, or what a test tells it to.
 type endpoint struct {
@@ -427,4 +445,16 @@ func jobErrors(job *rivertype.JobRow) string {
 		msgs = append(msgs, e.Error)
 	}
 	return strings.Join(msgs, " | ")
+}
+
+// requirePending asserts that n users' pulls wait for the fast path (the
+// drain is not running): n offers in memory, n pending rows in the store,
+// and no River pull job (a job only takes over a failed pull).
+func (b *testBundle) requirePending(n int) {
+	b.t.Helper()
+	require.Equal(b.t, n, b.h.pulls.Len(), "offers in the drain")
+	pending, err := b.store.RemoteProfilePendingCount(b.ctx)
+	require.NoError(b.t, err)
+	require.Equal(b.t, n, pending, "pending remote profiles")
+	require.Empty(b.t, b.pullJobs(), "no River pull job")
 }

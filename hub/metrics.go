@@ -64,15 +64,18 @@ func (m *metrics) observePull(result string, d time.Duration) {
 	m.pullDuration.WithLabelValues(result).Observe(d.Seconds())
 }
 
-// queueCollector reads the pull jobs' counts per state from River at each
-// scrape: queue depth (unfinished states), dead letters (cancelled and
-// discarded) and the oldest unfinished job's age.
+// queueCollector reads the pull jobs' counts per state from River and the
+// pending remote profiles (the fast path's outbox, pull_drain.go) from the
+// store at each scrape: queue depth (unfinished states), dead letters
+// (cancelled and discarded), pending pulls, and the age of the oldest
+// unanswered ping, in a job or in the outbox.
 type queueCollector struct {
-	store  Store
-	now    func() time.Time
-	depth  *prometheus.Desc
-	dead   *prometheus.Desc
-	oldest *prometheus.Desc
+	store   Store
+	now     func() time.Time
+	depth   *prometheus.Desc
+	dead    *prometheus.Desc
+	pending *prometheus.Desc
+	oldest  *prometheus.Desc
 }
 
 func newQueueCollector(s Store, now func() time.Time) *queueCollector {
@@ -81,8 +84,10 @@ func newQueueCollector(s Store, now func() time.Time) *queueCollector {
 		now:   now,
 		depth: prometheus.NewDesc("ssogate_hub_pull_queue_depth", "Pull jobs not finished, by state.", []string{"state"}, nil),
 		dead:  prometheus.NewDesc("ssogate_hub_pull_dead_letters", "Pull jobs cancelled or discarded (dead letters), by state.", []string{"state"}, nil),
+		pending: prometheus.NewDesc("ssogate_hub_pull_pending",
+			"Remote profiles with a ping no pull has answered yet (the pull outbox): held by the fast path or a job, or left by a dead letter until the next ping.", nil, nil),
 		oldest: prometheus.NewDesc("ssogate_hub_pull_queue_oldest_seconds",
-			"Age of the oldest pull job not finished: how long the oldest ping has waited for its pull; 0 when none waits.", nil, nil),
+			"How long the oldest ping has waited for its pull: the older of the oldest unfinished pull job and the oldest pending remote profile; 0 when none waits.", nil, nil),
 	}
 }
 
@@ -93,6 +98,7 @@ var unfinishedStates = []rivertype.JobState{rivertype.JobStateAvailable, riverty
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.depth
 	ch <- c.dead
+	ch <- c.pending
 	ch <- c.oldest
 }
 
@@ -110,6 +116,12 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range []rivertype.JobState{rivertype.JobStateCancelled, rivertype.JobStateDiscarded} {
 		ch <- prometheus.MustNewConstMetric(c.dead, prometheus.GaugeValue, float64(counts[s]), string(s))
 	}
+	pending, err := c.store.RemoteProfilePendingCount(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.pending, err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(pending))
+	}
 	// The lowest id is the first inserted: River's ids grow.
 	oldest, err := c.store.Jobs().JobList(ctx, river.NewJobListParams().Kinds(PullArgs{}.Kind()).States(unfinishedStates...).
 		OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(1))
@@ -117,9 +129,21 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.oldest, err)
 		return
 	}
+	// A pending row's PingReceivedAt is its oldest unanswered ping, on the
+	// hub's clock. Rows parked (parkedLease) are left out: a job holds
+	// their pull (and counts above) or a dead letter ended it, as no
+	// unfinished job counted before the fast path.
+	since, err := c.store.RemoteProfileOldestPending(ctx, parkedLease)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.oldest, err)
+		return
+	}
+	if len(oldest.Jobs) > 0 && (since.IsZero() || oldest.Jobs[0].CreatedAt.Before(since)) {
+		since = oldest.Jobs[0].CreatedAt
+	}
 	age := 0.0
-	if len(oldest.Jobs) > 0 {
-		age = max(c.now().Sub(oldest.Jobs[0].CreatedAt).Seconds(), 0)
+	if !since.IsZero() {
+		age = max(c.now().Sub(since).Seconds(), 0)
 	}
 	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func testPullStoresProfile(t *testing.T, s store.Store) {
 	claims, err := b.codec.VerifySystem(tok)
 	require.NoError(t, err)
 	require.Equal(t, testNetwork, claims.Domain)
-	b.eventually(func() bool { return len(b.pullJobs(rivertype.JobStateCompleted)) == 1 }, "job completed")
+	require.Empty(t, b.pullJobs(), "no River job: the fast path made the pull")
 
 	// Same data again: unchanged, no data write.
 	updatedAt := rp.UpdatedAt
@@ -95,15 +96,20 @@ func TestPullRefusedIsDeadLetter(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withJobs(), withPrivate())
 	ep := newEndpoint(t, b.codec)
-	ep.then(status(http.StatusForbidden))
+	// The fast path's pull is refused, then the River job's it handed the
+	// pull to: that one dead-letters at once, with the reason.
+	ep.then(status(http.StatusForbidden), status(http.StatusForbidden))
 	b.register(ep.template())
 	b.ping("bob")
 	job := b.waitJob(rivertype.JobStateCancelled)
 	require.Contains(t, jobErrors(job), refusedMessage)
+	require.Len(t, job.Errors, 1, "a refusal is not retried")
+	require.EqualValues(t, 2, ep.calls.Load(), "the fast path's pull and the job's")
 	rp := b.profile("bob")
 	require.Equal(t, "refused", rp.LastPullResult)
 	require.Equal(t, store.RemoteProfilePending, rp.Status)
 	require.Equal(t, 1, len(b.pullJobs(rivertype.JobStateCancelled)))
+	require.Zero(t, b.h.pulls.Len(), "the dead letter is not pulled again without a ping")
 
 	// A later ping makes a new job (dead letters do not block), which
 	// succeeds once the endpoint takes the token again.
@@ -112,11 +118,16 @@ func TestPullRefusedIsDeadLetter(t *testing.T) {
 	b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
 
 	require.InDelta(t, 1, b.metric("ssogate_hub_pull_dead_letters", "cancelled"), 0)
-	require.InDelta(t, 1, b.metric("ssogate_hub_pulls_total", "refused"), 0)
+	require.InDelta(t, 2, b.metric("ssogate_hub_pulls_total", "refused"), 0)
+	require.EqualValues(t, 3, ep.calls.Load(), "the later ping's pull made by the fast path")
+	require.Len(t, b.pullJobs(), 1, "no new job for a pull that succeeded")
 }
 
-// TestPullRetries: 5xx, 429 and connection failures are retried; the delay
-// honours Retry-After; a ping during the wait makes it run now.
+// TestPullRetries: 5xx, 429 and connection failures are retried by a River
+// job the fast path hands the pull to; the delay honours Retry-After (the
+// job is scheduled at it), else the job tries at once and then follows the
+// schedule; a ping during the wait makes the pull now, on the fast path,
+// and the job then completes without pulling again.
 func TestPullRetries(t *testing.T) {
 	t.Parallel()
 	// The hub's clock stands still a minute ahead of River's (whole
@@ -129,18 +140,21 @@ func TestPullRetries(t *testing.T) {
 		answer     func(w http.ResponseWriter, r *http.Request)
 		result     string
 		retryAfter time.Duration
+		// answers is how many pulls fail: the fast path's, and the job's
+		// first attempt when no Retry-After delays it.
+		answers int
 	}{
-		{"503 with Retry-After seconds", status(http.StatusServiceUnavailable, "Retry-After", "120"), "error: status 503", 2 * time.Minute},
-		{"429 with Retry-After date", status(http.StatusTooManyRequests, "Retry-After", now.Add(time.Hour).UTC().Format(http.TimeFormat)), "error: status 429", time.Hour},
-		{"500 without Retry-After", status(http.StatusInternalServerError), "error: status 500", 5 * time.Second},
+		{"503 with Retry-After seconds", status(http.StatusServiceUnavailable, "Retry-After", "120"), "error: status 503", 2 * time.Minute, 1},
+		{"429 with Retry-After date", status(http.StatusTooManyRequests, "Retry-After", now.Add(time.Hour).UTC().Format(http.TimeFormat)), "error: status 429", time.Hour, 1},
+		{"500 without Retry-After", status(http.StatusInternalServerError), "error: status 500", 5 * time.Second, 2},
 		{"connection dropped", func(w http.ResponseWriter, r *http.Request) {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				_ = conn.Close()
 			}
-		}, "error: connection failed", 5 * time.Second},
-		{"malformed JSON", body(`{"id":"bob",`), "error: malformed JSON", 5 * time.Second},
-		{"id mismatch", body(`{"id":"alice","display_name":"Alice"}`), "error: id mismatch", 5 * time.Second},
+		}, "error: connection failed", 5 * time.Second, 2},
+		{"malformed JSON", body(`{"id":"bob",`), "error: malformed JSON", 5 * time.Second, 2},
+		{"id mismatch", body(`{"id":"alice","display_name":"Alice"}`), "error: id mismatch", 5 * time.Second, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,22 +164,34 @@ func TestPullRetries(t *testing.T) {
 				withHandler(func(h *Handler) { h.jitter = func() float64 { return 0.5 } }))
 			ep := newEndpoint(t, b.codec)
 			ep.set("bob", bobProfile)
-			ep.then(tc.answer)
+			for range tc.answers {
+				ep.then(tc.answer)
+			}
 			b.register(ep.template())
 			b.ping("bob")
-			job := b.waitFailed()
+			job := b.waitRetry()
+			require.EqualValues(t, tc.answers, ep.calls.Load())
+			require.Len(t, job.Errors, tc.answers-1, "the job's failed attempts")
 			rp := b.profile("bob")
 			require.Equal(t, tc.result, rp.LastPullResult)
 			require.Equal(t, store.RemoteProfilePending, rp.Status)
 			require.NotContains(t, jobErrors(job), "lftoken", "no token in job errors")
 			require.Equal(t, now.Add(tc.retryAfter).UTC(), job.ScheduledAt.UTC(), "scheduled %s after the hub's now", job.ScheduledAt.Sub(now))
 
-			// The other side pings again: the waiting pull runs now.
+			// The other side pings again: the waiting pull is made now.
 			b.ping("bob")
 			rp = b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
 			require.Equal(t, rp.PingSeq, rp.PulledSeq)
 			require.EqualValues(t, 2, rp.PingSeq)
+			require.EqualValues(t, tc.answers+1, ep.calls.Load())
+			require.Len(t, b.pullJobs(), 1, "no second job")
+
+			// The job, run now, finds every ping answered: it completes
+			// without a pull.
+			_, err := b.store.Jobs().JobRetry(b.ctx, job.ID)
+			require.NoError(t, err)
 			b.eventually(func() bool { return len(b.pullJobs(rivertype.JobStateCompleted)) == 1 }, "one job, completed")
+			require.EqualValues(t, tc.answers+1, ep.calls.Load(), "the job pulled again")
 		})
 	}
 }
@@ -177,23 +203,24 @@ func TestPullLimits(t *testing.T) {
 		name   string
 		answer func(w http.ResponseWriter, r *http.Request)
 		result string
+		metric string
 	}{
-		{"oversized with length", body(big), "error: response too large"},
+		{"oversized with length", body(big), "error: response too large", "too_large"},
 		{"oversized chunked", func(w http.ResponseWriter, r *http.Request) {
 			for i := 0; i < len(big); i += 100 {
 				_, _ = w.Write([]byte(big[i:min(i+100, len(big))]))
 				w.(http.Flusher).Flush()
 			}
-		}, "error: response too large"},
+		}, "error: response too large", "too_large"},
 		{"slow headers", func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
-		}, "error: timeout"},
+		}, "error: timeout", "timeout"},
 		{"slow body", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"id":"bob",`))
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
-		}, "error: timeout"},
+		}, "error: timeout", "timeout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -203,12 +230,16 @@ func TestPullLimits(t *testing.T) {
 				c.PullTimeout = 300 * time.Millisecond
 			}))
 			ep := newEndpoint(t, b.codec)
-			ep.then(tc.answer)
+			// The fast path's pull fails, then its job's first attempt.
+			ep.then(tc.answer, tc.answer)
 			b.register(ep.template())
 			b.ping("bob")
 			job := b.waitFailed()
+			require.EqualValues(t, 2, ep.calls.Load())
 			require.Equal(t, tc.result, b.profile("bob").LastPullResult)
+			require.Len(t, job.Errors, 1)
 			require.NotContains(t, jobErrors(job), "lftoken", "no token in job errors")
+			require.InDelta(t, 2, b.metric("ssogate_hub_pulls_total", tc.metric), 0)
 		})
 	}
 }
@@ -226,6 +257,9 @@ func testPullCoalescesInFlight(t *testing.T, s store.Store) {
 	ep.set("bob", bobProfile)
 	entered := make(chan struct{}, 1)
 	release := make(chan struct{})
+	var releaseOnce sync.Once
+	// Before the endpoint closes, should the test fail while the pull waits.
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
 	var first atomic.Bool
 	first.Store(true)
 	ep.setHook(func(r *http.Request) {
@@ -244,13 +278,19 @@ func testPullCoalescesInFlight(t *testing.T, s store.Store) {
 	// During the pull: the profile changes and the gateway pings again.
 	ep.set("bob", strings.Replace(bobProfile, "Bob Dole", "Robert Dole", 1))
 	require.Equal(t, http.StatusOK, b.ping("bob").status)
-	require.Len(t, b.pullJobs(rivertype.JobStateAvailable, rivertype.JobStateRunning), 1, "the ping coalesced into the running job")
-	close(release)
+	// One pull under way and the next waiting behind it, for the one user.
+	require.Equal(t, 2, b.h.pulls.Len(), "the pull under way and the one after it")
+	require.Equal(t, http.StatusOK, b.ping("bob").status)
+	require.Equal(t, 2, b.h.pulls.Len(), "a third ping coalesced into the waiting pull")
+	releaseOnce.Do(func() { close(release) })
 
-	rp := b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.PulledSeq == 2 && rp.DisplayName == "Robert Dole" })
-	require.EqualValues(t, 2, rp.PingSeq)
-	require.EqualValues(t, 2, ep.calls.Load())
-	b.eventually(func() bool { return len(b.pullJobs(rivertype.JobStateCompleted)) == 1 }, "the job completed once")
+	rp := b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.PulledSeq == 3 && rp.DisplayName == "Robert Dole" })
+	require.EqualValues(t, 3, rp.PingSeq)
+	require.Equal(t, "ok", rp.LastPullResult)
+	require.Equal(t, []string{"display_name"}, rp.LastChanged)
+	<-b.h.pulls.Idle()
+	require.EqualValues(t, 2, ep.calls.Load(), "two pulls for three pings")
+	require.Empty(t, b.pullJobs(), "no River job: the fast path made both")
 }
 
 // TestPullSSRF: private targets are refused at dial time unless allowed,

@@ -58,11 +58,13 @@ func TestPullRedirectPolicy(t *testing.T) {
 		redirector := redirectTo(t, strings.Replace(ep.srv.URL, "127.0.0.1", "localhost", 1))
 		b.register(redirector.URL + "/pull?id={id}")
 		b.ping("bob")
+		// The fast path's pull is refused, then its job's: a dead letter.
 		job := b.waitJob(rivertype.JobStateCancelled)
-		require.Contains(t, job.Errors[len(job.Errors)-1].Error, "redirect to another host")
+		require.Len(t, job.Errors, 1, "a bad redirect is not retried")
+		require.Contains(t, job.Errors[0].Error, "redirect to another host")
 		require.Zero(t, ep.calls.Load(), "the other host was never asked")
 		require.Equal(t, "error: bad redirect", b.profile("bob").LastPullResult)
-		require.Equal(t, 1.0, b.metric("ssogate_hub_pulls_total", "redirect"))
+		require.Equal(t, 2.0, b.metric("ssogate_hub_pulls_total", "redirect"))
 	})
 
 	t.Run("cross host: followed when configured, no Referer", func(t *testing.T) {

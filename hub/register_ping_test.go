@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/store"
@@ -196,9 +195,8 @@ func TestPingLibraryShapes(t *testing.T) {
 			rp := b.profile("u1")
 			require.Equal(t, store.RemoteProfilePending, rp.Status)
 			require.EqualValues(t, 1, rp.PingSeq)
-			jobs := b.pullJobs(rivertype.JobStateAvailable)
-			require.Len(t, jobs, 1)
-			require.Equal(t, PullQueue, jobs[0].Queue)
+			require.Zero(t, rp.PulledSeq)
+			b.requirePending(1)
 		})
 	}
 }
@@ -241,8 +239,8 @@ func TestPingErrors(t *testing.T) {
 	require.Equal(t, http.StatusMethodNotAllowed, resp.status)
 }
 
-// TestPingCoalesces: many pings before the pull runs make one job, and
-// every ping counts.
+// TestPingCoalesces: many pings before the pull runs make one pending pull
+// per user, and every ping counts.
 func TestPingCoalesces(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -251,10 +249,9 @@ func TestPingCoalesces(t *testing.T) {
 		require.Equal(t, http.StatusOK, b.ping("u1").status)
 	}
 	require.Equal(t, http.StatusOK, b.ping("u2").status)
-	jobs := b.pullJobs(rivertype.JobStateAvailable)
-	require.Len(t, jobs, 2)
+	b.requirePending(2)
 	require.EqualValues(t, 5, b.profile("u1").PingSeq)
 	require.EqualValues(t, 1, b.profile("u2").PingSeq)
-	require.InDelta(t, 2, b.metric("ssogate_hub_pull_queue_depth", "available"), 0)
+	require.InDelta(t, 2, b.metric("ssogate_hub_pull_pending", ""), 0)
 	require.InDelta(t, 6, b.metric("ssogate_hub_pings_total", "ok"), 0)
 }

@@ -19,6 +19,9 @@ type Store interface {
 	// The pull leases of the fast path (pull_drain.go).
 	RemoteProfileClaimPulls(ctx context.Context, params store.RemoteProfileClaimParams) ([]store.RemoteProfilePullClaim, error)
 	RemoteProfileLeasePull(ctx context.Context, network, userID string, until time.Time) error
+	// The pending pulls' gauges.
+	RemoteProfilePendingCount(ctx context.Context) (int, error)
+	RemoteProfileOldestPending(ctx context.Context) (time.Time, error)
 	RemoteProfileRecordPullError(ctx context.Context, network, userID, result string, at time.Time) error
 	RemoteProfileGet(ctx context.Context, network, userID string) (*store.RemoteProfile, error)
 	RemoteProfileGetMany(ctx context.Context, network string, userIDs []string) (map[string]*store.RemoteProfile, error)

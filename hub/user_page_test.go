@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/testdb"
@@ -20,9 +21,13 @@ func TestUserPage(t *testing.T) {
 		b := setup(t, withJobs(), withPrivate(), withStore(s))
 		ep := newEndpoint(t, b.codec)
 		ep.set("bob", bobProfile)
+		// The fast path's pull fails: a River job takes it over and
+		// succeeds, so bob has one pull job to list.
+		ep.then(status(http.StatusServiceUnavailable))
 		b.register(ep.template())
 		b.ping("bob")
 		b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
+		b.waitJob(rivertype.JobStateCompleted)
 		b.touch("carol", "Carol")
 
 		list := b.do(http.MethodGet, "/users", "", "", adminHeader)
@@ -35,7 +40,7 @@ func TestUserPage(t *testing.T) {
 		require.Equal(t, "DENY", page.header.Get("X-Frame-Options"))
 		require.Contains(t, page.body, "Bob Dole")
 		require.Contains(t, page.body, "&#34;display_name&#34;: &#34;Bob Dole&#34;", "the pulled profile, indented")
-		require.Equal(t, 1, strings.Count(page.body, "data-job-id="), "the one pull of bob: %s", page.body)
+		require.Equal(t, 1, strings.Count(page.body, "data-job-id="), "the one pull job of bob: %s", page.body)
 		require.Contains(t, page.body, `class="state-completed"`)
 
 		// carol was seen but never pinged: no pull, no profile yet.

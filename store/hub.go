@@ -168,6 +168,12 @@ type HubQueries interface {
 	// RemoteProfilePendingCount counts rows with PingSeq > PulledSeq, leased
 	// or not (progress and metrics).
 	RemoteProfilePendingCount(ctx context.Context) (int, error)
+	// RemoteProfileOldestPending returns the oldest PingReceivedAt among
+	// rows with PingSeq > PulledSeq whose pull lease is unset or before
+	// leaseBefore (so that rows parked far in the future, whose pull a job
+	// holds or a dead letter ended, can be left out): since when the oldest
+	// unanswered ping waits. Zero when none does.
+	RemoteProfileOldestPending(ctx context.Context, leaseBefore time.Time) (time.Time, error)
 	// RemoteProfilePingSeqForUpdate returns PingSeq and, on PostgreSQL, locks
 	// the row until the transaction ends. ErrNotFound when missing.
 	RemoteProfilePingSeqForUpdate(ctx context.Context, network, userID string) (int64, error)

@@ -151,6 +151,18 @@ func (q queries) RemoteProfilePendingCount(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// RemoteProfileOldestPending reads the partial index's range.
+func (q queries) RemoteProfileOldestPending(ctx context.Context, leaseBefore time.Time) (time.Time, error) {
+	var oldest *time.Time
+	if err := q.db.QueryRow(ctx,
+		`SELECT min(ping_received_at) FROM hub_remote_profile
+		 WHERE ping_seq > pulled_seq AND (pull_lease_until IS NULL OR pull_lease_until < $1)`,
+		leaseBefore).Scan(&oldest); err != nil {
+		return time.Time{}, wrap("remote profile oldest pending", err)
+	}
+	return fromNullTime(oldest), nil
+}
+
 // RemoteProfilePingSeqForUpdate reads PingSeq with SELECT … FOR UPDATE.
 func (q queries) RemoteProfilePingSeqForUpdate(ctx context.Context, network, userID string) (int64, error) {
 	var seq int64

@@ -206,6 +206,18 @@ func (q queries) RemoteProfilePendingCount(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// RemoteProfileOldestPending reads the partial index's range.
+func (q queries) RemoteProfileOldestPending(ctx context.Context, leaseBefore time.Time) (time.Time, error) {
+	var oldest sql.NullInt64
+	if err := q.read.QueryRowContext(ctx,
+		`SELECT min(ping_received_at) FROM remote_profile
+		 WHERE ping_seq > pulled_seq AND (pull_lease_until IS NULL OR pull_lease_until < ?)`,
+		micros(leaseBefore)).Scan(&oldest); err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: oldest pending pull: %w", mapError(err))
+	}
+	return fromNullMicros(oldest), nil
+}
+
 // RemoteProfilePingSeqForUpdate returns PingSeq. SQLite has no row locks; a
 // transaction already holds the database's write lock.
 func (q queries) RemoteProfilePingSeqForUpdate(ctx context.Context, network, userID string) (int64, error) {

@@ -297,6 +297,31 @@ func testOutbox(t *testing.T, newStore NewStoreFunc) {
 			_, err = s.RemoteProfileClaimPulls(ctx, store.RemoteProfileClaimParams{Now: at(time.Hour)})
 			require.Error(t, err, "LeaseUntil is required")
 		}},
+		{"OldestPendingPull", func(t *testing.T, s store.Store) {
+			ctx := ctxFor(t)
+			requireOldestPending(t, s, time.Time{})
+			touchLeased(t, s, "n", "ann", at(2*time.Minute), time.Time{})
+			touchLeased(t, s, "n", "bob", at(time.Minute), at(time.Hour)) // leased rows wait too
+			touchLeased(t, s, "n", "bob", at(3*time.Minute), at(time.Hour))
+			requireOldestPending(t, s, at(time.Minute))
+			require.NoError(t, s.RemoteProfileLeasePull(ctx, "n", "bob", at(24*time.Hour)))
+			got, err := s.RemoteProfileOldestPending(ctx, at(24*time.Hour))
+			require.NoError(t, err)
+			require.True(t, at(2*time.Minute).Equal(got), "bob's lease is not before leaseBefore: %v", got)
+
+			// bob's pull answers both pings: ann's is the oldest waiting.
+			_, _, err = s.RemoteProfileRecordPull(ctx, store.RemoteProfilePullParams{
+				Network: "n", UserID: "bob", Seq: 2, At: at(4 * time.Minute), Status: store.RemoteProfileOK,
+				Data: jsonDoc(t, map[string]any{"id": "bob"}), Result: "ok",
+			})
+			require.NoError(t, err)
+			requireOldestPending(t, s, at(2*time.Minute))
+			_, _, err = s.RemoteProfileRecordPull(ctx, store.RemoteProfilePullParams{
+				Network: "n", UserID: "ann", Seq: 1, At: at(4 * time.Minute), Status: store.RemoteProfileMissing, Result: "missing",
+			})
+			require.NoError(t, err)
+			requireOldestPending(t, s, time.Time{})
+		}},
 		{"LeasePull", func(t *testing.T, s store.Store) {
 			ctx := ctxFor(t)
 			require.ErrorIs(t, s.RemoteProfileLeasePull(ctx, "n", "ann", at(time.Hour)), store.ErrNotFound)
@@ -448,6 +473,16 @@ func requirePendingPulls(t *testing.T, s store.Queries, want int) {
 	n, err := s.RemoteProfilePendingCount(ctxFor(t))
 	require.NoError(t, err)
 	require.Equal(t, want, n, "pending pulls")
+}
+
+// farLease is after every lease the conformance cases set.
+var farLease = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func requireOldestPending(t *testing.T, s store.Queries, want time.Time) {
+	t.Helper()
+	got, err := s.RemoteProfileOldestPending(ctxFor(t), farLease)
+	require.NoError(t, err)
+	require.True(t, want.Equal(got), "oldest pending pull: got %v, want %v", got, want)
 }
 
 func pullIDs(claims []store.RemoteProfilePullClaim) []string {

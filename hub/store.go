@@ -21,7 +21,7 @@ type Store interface {
 	RemoteProfileLeasePull(ctx context.Context, network, userID string, until time.Time) error
 	// The pending pulls' gauges.
 	RemoteProfilePendingCount(ctx context.Context) (int, error)
-	RemoteProfileOldestPending(ctx context.Context) (time.Time, error)
+	RemoteProfileOldestPending(ctx context.Context, leaseBefore time.Time) (time.Time, error)
 	RemoteProfileRecordPullError(ctx context.Context, network, userID, result string, at time.Time) error
 	RemoteProfileGet(ctx context.Context, network, userID string) (*store.RemoteProfile, error)
 	RemoteProfileGetMany(ctx context.Context, network string, userIDs []string) (map[string]*store.RemoteProfile, error)

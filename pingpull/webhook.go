@@ -95,7 +95,7 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	// the webhook, the receipt is looked up in the transaction that applies
 	// it (one round trip and one transaction fewer per change); a webhook
 	// whose profile must be fetched first is checked before the fetch.
-	if payload.Profile == nil && payload.Patch == nil {
+	if payload.fromSource() {
 		if receipt, err := h.receipt(ctx, h.store, webhookID); err != nil {
 			h.refuseWebhook(w, r, "error", err)
 			return
@@ -200,7 +200,7 @@ func (h *Handler) applyWebhook(ctx context.Context, webhookID string, payload *w
 	var answer *WebhookAnswer
 	var replayed *store.WebhookReceipt
 	err := h.inPatchTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if payload.Profile != nil || payload.Patch != nil {
+		if !payload.fromSource() {
 			receipt, err := h.receipt(ctx, tx, webhookID)
 			if err != nil {
 				return err

@@ -33,6 +33,10 @@ type webhookBody struct {
 	UpdatedAt time.Time
 }
 
+// fromSource reports whether the profile must be fetched from the profile
+// source: the webhook carries neither a profile nor a patch.
+func (b *webhookBody) fromSource() bool { return b.Profile == nil && b.Patch == nil }
+
 // parseWebhookBody reads the payload leniently (unknown keys ignored, ""
 // and null as unset; updated_at also as Unix seconds) and returns a
 // *livefyre.FieldError naming the bad field. It does not validate the profile.

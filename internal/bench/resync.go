@@ -131,18 +131,11 @@ func runResync(ctx context.Context, cfg Config, spec TargetSpec, logDir string) 
 	// Seed: one change per user, through the webhook, until the hub shows
 	// every user.
 	t := newTracker(n, n)
-	streamDone, err := followUpdates(ctx, sys.updatesURL(), t)
-	if err != nil {
-		return res, err
-	}
-	s, err := newSender(sys.webhookURL(), sys.secrets.webhookSecret, cfg.MaxInFlight)
+	s, streamDone, err := startLoad(ctx, sys, t, cfg.MaxInFlight)
 	if err != nil {
 		return res, err
 	}
 	defer s.close()
-	if err := warmup(ctx, s, t, streamDone); err != nil {
-		return res, fmt.Errorf("%w (logs: %s, %s)", err, sys.gateway.logPath, sys.hub.logPath)
-	}
 	var wg sync.WaitGroup
 	seedStart, _ := drive(ctx, s, t, cfg.ResyncSeedRate, cfg.MaxInFlight, &wg)
 	seedDeadline := time.Now().Add(cfg.Drain + time.Duration(n)*10*time.Millisecond)

@@ -200,18 +200,11 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 	defer cancel()
 	n := int(math.Round(float64(rate) * cfg.Duration.Seconds()))
 	t := newTracker(n, cfg.Users)
-	streamDone, err := followUpdates(ctx, sys.updatesURL(), t)
-	if err != nil {
-		return res, err
-	}
-	s, err := newSender(sys.webhookURL(), sys.secrets.webhookSecret, cfg.MaxInFlight)
+	s, streamDone, err := startLoad(ctx, sys, t, cfg.MaxInFlight)
 	if err != nil {
 		return res, err
 	}
 	defer s.close()
-	if err := warmup(ctx, s, t, streamDone); err != nil {
-		return res, fmt.Errorf("%w (logs: %s, %s)", err, sys.gateway.logPath, sys.hub.logPath)
-	}
 
 	if len(sys.pgURLs) > 0 && !cfg.PostgresSkipAnalyze {
 		if _, err := analyzePostgres(ctx, sys.pgURLs); err != nil {
@@ -302,6 +295,24 @@ func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir 
 		res.Xacts = &x
 	}
 	return res, nil
+}
+
+// startLoad follows the hub's update stream into t, opens the webhook
+// sender and warms the path up; close the sender when done.
+func startLoad(ctx context.Context, sys *system, t *tracker, maxInFlight int) (*sender, <-chan error, error) {
+	streamDone, err := followUpdates(ctx, sys.updatesURL(), t)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := newSender(sys.webhookURL(), sys.secrets.webhookSecret, maxInFlight)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := warmup(ctx, s, t, streamDone); err != nil {
+		s.close()
+		return nil, nil, fmt.Errorf("%w (logs: %s, %s)", err, sys.gateway.logPath, sys.hub.logPath)
+	}
+	return s, streamDone, nil
 }
 
 // warmup sends changes to the user "warmup" until one reaches the update

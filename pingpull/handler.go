@@ -45,6 +45,8 @@ type Handler struct {
 	enqueueBatch int
 
 	served servedRecorder
+	// reads reads the profiles of concurrent pulls in one statement.
+	reads profileReads
 
 	// tokenCache maps pull tokens that verified to their expiry.
 	tokenMu    sync.Mutex
@@ -82,6 +84,7 @@ func New(cfg Config) (*Handler, error) {
 	h.served.taken = make(chan struct{})
 	h.served.hurry = make(chan struct{})
 	h.tokenCache = make(map[string]time.Time)
+	h.reads.getOne, h.reads.getMany = h.store.ProfileGet, h.store.ProfileGetMany
 	for _, secret := range cfg.WebhookSecrets {
 		wh, err := parseWebhookSecret(secret)
 		if err != nil {

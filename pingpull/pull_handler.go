@@ -42,7 +42,7 @@ func (h *Handler) servePull(w http.ResponseWriter, r *http.Request) {
 			Message: "id: must match ^[a-zA-Z0-9_.-]+$"})
 		return
 	}
-	p, err := h.store.ProfileGet(ctx, userID)
+	p, err := h.reads.get(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		h.metrics.pulls.WithLabelValues("not_found").Inc()
 		h.timeline(ctx, userID, "pull.not_found", map[string]any{})

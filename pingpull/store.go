@@ -28,4 +28,5 @@ type Store interface {
 // profileReader reads one profile, on the store or in a transaction.
 type profileReader interface {
 	ProfileGet(ctx context.Context, userID string) (*store.Profile, error)
+	ProfileGetMany(ctx context.Context, userIDs []string) (map[string]*store.Profile, error)
 }

@@ -65,6 +65,10 @@ type ProfileListParams struct {
 type ProfileQueries interface {
 	// ProfileGet returns ErrNotFound when the user has no profile.
 	ProfileGet(ctx context.Context, userID string) (*Profile, error)
+	// ProfileGetMany returns the profiles that exist among userIDs, keyed by
+	// user id, in one statement: the pull endpoint reads the profiles of
+	// concurrent pulls together.
+	ProfileGetMany(ctx context.Context, userIDs []string) (map[string]*Profile, error)
 	// ProfileUpsert creates or updates a profile atomically: stale when
 	// params.UpdatedAt is before the stored UpdatedAt, unchanged when Data is
 	// byte-identical, otherwise Version+1. It returns the row as stored after

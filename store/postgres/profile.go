@@ -37,6 +37,30 @@ func (q queries) ProfileGet(ctx context.Context, userID string) (*store.Profile,
 	return p, nil
 }
 
+// ProfileGetMany returns the profiles that exist among userIDs.
+func (q queries) ProfileGetMany(ctx context.Context, userIDs []string) (map[string]*store.Profile, error) {
+	out := make(map[string]*store.Profile, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.db.Query(ctx, `SELECT `+profileColumns+` FROM profile WHERE user_id = ANY($1)`, userIDs)
+	if err != nil {
+		return nil, wrap("profile get many", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanProfile(rows)
+		if err != nil {
+			return nil, wrap("profile get many", err)
+		}
+		out[p.UserID] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("profile get many", err)
+	}
+	return out, nil
+}
+
 // ProfileUpsert locks the row (SELECT … FOR UPDATE) and decides in one
 // transaction: created when missing (INSERT … ON CONFLICT DO NOTHING; a
 // concurrent creator makes us re-read the row it committed), stale when

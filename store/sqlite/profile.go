@@ -41,6 +41,35 @@ func (q queries) ProfileGet(ctx context.Context, userID string) (*store.Profile,
 	return p, nil
 }
 
+// ProfileGetMany returns the profiles that exist among userIDs.
+func (q queries) ProfileGetMany(ctx context.Context, userIDs []string) (map[string]*store.Profile, error) {
+	out := make(map[string]*store.Profile, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	ids, err := json.Marshal(userIDs)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get profiles: %w", err)
+	}
+	rows, err := q.read.QueryContext(ctx,
+		`SELECT `+profileColumns+` FROM profile WHERE user_id IN (SELECT value FROM json_each(?))`, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get profiles: %w", mapError(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanProfile(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: get profiles: %w", err)
+		}
+		out[p.UserID] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: get profiles: %w", mapError(err))
+	}
+	return out, nil
+}
+
 func profileGet(ctx context.Context, db querier, userID string) (*store.Profile, error) {
 	return scanProfile(db.QueryRowContext(ctx, `SELECT `+profileColumns+` FROM profile WHERE user_id = ?`, userID))
 }

@@ -36,6 +36,22 @@ func testProfile(t *testing.T, newStore NewStoreFunc) {
 			require.NoError(t, err)
 			requireProfile(t, p, got)
 		}},
+		{"GetMany", func(t *testing.T, s store.Store) {
+			ctx := ctxFor(t)
+			got, err := s.ProfileGetMany(ctx, nil)
+			require.NoError(t, err)
+			require.Empty(t, got)
+			ann := upsertProfile(t, s, "ann", `{"display_name":"Ann"}`, at(0), at(0))
+			upsertProfile(t, s, "bob", `{"display_name":"Bob"}`, at(0), at(0))
+			ann2 := upsertProfile(t, s, "ann", `{"display_name":"Ann B"}`, at(time.Second), at(time.Second))
+			require.Equal(t, ann.Version+1, ann2.Version)
+			cal := upsertProfile(t, s, "cal", `{"display_name":"Cal"}`, at(0), at(0))
+			got, err = s.ProfileGetMany(ctx, []string{"ann", "cal", "nobody", "ann"})
+			require.NoError(t, err)
+			require.Len(t, got, 2, "only the users asked for that exist, once each")
+			requireProfile(t, ann2, got["ann"])
+			requireProfile(t, cal, got["cal"])
+		}},
 		{"ZeroUpdatedAtMeansNow", func(t *testing.T, s store.Store) {
 			p, _, err := s.ProfileUpsert(ctxFor(t), store.ProfileUpsertParams{
 				UserID: "ann", Data: json.RawMessage(`{}`), Now: at(0),

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -75,6 +76,17 @@ func writeFaultsMarkdown(w io.Writer, runs []FaultRun) {
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | %s | %s | %s |\n",
 				f.Target, fmtDur(f.At), fmtDur(f.Ready), f.Accepted, f.Refused, f.Lost, conv, during, after)
+		}
+		for _, f := range r.Faults {
+			if len(f.RefusedKind) == 0 {
+				continue
+			}
+			kinds := make([]string, 0, len(f.RefusedKind))
+			for k, n := range f.RefusedKind {
+				kinds = append(kinds, k+" "+strconv.Itoa(n))
+			}
+			slices.Sort(kinds)
+			fmt.Fprintf(w, "\nRefused in %s: %s.\n", f.Target, strings.Join(kinds, ", "))
 		}
 		fmt.Fprintf(w, "\nTotal: sent %d, accepted %d, refused %d, lost %d; stream reconnects %d, changes found by re-reading %d; drain %s.\n\n",
 			r.Sent, r.Accepted, r.Refused, r.Lost, r.Reconnects, r.Rereads, fmtDur(r.DrainTime))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -338,12 +339,17 @@ func (s *system) restart(role, logPath string) (*child, error) {
 // recorded while the stream was away still count. A "lagged" event also
 // triggers that read.
 type follower struct {
-	sys    *system
-	t      *tracker
-	client *http.Client
-	cancel context.CancelFunc
-	done   chan struct{}
-	reread chan struct{}
+	// updates, users and adminToken are read from the system once at the
+	// start: a restarted child keeps its address, and the system's child
+	// pointers change under the schedule.
+	updates    string
+	users      func(id string) string
+	adminToken string
+	t          *tracker
+	client     *http.Client
+	cancel     context.CancelFunc
+	done       chan struct{}
+	reread     chan struct{}
 
 	mu         sync.Mutex
 	reconnects int
@@ -354,7 +360,11 @@ type follower struct {
 // startFollower opens the stream and returns once it is open.
 func startFollower(ctx context.Context, sys *system, t *tracker) (*follower, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	f := &follower{sys: sys, t: t, client: &http.Client{}, cancel: cancel, done: make(chan struct{}), reread: make(chan struct{}, 1)}
+	updates, hubBase := sys.updatesURL(), sys.hub.baseURL
+	f := &follower{updates: updates, adminToken: sys.secrets.adminToken, t: t, client: &http.Client{}, cancel: cancel, done: make(chan struct{}), reread: make(chan struct{}, 1)}
+	f.users = func(id string) string {
+		return hubBase + "/api/networks/" + url.PathEscape(sys.network) + "/users/" + url.PathEscape(id)
+	}
 	opened := make(chan struct{})
 	var once sync.Once
 	go func() {
@@ -400,13 +410,13 @@ func startFollower(ctx context.Context, sys *system, t *tracker) (*follower, err
 		return f, nil
 	case <-time.After(30 * time.Second):
 		f.stop()
-		return nil, fmt.Errorf("bench: update stream %s sent nothing in 30s", sys.updatesURL())
+		return nil, fmt.Errorf("bench: update stream %s sent nothing in 30s", updates)
 	}
 }
 
 // open connects to the update stream.
 func (f *follower) open(ctx context.Context) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.sys.updatesURL(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.updates, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -444,11 +454,11 @@ func (f *follower) rereadAll(ctx context.Context) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	found := 0
 	for user := range len(f.t.users) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.sys.userURL(userID(user)), nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.users(userID(user)), nil)
 		if err != nil {
 			continue
 		}
-		req.Header.Set("Authorization", "Bearer "+f.sys.secrets.adminToken)
+		req.Header.Set("Authorization", "Bearer "+f.adminToken)
 		resp, err := client.Do(req)
 		if err != nil {
 			continue

@@ -7,6 +7,8 @@
 //	              [--rates 50,200,500,1000,2000] [--duration 30s] [--quick] [--users N]
 //	              [--out bench-out] [--browser] [--ssogate-bin PATH] [--pg-analyze-every 5s]
 //	ssogate-bench --resync N [--backends sqlite,postgres --postgres-url URL] [--resync-seed-rate 200]
+//	ssogate-bench --faults [--backends sqlite,postgres --postgres-url URL] [--fault-schedule 8s:gateway,18s:hub,28s:both]
+//	              [--fault-downtime 2s] [--users 40] [--rates 100] [--duration 40s]
 //
 // It starts `ssogate serve` and `ssogate hub` as child processes (the
 // binary from --ssogate-bin, else `ssogate` next to this binary, else
@@ -75,6 +77,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintln(stderr, "ssogate-bench: find own binary:", err)
 		return 1
 	}
+	if cfg.Faults {
+		if _, err := bench.Faults(ctx, cfg); err != nil {
+			fmt.Fprintln(stderr, "ssogate-bench:", err)
+			return 1
+		}
+		return 0
+	}
 	if _, err := bench.Run(ctx, cfg); err != nil {
 		fmt.Fprintln(stderr, "ssogate-bench:", err)
 		return 1
@@ -116,6 +125,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (bench.Config, error) {
 	fs.DurationVar(&cfg.PostgresAnalyzeEvery, "pg-analyze-every", 0, "also ANALYZE the PostgreSQL databases at this interval during the load, e.g. 5s (default: only once after the warm-up, outside the measured window)")
 	fs.IntVar(&cfg.Resync, "resync", 0, "instead of the rate steps: seed N users through webhooks, re-ping all of them with `ssogate ping --stdin` and time until the hub pulled every one (per --backends target; no floor)")
 	fs.IntVar(&cfg.ResyncSeedRate, "resync-seed-rate", 0, "webhooks per second of the resync's seeding (default 200)")
+	fs.BoolVar(&cfg.Faults, "faults", false, "instead of the rate steps: one load per --backends target (--users, default 40, at the first --rates, default 100/s, for --duration, default 40s) while --fault-schedule SIGKILLs and restarts the children; reports per fault accepted, refused, lost, restart → converged and p99 during/after (faults.md, faults.csv)")
+	faultSchedule := fs.String("fault-schedule", "", "with --faults: comma-separated OFFSET:WHO kills, WHO one of gateway, hub, both (default "+bench.DefaultFaultSchedule+")")
+	fs.DurationVar(&cfg.FaultDowntime, "fault-downtime", 0, "with --faults: how long a killed child stays down before it is restarted with the same address and database (default 2s)")
 	fs.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of every child per step to this directory, from their debug listeners (SSOGATE_DEBUG_LISTEN)")
 	fs.BoolVar(&cfg.ProfileContention, "profile-contention", false, "with --profile, also write mutex and block profiles")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "where per-step data directories go (default the system temp dir)")
@@ -131,6 +143,13 @@ func parseFlags(args []string, stdout, stderr io.Writer) (bench.Config, error) {
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *faultSchedule != "" {
+		sched, err := bench.ParseFaultSchedule(*faultSchedule)
+		if err != nil {
+			return cfg, fmt.Errorf("--fault-schedule: %w", err)
+		}
+		cfg.FaultSchedule = sched
 	}
 	var problems []string
 	for _, u := range dbURLs {

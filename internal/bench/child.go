@@ -127,6 +127,13 @@ func (c *child) stop(grace time.Duration) error {
 	}
 }
 
+// kill sends SIGKILL and waits for the process to end.
+func (c *child) kill() {
+	_ = c.cmd.Process.Kill()
+	<-c.exited
+	_ = c.logFile.Close()
+}
+
 // procSample is a process's CPU time and memory at one moment.
 type procSample struct {
 	CPU   time.Duration // user + system

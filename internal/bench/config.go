@@ -126,6 +126,18 @@ type Config struct {
 	// ResyncSeedRate is the webhook rate, per second, of the resync's
 	// seeding. Default 200.
 	ResyncSeedRate int
+	// Faults, when set, replaces the rate steps with one fault run per
+	// target (the floor excluded): the load at Rates[0] (default 100/s) for
+	// Users (default 40) over Duration (default 40s) while FaultSchedule
+	// kills and restarts the children (Faults, FaultRun). Drain defaults to
+	// 2 minutes.
+	Faults bool
+	// FaultSchedule is the fault run's kills. Default
+	// DefaultFaultSchedule (gateway at 8s, hub at 18s, both at 28s).
+	FaultSchedule []Fault
+	// FaultDowntime is how long a killed child stays down before the
+	// harness starts it again. Default 2s.
+	FaultDowntime time.Duration
 	// ProfileDir, when set, receives a CPU profile of every child per step,
 	// taken over the load from each child's debug listener
 	// (SSOGATE_DEBUG_LISTEN). Default "" (no profiles).
@@ -149,7 +161,10 @@ func (c Config) WithDefaults() Config {
 	if len(c.Targets) == 0 {
 		c.Targets = []TargetSpec{{Kind: KindSQLite}}
 	}
-	if !c.SkipFloor && !c.hasFloor() && c.Resync == 0 {
+	if c.Faults {
+		c = c.faultDefaults()
+	}
+	if !c.SkipFloor && !c.hasFloor() && c.Resync == 0 && !c.Faults {
 		c.Targets = append(c.Targets, TargetSpec{Kind: KindFloor})
 	}
 	if len(c.Rates) == 0 {
@@ -200,6 +215,29 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// faultDefaults sets a fault run's own defaults.
+func (c Config) faultDefaults() Config {
+	if len(c.Rates) == 0 {
+		c.Rates = []int{DefaultFaultRate}
+	}
+	if c.Duration == 0 {
+		c.Duration = DefaultFaultDuration
+	}
+	if c.Users == 0 {
+		c.Users = DefaultFaultUsers
+	}
+	if c.Drain == 0 {
+		c.Drain = DefaultFaultDrain
+	}
+	if c.FaultSchedule == nil {
+		c.FaultSchedule, _ = ParseFaultSchedule(DefaultFaultSchedule)
+	}
+	if c.FaultDowntime == 0 {
+		c.FaultDowntime = DefaultFaultDowntime
+	}
+	return c
+}
+
 func (c Config) hasFloor() bool {
 	for _, t := range c.Targets {
 		if t.Kind == KindFloor {
@@ -207,6 +245,45 @@ func (c Config) hasFloor() bool {
 		}
 	}
 	return false
+}
+
+// validateFaults checks a fault run's settings.
+func (c Config) validateFaults() []error {
+	var errs []error
+	if c.hasFloor() {
+		errs = append(errs, errors.New("faults need ssogate targets: the floor is not killed"))
+	}
+	if c.Resync > 0 {
+		errs = append(errs, errors.New("faults and resync exclude each other"))
+	}
+	if c.ProfileDir != "" {
+		errs = append(errs, errors.New("faults and profiles exclude each other (a restarted child's profile would be cut)"))
+	}
+	if len(c.Rates) != 1 {
+		errs = append(errs, fmt.Errorf("faults run at one rate, not %d", len(c.Rates)))
+	}
+	if len(c.FaultSchedule) == 0 {
+		errs = append(errs, errors.New("the fault schedule is empty"))
+	}
+	if c.FaultDowntime <= 0 {
+		errs = append(errs, fmt.Errorf("fault downtime %s must be positive", c.FaultDowntime))
+	}
+	var prev time.Duration
+	for i, f := range c.FaultSchedule {
+		switch f.Target {
+		case FaultGateway, FaultHub, FaultBoth:
+		default:
+			errs = append(errs, fmt.Errorf("faults[%d]: unknown target %q", i, f.Target))
+		}
+		if f.At >= c.Duration {
+			errs = append(errs, fmt.Errorf("faults[%d]: %s is not within the load (%s)", i, f.At, c.Duration))
+		}
+		if i > 0 && f.At < prev+c.FaultDowntime {
+			errs = append(errs, fmt.Errorf("faults[%d]: %s comes before the previous fault's restart (%s + downtime %s)", i, f.At, prev, c.FaultDowntime))
+		}
+		prev = f.At
+	}
+	return errs
 }
 
 // validate reports every problem at once.
@@ -255,6 +332,9 @@ func (c Config) validate() error {
 	}
 	if c.Resync > 0 && seen[KindFloor] {
 		errs = append(errs, errors.New("resync needs ssogate targets: the floor has no ping command"))
+	}
+	if c.Faults {
+		errs = append(errs, c.validateFaults()...)
 	}
 	if c.ResyncSeedRate < 1 || c.ResyncSeedRate > 100_000 {
 		errs = append(errs, fmt.Errorf("resync seed rate %d is not from 1 to 100000 per second", c.ResyncSeedRate))

@@ -99,9 +99,14 @@ func (s *sender) send(ctx context.Context, webhookID, user, name string) (int, s
 // It returns when every change was sent (not answered) or ctx ended, and
 // how often the scheduler found every sender busy.
 func drive(ctx context.Context, s *sender, t *tracker, rate int, maxInFlight int, wg *sync.WaitGroup) (start time.Time, saturated int) {
+	start = time.Now().Add(20 * time.Millisecond)
+	return start, driveFrom(ctx, s, t, rate, maxInFlight, wg, start)
+}
+
+// driveFrom is drive with the first change due at start.
+func driveFrom(ctx context.Context, s *sender, t *tracker, rate int, maxInFlight int, wg *sync.WaitGroup, start time.Time) (saturated int) {
 	n := t.scheduledCount()
 	sem := make(chan struct{}, maxInFlight)
-	start = time.Now().Add(20 * time.Millisecond)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
@@ -112,7 +117,7 @@ func drive(ctx context.Context, s *sender, t *tracker, rate int, maxInFlight int
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
-				return start, saturated
+				return saturated
 			}
 		}
 		select {
@@ -122,7 +127,7 @@ func drive(ctx context.Context, s *sender, t *tracker, rate int, maxInFlight int
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				return start, saturated
+				return saturated
 			}
 		}
 		t.sent(seq, intended)
@@ -135,5 +140,5 @@ func drive(ctx context.Context, s *sender, t *tracker, rate int, maxInFlight int
 			t.answered(seq, time.Now(), status, result, version)
 		}()
 	}
-	return start, saturated
+	return saturated
 }

@@ -70,6 +70,17 @@ type system struct {
 	gwEnv []string
 	// dataDirs are the roles' data directories (SQLite databases).
 	dataDirs map[string]string
+	// launch is how each role was started, so that a fault run can start
+	// it again on the same address and data (see restart).
+	launch map[string]launchSpec
+}
+
+// launchSpec is one child's command line, environment and address.
+type launchSpec struct {
+	bin     string
+	args    []string
+	env     []string
+	baseURL string
 }
 
 func (s *system) webhookURL() string { return s.gateway.baseURL + "/hooks/profile-changed" }
@@ -105,7 +116,7 @@ func (s *system) stop() error {
 // be ready. stepDir holds data directories; logDir the children's logs
 // named after label.
 func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logDir, label string) (_ *system, err error) {
-	sys := &system{spec: spec, network: cfg.Network, secrets: newSecrets(), dataDirs: map[string]string{}}
+	sys := &system{spec: spec, network: cfg.Network, secrets: newSecrets(), dataDirs: map[string]string{}, launch: map[string]launchSpec{}}
 	defer func() {
 		if err != nil {
 			_ = sys.stop()
@@ -197,6 +208,8 @@ func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logD
 		}
 	}
 
+	sys.launch["hub"] = launchSpec{bin: bin, args: hubArgs, env: hubEnv, baseURL: hubURL}
+	sys.launch["gateway"] = launchSpec{bin: bin, args: gwArgs, env: gwEnv, baseURL: gwURL}
 	// The hub first, so the gateway's registration succeeds at once.
 	if sys.hub, err = startChild("hub", bin, hubArgs, hubEnv, hubURL, filepath.Join(logDir, label+"-hub.log")); err != nil {
 		return nil, err

@@ -199,6 +199,28 @@ func (t *tracker) rereadName(user int, name string, at time.Time) bool {
 	return true
 }
 
+// snapshot records what the hub's profile of user showed when read during
+// the run (after the update stream reconnected or lagged): the change it
+// names counts as seen at at, like an event without the hub's timestamps.
+// It reports whether that was news.
+func (t *tracker) snapshot(user int, name string, at time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	u, seq, ok := parseName(name)
+	if !ok || u != user || seq >= len(t.changes) || t.changes[seq].user != user || t.changes[seq].intended.IsZero() {
+		return false
+	}
+	c := &t.changes[seq]
+	if !c.seen.IsZero() {
+		return false
+	}
+	c.seen, c.reread = at, true
+	if c.accepted() {
+		t.users[user].maxSeen = max(t.users[user].maxSeen, c.version)
+	}
+	return true
+}
+
 // delivery is when each change reached the hub: when the hub showed it or
 // any change of the same user with a version at least its own (zero:
 // never). Only accepted changes get a time.
@@ -281,6 +303,28 @@ func readSSE(r io.Reader, onOpen func(), onEvent func(sseEvent)) error {
 	}
 }
 
+// updateEvent feeds one event of the hub's update stream to t and
+// reports whether it was "lagged".
+func (t *tracker) updateEvent(ev sseEvent) (lagged bool) {
+	at := time.Now()
+	switch ev.name {
+	case "profile":
+		var p struct {
+			UserID         string    `json:"user_id"`
+			DisplayName    string    `json:"display_name"`
+			PulledAt       time.Time `json:"pulled_at"`
+			PingReceivedAt time.Time `json:"ping_received_at"`
+		}
+		if json.Unmarshal([]byte(ev.data), &p) == nil {
+			t.event(p.UserID, p.DisplayName, at, p.PingReceivedAt, p.PulledAt)
+		}
+	case "lagged":
+		t.lag()
+		return true
+	}
+	return false
+}
+
 // followUpdates opens the hub's update stream and feeds t until ctx ends.
 // It returns once the stream is open (its first line arrived).
 func followUpdates(ctx context.Context, streamURL string, t *tracker) (done <-chan error, err error) {
@@ -301,23 +345,7 @@ func followUpdates(ctx context.Context, streamURL string, t *tracker) (done <-ch
 	go func() {
 		defer func() { _ = resp.Body.Close() }()
 		var once sync.Once
-		ch <- readSSE(resp.Body, func() { once.Do(func() { close(opened) }) }, func(ev sseEvent) {
-			at := time.Now()
-			switch ev.name {
-			case "profile":
-				var p struct {
-					UserID         string    `json:"user_id"`
-					DisplayName    string    `json:"display_name"`
-					PulledAt       time.Time `json:"pulled_at"`
-					PingReceivedAt time.Time `json:"ping_received_at"`
-				}
-				if json.Unmarshal([]byte(ev.data), &p) == nil {
-					t.event(p.UserID, p.DisplayName, at, p.PingReceivedAt, p.PulledAt)
-				}
-			case "lagged":
-				t.lag()
-			}
-		})
+		ch <- readSSE(resp.Body, func() { once.Do(func() { close(opened) }) }, func(ev sseEvent) { t.updateEvent(ev) })
 		once.Do(func() { close(opened) })
 	}()
 	select {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -145,6 +147,11 @@ func (h *Handler) refuseUnsigned(w http.ResponseWriter, r *http.Request, result 
 }
 
 func (h *Handler) refuseWebhook(w http.ResponseWriter, r *http.Request, result string, err error) {
+	if result == "error" && storeUnavailable(err) {
+		result = "store_unavailable"
+		err = &httpbase.Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable",
+			Message: "the store is unreachable; the change was not stored, retry later", RetryAfter: storeRetryAfter, Err: err}
+	}
 	h.metrics.webhooks.WithLabelValues(result).Inc()
 	if result == "unauthorized" {
 		h.log.WarnContext(r.Context(), "pingpull: webhook refused", "reason", err.Error(), "remote_addr", r.RemoteAddr)
@@ -158,6 +165,35 @@ func (h *Handler) replay(w http.ResponseWriter, receipt *store.WebhookReceipt) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(receipt.StatusCode)
 	_, _ = w.Write(receipt.Body)
+}
+
+// storeRetryAfter is the Retry-After of a webhook refused because the
+// store is unreachable: about as long as a PostgreSQL restart takes.
+const storeRetryAfter = 2 * time.Second
+
+// storeUnavailable reports whether err says the store cannot be reached
+// (a refused or broken connection, a server shutting down, starting up or
+// out of connections) rather than that the request or its data is wrong.
+// It knows no driver: network errors are net.Error or an errno, and
+// PostgreSQL's errors name their SQLSTATE.
+func storeUnavailable(err error) bool {
+	var he *httpbase.Error
+	if err == nil || errors.As(err, &he) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) {
+		code := st.SQLState()
+		// 08: connection exception; 57P01-57P03: admin or crash shutdown,
+		// cannot connect now; 53300: too many connections.
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "53300"
+	}
+	return false
 }
 
 // receiptQueries reads and frees receipts, on the store or in a

@@ -57,6 +57,7 @@ var allowed = map[string][]string{
 	"internal/openapitest":     {"docs"},
 	"internal/testdb":          {"internal/testenv", "store", "store/sqlite", "store/postgres"},
 	"internal/testenv":         {},
+	"internal/pgtemp":          {"internal/testenv"},
 	"internal/tools/k8sschema": {},
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssogate/ssogate/internal/pgtemp"
 	"github.com/ssogate/ssogate/internal/testenv"
 )
 
@@ -259,7 +260,9 @@ func TestAnalyzeCommits(t *testing.T) {
 // parallel and retried like TestAnalyzeCommits, against an autovacuum
 // worker's visit).
 func TestHubPollCommits(t *testing.T) {
-	base := testenv.DatabaseURL(t)
+	// A private server: on the shared one, autovacuum of the fresh database
+	// and other tests' databases add commits to the count.
+	base := pgtemp.Start(t).URL("postgres")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	u, db, drop, err := provisionPostgres(ctx, base, "polltest")

@@ -33,7 +33,7 @@ const (
 	testClientSecret = "gateway-secret"
 	testNetwork      = "test.fyre.co"
 	testNetworkKey   = "testkeytest"
-	waitFor          = 10 * time.Second
+	waitFor          = 30 * time.Second // a deadline, not a wait: CI shares two cores with load runs
 	pollEvery        = 10 * time.Millisecond
 )
 

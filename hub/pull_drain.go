@@ -50,7 +50,6 @@ func (h *Handler) newPullDrain() *drain.Drainer[pullItem, pullOutcome] {
 		Finish:     h.finishPulls,
 		Claim:      h.claimPulls,
 		Workers:    h.cfg.PullWorkers,
-		MaxBatch:   finishBatch,
 		Logger:     h.log,
 		Name:       "hub: pull drain",
 	})
@@ -211,9 +210,3 @@ func (h *Handler) recordTx(ctx context.Context, tx store.Tx, networkName, userID
 	}
 	return params.Result, before.PingReceivedAt, true, nil
 }
-
-// finishBatch bounds the pulls one transaction records. Each takes a few
-// statements and holds its row lock until the commit, and the next ping of
-// that user waits for it: small batches keep those waits short, and under
-// load the next batch is already full when this one commits.
-const finishBatch = 64

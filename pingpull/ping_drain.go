@@ -51,7 +51,6 @@ func (h *Handler) newPingDrain() *drain.Drainer[pingItem, pingDelivery] {
 		Finish:     h.finishPings,
 		Claim:      h.claimPings,
 		Workers:    h.cfg.PingWorkers,
-		MaxBatch:   pingFinishBatch,
 		// Recording a ping's outcome gates nothing the user sees (the hub
 		// pulls on the ping itself), so outcomes wait a little longer for
 		// company: fewer transactions per change.
@@ -193,8 +192,3 @@ func (h *Handler) finishPings(ctx context.Context, done []drain.Done[pingItem, p
 	}
 	return nil
 }
-
-// pingFinishBatch bounds the pings one transaction records: their outbox
-// rows stay locked until the commit, and a webhook of one of those users
-// waits for it.
-const pingFinishBatch = 64

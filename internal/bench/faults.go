@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -151,12 +150,9 @@ func Faults(ctx context.Context, cfg Config) ([]FaultRun, error) {
 	if !cfg.Faults {
 		return nil, errors.New("bench: faults: Config.Faults is not set")
 	}
-	if err := cfg.validate(); err != nil {
+	logDir, err := prepareRun(cfg)
+	if err != nil {
 		return nil, err
-	}
-	logDir := filepath.Join(cfg.Out, "logs")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		return nil, fmt.Errorf("bench: output directory: %w", err)
 	}
 	var out []FaultRun
 	var errs []error
@@ -186,13 +182,8 @@ func Faults(ctx context.Context, cfg Config) ([]FaultRun, error) {
 func runFaults(ctx context.Context, cfg Config, spec TargetSpec, logDir string) (res FaultRun, err error) {
 	rate := cfg.Rates[0]
 	res = FaultRun{Target: spec.Name(), Rate: rate, Users: cfg.Users, Duration: cfg.Duration, Downtime: cfg.FaultDowntime}
-	stepDir, err := os.MkdirTemp(cfg.WorkDir, "ssogate-bench-")
-	if err != nil {
-		return res, fmt.Errorf("bench: work dir: %w", err)
-	}
-	defer func() { _ = os.RemoveAll(stepDir) }()
 	label := spec.Name() + "-faults"
-	sys, err := startSystem(ctx, cfg, spec, stepDir, logDir, label)
+	sys, err := startSystem(ctx, cfg, spec, logDir, label)
 	if err != nil {
 		return res, err
 	}

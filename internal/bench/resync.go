@@ -77,12 +77,9 @@ func Resync(ctx context.Context, cfg Config) ([]ResyncResult, error) {
 	if cfg.Resync <= 0 {
 		return nil, errors.New("bench: resync: Config.Resync must be positive")
 	}
-	if err := cfg.validate(); err != nil {
+	logDir, err := prepareRun(cfg)
+	if err != nil {
 		return nil, err
-	}
-	logDir := filepath.Join(cfg.Out, "logs")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		return nil, fmt.Errorf("bench: output directory: %w", err)
 	}
 	var out []ResyncResult
 	var errs []error
@@ -111,12 +108,7 @@ func Resync(ctx context.Context, cfg Config) ([]ResyncResult, error) {
 func runResync(ctx context.Context, cfg Config, spec TargetSpec, logDir string) (res ResyncResult, err error) {
 	n := cfg.Resync
 	res = ResyncResult{Target: spec.Name(), Users: n}
-	stepDir, err := os.MkdirTemp(cfg.WorkDir, "ssogate-bench-")
-	if err != nil {
-		return res, fmt.Errorf("bench: work dir: %w", err)
-	}
-	defer func() { _ = os.RemoveAll(stepDir) }()
-	sys, err := startSystem(ctx, cfg, spec, stepDir, logDir, spec.Name()+"-resync")
+	sys, err := startSystem(ctx, cfg, spec, logDir, spec.Name()+"-resync")
 	if err != nil {
 		return res, err
 	}

@@ -116,6 +116,19 @@ type StepResult struct {
 	Samples         []Sample
 }
 
+// prepareRun checks cfg (with its defaults applied) and makes the output's
+// log directory, which it returns: the start of Run, Resync and Faults.
+func prepareRun(cfg Config) (string, error) {
+	if err := cfg.validate(); err != nil {
+		return "", err
+	}
+	logDir := filepath.Join(cfg.Out, "logs")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return "", fmt.Errorf("bench: output directory: %w", err)
+	}
+	return logDir, nil
+}
+
 // Run measures every target at every rate and writes the reports under
 // cfg.Out. It returns the results and an error naming the steps that could
 // not run (the reports include what could).
@@ -128,12 +141,9 @@ func Run(ctx context.Context, cfg Config) ([]StepResult, error) {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	if err := cfg.validate(); err != nil {
+	logDir, err := prepareRun(cfg)
+	if err != nil {
 		return nil, err
-	}
-	logDir := filepath.Join(cfg.Out, "logs")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		return nil, fmt.Errorf("bench: output directory: %w", err)
 	}
 	var results []StepResult
 	var errs []error
@@ -179,13 +189,8 @@ func Run(ctx context.Context, cfg Config) ([]StepResult, error) {
 func runStep(ctx context.Context, cfg Config, spec TargetSpec, rate int, logDir string) (res StepResult, err error) {
 	res = StepResult{Target: spec.Name(), Rate: rate, Duration: cfg.Duration, ErrorKind: map[string]int{},
 		MaxGatewayQueue: math.NaN(), MaxHubQueue: math.NaN()}
-	stepDir, err := os.MkdirTemp(cfg.WorkDir, "ssogate-bench-")
-	if err != nil {
-		return res, fmt.Errorf("bench: work dir: %w", err)
-	}
-	defer func() { _ = os.RemoveAll(stepDir) }()
 	label := spec.Name() + "-" + strconv.Itoa(rate)
-	sys, err := startSystem(ctx, cfg, spec, stepDir, logDir, label)
+	sys, err := startSystem(ctx, cfg, spec, logDir, label)
 	if err != nil {
 		return res, err
 	}

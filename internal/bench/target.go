@@ -113,10 +113,17 @@ func (s *system) stop() error {
 }
 
 // startSystem starts spec's hub, then its gateway, and waits for both to
-// be ready. stepDir holds data directories; logDir the children's logs
-// named after label.
-func startSystem(ctx context.Context, cfg Config, spec TargetSpec, stepDir, logDir, label string) (_ *system, err error) {
+// be ready. Their data directories are in a fresh directory under
+// cfg.WorkDir, removed by stop; logDir holds the children's logs named
+// after label.
+func startSystem(ctx context.Context, cfg Config, spec TargetSpec, logDir, label string) (_ *system, err error) {
+	stepDir, err := os.MkdirTemp(cfg.WorkDir, "ssogate-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("bench: work dir: %w", err)
+	}
 	sys := &system{spec: spec, network: cfg.Network, secrets: newSecrets(), dataDirs: map[string]string{}, launch: map[string]launchSpec{}}
+	// First in, so last out: the children and their databases go first.
+	sys.cleanup = append(sys.cleanup, func() { _ = os.RemoveAll(stepDir) })
 	defer func() {
 		if err != nil {
 			_ = sys.stop()

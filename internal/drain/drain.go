@@ -62,7 +62,10 @@ type Config[T, R any] struct {
 	// MaxQueued bounds the keys waiting in memory; Offer refuses more (the
 	// outbox still has them). Default 20,000.
 	MaxQueued int
-	// MaxBatch bounds one Finish. Default 500.
+	// MaxBatch bounds one Finish. Default 64: a Finish usually holds its
+	// items' rows locked until it commits, and the next write of one of
+	// those keys waits for it, so small batches keep those waits short;
+	// under load the next batch is already full when one commits.
 	MaxBatch int
 	// Linger is how long Finish waits for more outcomes to join a batch.
 	// Default 2ms.
@@ -90,7 +93,7 @@ func (c Config[T, R]) withDefaults() Config[T, R] {
 		c.MaxQueued = 20_000
 	}
 	if c.MaxBatch <= 0 {
-		c.MaxBatch = 500
+		c.MaxBatch = 64
 	}
 	if c.Linger <= 0 {
 		c.Linger = 2 * time.Millisecond

@@ -3,10 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -102,19 +100,7 @@ func TestPostgresFaults(t *testing.T) {
 	require.NoError(t, err)
 	client := &http.Client{Timeout: 10 * time.Second}
 	send := func(base, id, name, msgID string) *http.Response {
-		body, _ := json.Marshal(map[string]any{"user_id": id, "profile": map[string]any{"id": id, "display_name": name}})
-		now := time.Now()
-		sig, err := wh.Sign(msgID, now, body)
-		require.NoError(t, err)
-		req, _ := http.NewRequest(http.MethodPost, base+"/hooks/profile-changed", strings.NewReader(string(body)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("webhook-id", msgID)
-		req.Header.Set("webhook-timestamp", fmt.Sprint(now.Unix()))
-		req.Header.Set("webhook-signature", sig)
-		resp, err := client.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp
+		return postProfileChange(t, client, wh, base, id, name, msgID)
 	}
 	const users = 20
 	latest := map[string]string{}

@@ -184,19 +184,7 @@ func TestHubRestartMidQueue(t *testing.T) {
 		for u := range users {
 			id := fmt.Sprintf("user-%02d", u)
 			name := fmt.Sprintf("User %d round %d", u, round)
-			body, _ := json.Marshal(map[string]any{"user_id": id, "profile": map[string]any{"id": id, "display_name": name}})
-			msgID := fmt.Sprintf("msg_%d_%s", round, id)
-			now := time.Now()
-			sig, err := wh.Sign(msgID, now, body)
-			require.NoError(t, err)
-			req, _ := http.NewRequest(http.MethodPost, gatewayURL+"/hooks/profile-changed", strings.NewReader(string(body)))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("webhook-id", msgID)
-			req.Header.Set("webhook-timestamp", fmt.Sprint(now.Unix()))
-			req.Header.Set("webhook-signature", sig)
-			resp, err := http.DefaultClient.Do(req)
-			require.NoError(t, err)
-			resp.Body.Close()
+			resp := postProfileChange(t, http.DefaultClient, wh, gatewayURL, id, name, fmt.Sprintf("msg_%d_%s", round, id))
 			require.Equal(t, http.StatusAccepted, resp.StatusCode)
 			latest[id] = name
 		}
@@ -261,6 +249,25 @@ func TestHubRestartMidQueue(t *testing.T) {
 	hubProc.signal(syscall.SIGTERM)
 	require.Equal(t, 0, gw.cmd.ProcessState.ExitCode())
 	require.Equal(t, 0, hubProc.cmd.ProcessState.ExitCode())
+}
+
+// postProfileChange sends the signed profile-changed webhook that renames
+// user id to name and returns the answer (its body closed).
+func postProfileChange(t *testing.T, client *http.Client, wh *standardwebhooks.Webhook, base, id, name, msgID string) *http.Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"user_id": id, "profile": map[string]any{"id": id, "display_name": name}})
+	now := time.Now()
+	sig, err := wh.Sign(msgID, now, body)
+	require.NoError(t, err)
+	req, _ := http.NewRequest(http.MethodPost, base+"/hooks/profile-changed", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", msgID)
+	req.Header.Set("webhook-timestamp", fmt.Sprint(now.Unix()))
+	req.Header.Set("webhook-signature", sig)
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp
 }
 
 // pullGate proxies the hub's pulls to the gateway; while holding, it

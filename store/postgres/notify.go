@@ -70,8 +70,8 @@ type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// notify validates and sends one notification through db.
-func (s *Store) notify(ctx context.Context, db execer, channel string, payload []byte) error {
+// checkNotify validates one notification.
+func (s *Store) checkNotify(channel string, payload []byte) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
@@ -84,7 +84,30 @@ func (s *Store) notify(ctx context.Context, db execer, channel string, payload [
 	if !utf8.Valid(payload) || bytes.IndexByte(payload, 0) >= 0 {
 		return errors.New("postgres: notify: payload must be UTF-8 text without NUL bytes")
 	}
+	return nil
+}
+
+// notify validates and sends one notification through db.
+func (s *Store) notify(ctx context.Context, db execer, channel string, payload []byte) error {
+	if err := s.checkNotify(channel, payload); err != nil {
+		return err
+	}
 	if _, err := db.Exec(ctx, `SELECT pg_notify($1, $2)`, s.wireChannel(channel), string(payload)); err != nil {
+		return wrap("notify", err)
+	}
+	return nil
+}
+
+// notifyMany sends the notifications a transaction buffered, in order, in
+// one statement (one round trip however many a batch of changes sends).
+func notifyMany(ctx context.Context, db execer, channels, payloads []string) error {
+	if len(channels) == 0 {
+		return nil
+	}
+	_, err := db.Exec(ctx,
+		`SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS n(c, p, i) ORDER BY i`,
+		channels, payloads)
+	if err != nil {
 		return wrap("notify", err)
 	}
 	return nil

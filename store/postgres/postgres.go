@@ -265,6 +265,9 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.
 	if err := fn(ctx, t); err != nil {
 		return err
 	}
+	if err := notifyMany(ctx, dbTx, t.channels, t.payloads); err != nil {
+		return err
+	}
 	done = true
 	if err := dbTx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", mapError(err))
@@ -277,12 +280,20 @@ type pgTx struct {
 	queries
 	tx pgx.Tx
 	s  *Store
+	// channels and payloads are the notifications sent so far, in order.
+	channels, payloads []string
 }
 
-// Notify sends payload on channel when the transaction commits (pg_notify
-// inside the transaction: PostgreSQL delivers it at commit and drops it on
-// rollback). PostgreSQL folds identical (channel, payload) pairs sent in
-// one transaction into one delivery.
-func (t *pgTx) Notify(ctx context.Context, channel string, payload []byte) error {
-	return t.s.notify(ctx, t.tx, channel, payload)
+// Notify sends payload on channel when the transaction commits: it is
+// checked now and buffered, and InTx sends every buffered notification in
+// one pg_notify statement just before COMMIT (PostgreSQL delivers them at
+// commit, in order, and drops them on rollback). PostgreSQL folds identical
+// (channel, payload) pairs sent in one transaction into one delivery.
+func (t *pgTx) Notify(_ context.Context, channel string, payload []byte) error {
+	if err := t.s.checkNotify(channel, payload); err != nil {
+		return err
+	}
+	t.channels = append(t.channels, t.s.wireChannel(channel))
+	t.payloads = append(t.payloads, string(payload))
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -148,6 +149,39 @@ func testTx(t *testing.T, newStore NewStoreFunc) {
 			}
 			for v := int64(1); v <= 10; v++ {
 				require.Equal(t, []byte{byte('0' + v%10)}, receive(t, sub.C(), "notification"))
+			}
+		}},
+		{"OneTxNotifiesInOrder", func(t *testing.T, s store.Store) {
+			// Many notifications on two channels in one transaction arrive
+			// at commit, each channel's in the order sent; nothing arrives
+			// from a transaction that rolled back after notifying.
+			ctx := ctxFor(t)
+			profiles := listen(t, s, store.ChannelProfileChanged)
+			sessions := listen(t, s, store.ChannelSessionEnded)
+			require.Error(t, s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+				if err := tx.Notify(ctx, store.ChannelProfileChanged, []byte("rolled back")); err != nil {
+					return err
+				}
+				return errors.New("storetest: fail on purpose")
+			}))
+			require.NoError(t, s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+				for i := range 20 {
+					if err := tx.Notify(ctx, store.ChannelProfileChanged, []byte(fmt.Sprintf("p%02d", i))); err != nil {
+						return err
+					}
+					if i%5 == 0 {
+						if err := tx.Notify(ctx, store.ChannelSessionEnded, []byte(fmt.Sprintf("s%02d", i))); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}))
+			for i := range 20 {
+				require.Equal(t, fmt.Sprintf("p%02d", i), string(receive(t, profiles.C(), "profile notification")))
+			}
+			for i := 0; i < 20; i += 5 {
+				require.Equal(t, fmt.Sprintf("s%02d", i), string(receive(t, sessions.C(), "session notification")))
 			}
 		}},
 		{"NotifyChecksChannel", func(t *testing.T, s store.Store) {

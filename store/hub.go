@@ -111,6 +111,13 @@ type RemoteProfilePullParams struct {
 	Result string
 }
 
+// RemoteProfilePullRecorded is one row RemoteProfileRecordPulls wrote: the
+// row after the write, and whether Data changed.
+type RemoteProfilePullRecorded struct {
+	Profile *RemoteProfile
+	Changed bool
+}
+
 // RemoteProfileListParams pages through a network's remote profiles.
 type RemoteProfileListParams struct {
 	Network string
@@ -180,6 +187,13 @@ type HubQueries interface {
 	// RemoteProfileRecordPull stores a pull's result and returns the row
 	// after it, and whether Data changed.
 	RemoteProfileRecordPull(ctx context.Context, params RemoteProfilePullParams) (*RemoteProfile, bool, error)
+	// RemoteProfileRecordPulls stores many pulls' results as
+	// RemoteProfileRecordPull stores each (the same rules, the same rows
+	// after), in one statement on PostgreSQL. Each (Network, UserID) appears
+	// at most once; rows that do not exist are left out of the answer. The
+	// answer is in the order of params. Rows are locked in key order, so
+	// concurrent batches do not deadlock.
+	RemoteProfileRecordPulls(ctx context.Context, params []RemoteProfilePullParams) ([]RemoteProfilePullRecorded, error)
 	// RemoteProfileRecordPullError records a failed attempt (LastPullAt,
 	// LastPullResult) without touching Data or the sequence numbers.
 	RemoteProfileRecordPullError(ctx context.Context, network, userID, result string, at time.Time) error
@@ -188,6 +202,10 @@ type HubQueries interface {
 	// RemoteProfileGetMany returns the rows that exist among userIDs, keyed by
 	// user id.
 	RemoteProfileGetMany(ctx context.Context, network string, userIDs []string) (map[string]*RemoteProfile, error)
+	// RemoteProfileGetManyForUpdate is RemoteProfileGetMany that, on
+	// PostgreSQL, also locks the rows (in user id order) until the
+	// transaction ends: the batched form of RemoteProfilePingSeqForUpdate.
+	RemoteProfileGetManyForUpdate(ctx context.Context, network string, userIDs []string) (map[string]*RemoteProfile, error)
 	// RemoteProfileList pages through a network's profiles and returns the
 	// total count matching Query.
 	RemoteProfileList(ctx context.Context, params RemoteProfileListParams) ([]*RemoteProfile, int, error)

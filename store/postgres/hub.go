@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,14 +47,21 @@ const remoteProfileColumns = `network, user_id, status, data, display_name, avat
 	first_seen_at, updated_at`
 
 func scanRemoteProfile(row pgx.Row) (*store.RemoteProfile, error) {
+	return scanRemoteProfileWith(row)
+}
+
+// scanRemoteProfileWith scans remoteProfileColumns followed by the extra
+// columns into extra.
+func scanRemoteProfileWith(row pgx.Row, extra ...any) (*store.RemoteProfile, error) {
 	var (
 		p                          store.RemoteProfile
 		status                     string
 		pingReceivedAt, lastPullAt *time.Time
 	)
-	err := row.Scan(&p.Network, &p.UserID, &status, &p.Data, &p.DisplayName, &p.AvatarURL,
+	dest := append([]any{&p.Network, &p.UserID, &status, &p.Data, &p.DisplayName, &p.AvatarURL,
 		&p.PingSeq, &p.PulledSeq, &pingReceivedAt, &lastPullAt, &p.LastPullResult, &p.LastChanged,
-		&p.FirstSeenAt, &p.UpdatedAt)
+		&p.FirstSeenAt, &p.UpdatedAt}, extra...)
+	err := row.Scan(dest...)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +71,16 @@ func scanRemoteProfile(row pgx.Row) (*store.RemoteProfile, error) {
 	p.FirstSeenAt = p.FirstSeenAt.UTC()
 	p.UpdatedAt = p.UpdatedAt.UTC()
 	return &p, nil
+}
+
+// prefixed qualifies each column of a comma-separated list with prefix
+// ("p." for a table alias).
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 func collectRemoteProfiles(rows pgx.Rows) ([]*store.RemoteProfile, error) {

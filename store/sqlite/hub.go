@@ -232,62 +232,109 @@ func (q queries) RemoteProfilePingSeqForUpdate(ctx context.Context, network, use
 
 // RemoteProfileRecordPull stores a pull's result in one transaction.
 func (q queries) RemoteProfileRecordPull(ctx context.Context, params store.RemoteProfilePullParams) (*store.RemoteProfile, bool, error) {
-	if params.Status != store.RemoteProfileOK && params.Status != store.RemoteProfileMissing {
-		return nil, false, fmt.Errorf("sqlite: record pull: Status %q is neither ok nor missing", params.Status)
-	}
 	var (
 		result  *store.RemoteProfile
 		changed bool
 	)
 	err := q.atomic(ctx, func(db querier) error {
-		cur, err := scanRemoteProfile(db.QueryRowContext(ctx,
-			`SELECT `+remoteProfileColumns+` FROM remote_profile WHERE network = ? AND user_id = ?`,
-			params.Network, params.UserID))
-		if err != nil {
-			return err
-		}
-		pulledSeq := max(cur.PulledSeq, params.Seq)
-		pingReceivedAt := nullMicros(cur.PingReceivedAt)
-		if params.Seq >= cur.PingSeq {
-			pingReceivedAt = nil
-		}
-		// A pull that started from an older ping than the last one recorded
-		// (two pulls overlapped) must not write its older answer over it.
-		stale := params.Seq < cur.PulledSeq
-		changed = !stale && params.Status == store.RemoteProfileOK && len(params.Data) > 0 && !bytes.Equal(cur.Data, params.Data)
-		if !changed {
-			status := params.Status
-			if stale {
-				status = cur.Status
-			}
-			result, err = scanRemoteProfile(db.QueryRowContext(ctx,
-				`UPDATE remote_profile SET status = ?, pulled_seq = ?, ping_received_at = ?, last_pull_at = ?, last_pull_result = ?
-				 WHERE network = ? AND user_id = ? RETURNING `+remoteProfileColumns,
-				string(status), pulledSeq, pingReceivedAt, micros(params.At), params.Result,
-				params.Network, params.UserID))
-			return err
-		}
-		lastChanged := params.Changed
-		if lastChanged == nil {
-			lastChanged = []string{}
-		}
-		lastChangedJSON, err := json.Marshal(lastChanged)
-		if err != nil {
-			return err
-		}
-		result, err = scanRemoteProfile(db.QueryRowContext(ctx,
-			`UPDATE remote_profile SET status = ?, pulled_seq = ?, ping_received_at = ?, last_pull_at = ?, last_pull_result = ?,
-			   data = ?, display_name = ?, avatar_url = ?, last_changed = ?, updated_at = ?
-			 WHERE network = ? AND user_id = ? RETURNING `+remoteProfileColumns,
-			string(params.Status), pulledSeq, pingReceivedAt, micros(params.At), params.Result,
-			string(params.Data), params.DisplayName, params.AvatarURL, string(lastChangedJSON), micros(params.At),
-			params.Network, params.UserID))
+		var err error
+		result, changed, err = recordPull(ctx, db, params)
 		return err
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("sqlite: record pull: %w", err)
 	}
 	return result, changed, nil
+}
+
+// RemoteProfileRecordPulls records each pull as RemoteProfileRecordPull
+// does, in one transaction (SQLite has one writer: there is no lock order
+// to keep).
+func (q queries) RemoteProfileRecordPulls(ctx context.Context, params []store.RemoteProfilePullParams) ([]store.RemoteProfilePullRecorded, error) {
+	seen := make(map[[2]string]struct{}, len(params))
+	for _, p := range params {
+		key := [2]string{p.Network, p.UserID}
+		if _, dup := seen[key]; dup {
+			return nil, fmt.Errorf("sqlite: record pulls: %s@%s appears twice", p.UserID, p.Network)
+		}
+		seen[key] = struct{}{}
+	}
+	var out []store.RemoteProfilePullRecorded
+	err := q.atomic(ctx, func(db querier) error {
+		out = make([]store.RemoteProfilePullRecorded, 0, len(params))
+		for _, p := range params {
+			row, changed, err := recordPull(ctx, db, p)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out = append(out, store.RemoteProfilePullRecorded{Profile: row, Changed: changed})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: record pulls: %w", err)
+	}
+	return out, nil
+}
+
+// RemoteProfileGetManyForUpdate is RemoteProfileGetMany: SQLite's one
+// writer already serializes the transactions that write these rows.
+func (q queries) RemoteProfileGetManyForUpdate(ctx context.Context, network string, userIDs []string) (map[string]*store.RemoteProfile, error) {
+	return q.RemoteProfileGetMany(ctx, network, userIDs)
+}
+
+// recordPull stores one pull's result through db (see
+// RemoteProfileRecordPull).
+func recordPull(ctx context.Context, db querier, params store.RemoteProfilePullParams) (result *store.RemoteProfile, changed bool, err error) {
+	if params.Status != store.RemoteProfileOK && params.Status != store.RemoteProfileMissing {
+		return nil, false, fmt.Errorf("status %q is neither ok nor missing", params.Status)
+	}
+	cur, err := scanRemoteProfile(db.QueryRowContext(ctx,
+		`SELECT `+remoteProfileColumns+` FROM remote_profile WHERE network = ? AND user_id = ?`,
+		params.Network, params.UserID))
+	if err != nil {
+		return nil, false, err
+	}
+	pulledSeq := max(cur.PulledSeq, params.Seq)
+	pingReceivedAt := nullMicros(cur.PingReceivedAt)
+	if params.Seq >= cur.PingSeq {
+		pingReceivedAt = nil
+	}
+	// A pull that started from an older ping than the last one recorded
+	// (two pulls overlapped) must not write its older answer over it.
+	stale := params.Seq < cur.PulledSeq
+	changed = !stale && params.Status == store.RemoteProfileOK && len(params.Data) > 0 && !bytes.Equal(cur.Data, params.Data)
+	if !changed {
+		status := params.Status
+		if stale {
+			status = cur.Status
+		}
+		result, err = scanRemoteProfile(db.QueryRowContext(ctx,
+			`UPDATE remote_profile SET status = ?, pulled_seq = ?, ping_received_at = ?, last_pull_at = ?, last_pull_result = ?
+			 WHERE network = ? AND user_id = ? RETURNING `+remoteProfileColumns,
+			string(status), pulledSeq, pingReceivedAt, micros(params.At), params.Result,
+			params.Network, params.UserID))
+		return result, changed, err
+	}
+	lastChanged := params.Changed
+	if lastChanged == nil {
+		lastChanged = []string{}
+	}
+	lastChangedJSON, err := json.Marshal(lastChanged)
+	if err != nil {
+		return nil, false, err
+	}
+	result, err = scanRemoteProfile(db.QueryRowContext(ctx,
+		`UPDATE remote_profile SET status = ?, pulled_seq = ?, ping_received_at = ?, last_pull_at = ?, last_pull_result = ?,
+		   data = ?, display_name = ?, avatar_url = ?, last_changed = ?, updated_at = ?
+		 WHERE network = ? AND user_id = ? RETURNING `+remoteProfileColumns,
+		string(params.Status), pulledSeq, pingReceivedAt, micros(params.At), params.Result,
+		string(params.Data), params.DisplayName, params.AvatarURL, string(lastChangedJSON), micros(params.At),
+		params.Network, params.UserID))
+	return result, changed, err
 }
 
 // RemoteProfileRecordPullError records a failed attempt.

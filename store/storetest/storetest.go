@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"OneTime", testOneTime},
 		{"Session", testSession},
 		{"Hub", testHub},
+		{"RecordPulls", testRecordPulls},
 		{"Collection", testCollection},
 		{"Outbox", testOutbox},
 		{"Notify", testNotify},

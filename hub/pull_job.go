@@ -84,7 +84,7 @@ func (w *pullWorker) NextRetry(job *river.Job[PullArgs]) time.Time {
 	if v, ok := w.h.retryAfter.LoadAndDelete(job.ID); ok {
 		return now.Add(v.(time.Duration))
 	}
-	return now.Add(retryDelay(job.Attempt, w.h.jitter()))
+	return now.Add(retryDelay(job.Attempt+fastPathAttempts(job.Metadata), w.h.jitter()))
 }
 
 // retryDelay is the delay after the attempt-th failure: retrySchedule's

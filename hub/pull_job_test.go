@@ -124,10 +124,10 @@ func TestPullRefusedIsDeadLetter(t *testing.T) {
 }
 
 // TestPullRetries: 5xx, 429 and connection failures are retried by a River
-// job the fast path hands the pull to; the delay honours Retry-After (the
-// job is scheduled at it), else the job tries at once and then follows the
-// schedule; a ping during the wait makes the pull now, on the fast path,
-// and the job then completes without pulling again.
+// job the fast path hands the pull to; the fast path's attempt counts as the
+// first, so the job is scheduled at the Retry-After, else at the schedule's
+// first delay (never at once); a ping during the wait makes the pull now,
+// on the fast path, and the job then completes without pulling again.
 func TestPullRetries(t *testing.T) {
 	t.Parallel()
 	// The hub's clock stands still a minute ahead of River's (whole
@@ -140,21 +140,18 @@ func TestPullRetries(t *testing.T) {
 		answer     func(w http.ResponseWriter, r *http.Request)
 		result     string
 		retryAfter time.Duration
-		// answers is how many pulls fail: the fast path's, and the job's
-		// first attempt when no Retry-After delays it.
-		answers int
 	}{
-		{"503 with Retry-After seconds", status(http.StatusServiceUnavailable, "Retry-After", "120"), "error: status 503", 2 * time.Minute, 1},
-		{"429 with Retry-After date", status(http.StatusTooManyRequests, "Retry-After", now.Add(time.Hour).UTC().Format(http.TimeFormat)), "error: status 429", time.Hour, 1},
-		{"500 without Retry-After", status(http.StatusInternalServerError), "error: status 500", 5 * time.Second, 2},
+		{"503 with Retry-After seconds", status(http.StatusServiceUnavailable, "Retry-After", "120"), "error: status 503", 2 * time.Minute},
+		{"429 with Retry-After date", status(http.StatusTooManyRequests, "Retry-After", now.Add(time.Hour).UTC().Format(http.TimeFormat)), "error: status 429", time.Hour},
+		{"500 without Retry-After", status(http.StatusInternalServerError), "error: status 500", 5 * time.Second},
 		{"connection dropped", func(w http.ResponseWriter, r *http.Request) {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				_ = conn.Close()
 			}
-		}, "error: connection failed", 5 * time.Second, 2},
-		{"malformed JSON", body(`{"id":"bob",`), "error: malformed JSON", 5 * time.Second, 2},
-		{"id mismatch", body(`{"id":"alice","display_name":"Alice"}`), "error: id mismatch", 5 * time.Second, 2},
+		}, "error: connection failed", 5 * time.Second},
+		{"malformed JSON", body(`{"id":"bob",`), "error: malformed JSON", 5 * time.Second},
+		{"id mismatch", body(`{"id":"alice","display_name":"Alice"}`), "error: id mismatch", 5 * time.Second},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,14 +161,13 @@ func TestPullRetries(t *testing.T) {
 				withHandler(func(h *Handler) { h.jitter = func() float64 { return 0.5 } }))
 			ep := newEndpoint(t, b.codec)
 			ep.set("bob", bobProfile)
-			for range tc.answers {
-				ep.then(tc.answer)
-			}
+			ep.then(tc.answer)
 			b.register(ep.template())
 			b.ping("bob")
 			job := b.waitRetry()
-			require.EqualValues(t, tc.answers, ep.calls.Load())
-			require.Len(t, job.Errors, tc.answers-1, "the job's failed attempts")
+			require.EqualValues(t, 1, ep.calls.Load(), "the fast path's attempt only")
+			require.Empty(t, job.Errors, "the job has not run")
+			require.Equal(t, 1, fastPathAttempts(job.Metadata), "metadata %s", job.Metadata)
 			rp := b.profile("bob")
 			require.Equal(t, tc.result, rp.LastPullResult)
 			require.Equal(t, store.RemoteProfilePending, rp.Status)
@@ -183,7 +179,7 @@ func TestPullRetries(t *testing.T) {
 			rp = b.waitProfile("bob", func(rp *store.RemoteProfile) bool { return rp.Status == store.RemoteProfileOK })
 			require.Equal(t, rp.PingSeq, rp.PulledSeq)
 			require.EqualValues(t, 2, rp.PingSeq)
-			require.EqualValues(t, tc.answers+1, ep.calls.Load())
+			require.EqualValues(t, 2, ep.calls.Load())
 			require.Len(t, b.pullJobs(), 1, "no second job")
 
 			// The job, run now, finds every ping answered: it completes
@@ -191,9 +187,47 @@ func TestPullRetries(t *testing.T) {
 			_, err := b.store.Jobs().JobRetry(b.ctx, job.ID)
 			require.NoError(t, err)
 			b.eventually(func() bool { return len(b.pullJobs(rivertype.JobStateCompleted)) == 1 }, "one job, completed")
-			require.EqualValues(t, tc.answers+1, ep.calls.Load(), "the job pulled again")
+			require.EqualValues(t, 2, ep.calls.Load(), "the job pulled again")
 		})
 	}
+}
+
+// TestPullRetryCountsFastPathAttempt: the job that took a failed fast-path
+// pull over fails again on its first run; its next retry waits the
+// schedule's delay after two failures (the fast path's and its own).
+func TestPullRetryCountsFastPathAttempt(t *testing.T) {
+	t.Parallel()
+	now := time.Now().Truncate(time.Second).Add(time.Minute)
+	b := setup(t, withJobs(), withPrivate(),
+		withConfig(func(c *Config) { c.Now = func() time.Time { return now } }),
+		withHandler(func(h *Handler) { h.jitter = func() float64 { return 0.5 } }))
+	ep := newEndpoint(t, b.codec)
+	ep.set("bob", bobProfile)
+	ep.then(status(http.StatusInternalServerError))
+	ep.then(status(http.StatusBadGateway))
+	b.register(ep.template())
+	b.ping("bob")
+	job := b.waitRetry()
+	require.Equal(t, now.Add(retryDelay(1, 0.5)).UTC(), job.ScheduledAt.UTC())
+
+	_, err := b.store.Jobs().JobRetry(b.ctx, job.ID)
+	require.NoError(t, err)
+	var again *rivertype.JobRow
+	b.eventually(func() bool {
+		for _, j := range b.pullJobs(unfinishedStates...) {
+			if j.ID == job.ID && len(j.Errors) == 1 && j.State != rivertype.JobStateRunning {
+				again = j
+				return true
+			}
+		}
+		return false
+	}, "the job's first run failed")
+	require.EqualValues(t, 2, ep.calls.Load())
+	require.Equal(t, 1, again.Attempt)
+	require.Equal(t, now.Add(retryDelay(2, 0.5)).UTC(), again.ScheduledAt.UTC(),
+		"scheduled %s after the hub's now", again.ScheduledAt.Sub(now))
+	require.Greater(t, retryDelay(2, 0.5), retryDelay(1, 0.5))
+	require.Equal(t, "error: status 502", b.profile("bob").LastPullResult)
 }
 
 func TestPullLimits(t *testing.T) {

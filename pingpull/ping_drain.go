@@ -123,6 +123,7 @@ func (h *Handler) finishPings(ctx context.Context, done []drain.Done[pingItem, p
 	var events []store.ProfileEvent
 	err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		delivered, failed, events = delivered[:0], failed[:0], events[:0]
+		timeline := make([]*store.TimelineEvent, 0, len(done))
 		for _, d := range done {
 			it, res := d.Item, d.Result.res
 			detail := map[string]any{
@@ -161,9 +162,10 @@ func (h *Handler) finishPings(ctx context.Context, done []drain.Done[pingItem, p
 					return err
 				}
 			}
-			if _, err := tx.TimelineAppend(ctx, timelineEvent(it.UserID, "ping.attempt", detail, d.Result.at)); err != nil {
-				return err
-			}
+			timeline = append(timeline, timelineEvent(it.UserID, "ping.attempt", detail, d.Result.at))
+		}
+		if err := tx.TimelineAppendMany(ctx, timeline); err != nil {
+			return err
 		}
 		if _, err := tx.PingOutboxDelete(ctx, append(delivered, failed...)); err != nil {
 			return err

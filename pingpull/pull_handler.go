@@ -193,20 +193,25 @@ func (h *Handler) writeServed(ctx context.Context, batch []servedRecord) error {
 		index[k] = g
 		groups = append(groups, g)
 	}
+	var (
+		ready    []store.ProfileEvent
+		served   []store.ProfileServed
+		timeline = make([]*store.TimelineEvent, 0, len(groups))
+	)
+	for _, g := range groups {
+		if g.first {
+			served = append(served, store.ProfileServed{UserID: g.userID, Version: g.version, At: g.at})
+			ready = append(ready, store.ProfileEvent{UserID: g.userID, Version: g.version})
+		}
+		detail := map[string]any{"version": g.version, "first": g.first, "count": g.count}
+		timeline = append(timeline, timelineEvent(g.userID, "pull.served", detail, g.at))
+	}
 	return h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		var ready []store.ProfileEvent
-		for _, g := range groups {
-			if g.first {
-				err := tx.ProfileMarkServed(ctx, g.userID, g.version, g.at)
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					return err
-				}
-				ready = append(ready, store.ProfileEvent{UserID: g.userID, Version: g.version})
-			}
-			detail := map[string]any{"version": g.version, "first": g.first, "count": g.count}
-			if _, err := tx.TimelineAppend(ctx, timelineEvent(g.userID, "pull.served", detail, g.at)); err != nil {
-				return err
-			}
+		if err := tx.ProfileMarkServedMany(ctx, served); err != nil {
+			return err
+		}
+		if err := tx.TimelineAppendMany(ctx, timeline); err != nil {
+			return err
 		}
 		// One notification for the batch ("profile ready" for every
 		// version served first), not one per pull.

@@ -230,4 +230,5 @@ type Queries interface {
 	HubQueries
 	CollectionQueries
 	PingOutboxQueries
+	BatchQueries
 }

@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"Session", testSession},
 		{"Hub", testHub},
 		{"RecordPulls", testRecordPulls},
+		{"Batch", testBatch},
 		{"Collection", testCollection},
 		{"Outbox", testOutbox},
 		{"Notify", testNotify},

@@ -15,10 +15,14 @@ import (
 
 	"github.com/ssogate/ssogate/internal/drain"
 	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/internal/txbatch"
 	"github.com/ssogate/ssogate/livefyre"
 	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 )
+
+// webhookTxBatch bounds the webhooks committed in one transaction.
+const webhookTxBatch = 64
 
 // Handler serves the gateway's Ping for Pull endpoints and works its ping
 // jobs. Create it with New.
@@ -39,6 +43,8 @@ type Handler struct {
 	// process in the outbox.
 	pings    *drain.Drainer[pingItem, pingDelivery]
 	instance string
+	// webhookTx commits concurrent webhooks together (group commit).
+	webhookTx *txbatch.Batcher[store.Tx]
 	// errs is the one place that maps errors to HTTP answers.
 	errs httpbase.ErrorWriter
 	// enqueueBatch is EnqueuePings' transaction size (tests shrink it).
@@ -113,6 +119,11 @@ func New(cfg Config) (*Handler, error) {
 	h.worker = &pingWorker{h: h}
 	h.instance = instanceID()
 	h.pings = h.newPingDrain()
+	h.webhookTx = txbatch.New(txbatch.Config[store.Tx]{
+		InTx:     h.store.InTx,
+		MaxBatch: webhookTxBatch,
+		Observe:  func(n int) { h.metrics.webhookTxBatch.Observe(float64(n)) },
+	})
 	return h, nil
 }
 

@@ -19,8 +19,10 @@ type metrics struct {
 	pings       *prometheus.CounterVec
 	deadLetters prometheus.Counter
 	pingLatency prometheus.Histogram
-	pulls       *prometheus.CounterVec
-	logouts     *prometheus.CounterVec
+	// webhookTxBatch is the size of each committed group of webhooks.
+	webhookTxBatch prometheus.Histogram
+	pulls          *prometheus.CounterVec
+	logouts        *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, jobs store.JobClient, outbox store.PingOutboxQueries, now func() time.Time) (*metrics, error) {
@@ -42,6 +44,11 @@ func newMetrics(reg prometheus.Registerer, jobs store.JobClient, outbox store.Pi
 			Help:    "Duration of ping requests to the hub, whatever their result.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10),
 		}),
+		webhookTxBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "ssogate_gateway_webhook_tx_batch_size",
+			Help:    "Webhooks committed together in one transaction (group commit: the webhooks that arrived while the previous transaction ran).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+		}),
 		pulls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssogate_gateway_pulls_total",
 			Help: "Pull requests by result (served, forbidden, not_found, bad_request, error).",
@@ -51,7 +58,7 @@ func newMetrics(reg prometheus.Registerer, jobs store.JobClient, outbox store.Pi
 			Help: "Logouts sent to the hub (app sessions ended) by result (ok, unsupported, retry, dead_letter).",
 		}, []string{"result"}),
 	}
-	collectors := []prometheus.Collector{m.webhooks, m.pings, m.deadLetters, m.pingLatency, m.pulls, m.logouts, &queueDepth{jobs: jobs, outbox: outbox, now: now}}
+	collectors := []prometheus.Collector{m.webhooks, m.pings, m.deadLetters, m.pingLatency, m.webhookTxBatch, m.pulls, m.logouts, &queueDepth{jobs: jobs, outbox: outbox, now: now}}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("pingpull: register metrics: %w", err)

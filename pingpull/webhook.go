@@ -235,7 +235,7 @@ func (h *Handler) applyWebhook(ctx context.Context, webhookID string, payload *w
 	userID, updatedAt := payload.UserID, payload.UpdatedAt
 	var answer *WebhookAnswer
 	var replayed *store.WebhookReceipt
-	err := h.inPatchTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := h.inPatchTx(ctx, userID, func(ctx context.Context, tx store.Tx) error {
 		if !payload.fromSource() {
 			receipt, err := h.receipt(ctx, tx, webhookID)
 			if err != nil {

@@ -140,13 +140,14 @@ func (h *Handler) refuseInvalidProfile(w http.ResponseWriter, r *http.Request, w
 	return true
 }
 
-// inPatchTx runs fn in a transaction, again when a patch raced with the
-// profile's creation (errPatchRaced), so that the patch lands on the
-// created profile instead of replacing it.
-func (h *Handler) inPatchTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+// inPatchTx runs fn in a transaction shared with the webhooks arriving at
+// the same time (h.webhookTx: group commit, ordered by user id), again when
+// a patch raced with the profile's creation (errPatchRaced), so that the
+// patch lands on the created profile instead of replacing it.
+func (h *Handler) inPatchTx(ctx context.Context, userID string, fn func(ctx context.Context, tx store.Tx) error) error {
 	var err error
 	for range maxPatchAttempts {
-		if err = h.store.InTx(ctx, fn); !errors.Is(err, errPatchRaced) {
+		if err = h.webhookTx.Do(ctx, userID, fn); !errors.Is(err, errPatchRaced) {
 			return err
 		}
 	}

@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 
 	// The domains: each on the shared lower layer, never on each other.
 	"authdelegate": {"livefyre", "tokens", "store", "web", "internal/httpbase"},
-	"pingpull":     {"livefyre", "tokens", "store", "web", "internal/httpbase", "internal/drain"},
+	"pingpull":     {"livefyre", "tokens", "store", "web", "internal/httpbase", "internal/drain", "internal/txbatch"},
 	"hub":          {"livefyre", "tokens", "store", "web", "internal/httpbase", "internal/drain"},
 
 	// The lower layer.
@@ -51,6 +51,7 @@ var allowed = map[string][]string{
 	"internal/bench":           {"internal/e2e", "internal/httpbase", "tokens"},
 	"internal/demosite":        {"internal/httpbase", "tokens", "web"},
 	"internal/drain":           {},
+	"internal/txbatch":         {},
 	"internal/devidp":          {"internal/httpbase"},
 	"internal/e2e":             {},
 	"internal/httpbase":        {},

@@ -16,7 +16,9 @@ import (
 
 	"github.com/ssogate/ssogate/internal/drain"
 	"github.com/ssogate/ssogate/internal/httpbase"
+	"github.com/ssogate/ssogate/internal/txbatch"
 	"github.com/ssogate/ssogate/livefyre"
+	"github.com/ssogate/ssogate/store"
 	"github.com/ssogate/ssogate/tokens"
 	"github.com/ssogate/ssogate/web"
 )
@@ -54,6 +56,8 @@ type Handler struct {
 
 	// pulls is the fast path of pulls (pull_drain.go).
 	pulls *drain.Drainer[pullItem, pullOutcome]
+	// pingTx commits concurrent pings together (group commit).
+	pingTx *txbatch.Batcher[store.Tx]
 	// errs is the one place that maps errors to HTTP answers.
 	errs httpbase.ErrorWriter
 }
@@ -146,6 +150,11 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.streams.open = map[string]int{}
 	h.pulls = h.newPullDrain()
+	h.pingTx = txbatch.New(txbatch.Config[store.Tx]{
+		InTx:     h.store.InTx,
+		MaxBatch: pingTxBatch,
+		Observe:  func(n int) { h.metrics.pingTxBatch.Observe(float64(n)) },
+	})
 	return h, nil
 }
 

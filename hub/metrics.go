@@ -20,6 +20,8 @@ type metrics struct {
 	// propagation is the time from a ping received to the remote profile
 	// updated by the pull that answered it.
 	propagation prometheus.Histogram
+	// pingTxBatch is the size of each committed group of pings.
+	pingTxBatch prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer, s Store, now func() time.Time) (*metrics, error) {
@@ -50,8 +52,13 @@ func newMetrics(reg prometheus.Registerer, s Store, now func() time.Time) (*metr
 			Help:    "Time from a ping received to the remote profile updated by the pull answering it.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 600, 3600},
 		}),
+		pingTxBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "ssogate_hub_ping_tx_batch_size",
+			Help:    "Pings committed together in one transaction (group commit: the pings that arrived while the previous transaction ran).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.pings, m.pulls, m.pullDuration, m.auth, m.logouts, m.propagation, newQueueCollector(s, now)} {
+	for _, c := range []prometheus.Collector{m.pings, m.pulls, m.pullDuration, m.auth, m.logouts, m.propagation, m.pingTxBatch, newQueueCollector(s, now)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("hub: register metrics: %w", err)
 		}

@@ -83,16 +83,21 @@ func (h *Handler) ping(w http.ResponseWriter, r *http.Request) (string, error) {
 	return "ok", nil
 }
 
+// pingTxBatch bounds the pings committed in one transaction.
+const pingTxBatch = 64
+
 // queuePull records a pull trigger for the user (creating the remote
 // profile as pending when new, seeded with displayName) and leases the pull
 // to this process, in one transaction; after the commit the pull is
 // offered to the fast path (pull_drain.go). The counter is bumped before
 // the pull is made, so that a pull already running sees it moved and is
 // followed by another. errNoPullURL when the network registered no pull
-// URL (nothing is written then).
+// URL (nothing is written then). The transaction is shared with the pings
+// arriving at the same time (h.pingTx: group commit, ordered by network and
+// user id).
 func (h *Handler) queuePull(ctx context.Context, networkName, userID, displayName string) error {
 	var item pullItem
-	err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := h.pingTx.Do(ctx, networkName+"\x00"+userID, func(ctx context.Context, tx store.Tx) error {
 		reg, err := tx.PullURLGet(ctx, networkName)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {

@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	// The domains: each on the shared lower layer, never on each other.
 	"authdelegate": {"livefyre", "tokens", "store", "web", "internal/httpbase"},
 	"pingpull":     {"livefyre", "tokens", "store", "web", "internal/httpbase", "internal/drain", "internal/txbatch"},
-	"hub":          {"livefyre", "tokens", "store", "web", "internal/httpbase", "internal/drain"},
+	"hub":          {"livefyre", "tokens", "store", "web", "internal/httpbase", "internal/drain", "internal/txbatch"},
 
 	// The lower layer.
 	"livefyre": {"tokens"},

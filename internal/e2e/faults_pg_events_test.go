@@ -60,7 +60,7 @@ func TestPostgresFaultsEvents(t *testing.T) {
 		require.NotEqual(t, http.StatusAccepted, resp.StatusCode, "202 for a change that could not be stored")
 		return resp.StatusCode == http.StatusServiceUnavailable
 	})
-	const capped = 8 // 50 ms doubling: the 8th wait is the cap or more
+	const capped = 8 // 50 ms doubling: the waits reach the cap (1 s) by the 6th
 	asynctest.Eventually(t, time.Minute, "replica 2's listener retrying at its backoff cap", func() bool {
 		return strings.Count(sys.gw2.out.String(), "listener connect failed") >= capped
 	})

@@ -97,13 +97,28 @@ type fanout struct {
 	resyncMu      sync.Mutex
 	resyncRunning bool
 	resyncAgain   bool
+	// A pass that could not read everything (the store is down) runs
+	// again after retryFirst, doubling up to retryMax, or at once when
+	// another pass is asked for (resyncWake, capacity 1): the channel that
+	// asked is back, and so, likely, is the store.
+	retryFirst, retryMax time.Duration
+	resyncWake           chan struct{}
 	// workers are the resync passes; Run waits for them.
 	workers sync.WaitGroup
 }
 
 func newFanout(h *Handler) *fanout {
-	return &fanout{h: h, byUser: map[string]*userStreams{}, bySession: map[string]map[*stream]struct{}{}}
+	return &fanout{
+		h: h, byUser: map[string]*userStreams{}, bySession: map[string]map[*stream]struct{}{},
+		retryFirst: resyncRetryFirst, retryMax: resyncRetryMax, resyncWake: make(chan struct{}, 1),
+	}
 }
+
+// The retry schedule of a resync pass that failed to read the store.
+const (
+	resyncRetryFirst = 500 * time.Millisecond
+	resyncRetryMax   = 30 * time.Second
+)
 
 // register adds s; the returned function removes it.
 func (b *fanout) register(s *stream) func() {
@@ -242,33 +257,60 @@ func (b *fanout) catchUp(s *stream, p *store.Profile) {
 
 // resync re-reads the state of every local stream from the store, after the
 // notification channel lagged or was re-established. Concurrent requests
-// coalesce into one more pass.
+// coalesce into one more pass. A pass that failed to read the store (it is
+// down, or still coming back) is run again on the retry schedule until one
+// reads everything or ctx ends: its notifications are gone, so the store
+// is the only place that still has what the streams missed.
 func (b *fanout) resync(ctx context.Context) {
 	b.resyncMu.Lock()
 	if b.resyncRunning {
 		b.resyncAgain = true
 		b.resyncMu.Unlock()
+		select {
+		case b.resyncWake <- struct{}{}:
+		default:
+		}
 		return
 	}
 	b.resyncRunning = true
 	b.resyncMu.Unlock()
 	// Run waits for the pass (workers) before it returns.
 	b.workers.Go(func() {
+		retry := b.retryFirst
 		for {
-			b.resyncOnce(ctx)
+			// A request from before this pass is answered by it.
+			select {
+			case <-b.resyncWake:
+			default:
+			}
+			err := b.resyncOnce(ctx)
 			b.resyncMu.Lock()
-			if !b.resyncAgain || ctx.Err() != nil {
+			if ctx.Err() != nil || (err == nil && !b.resyncAgain) {
 				b.resyncRunning = false
 				b.resyncMu.Unlock()
 				return
 			}
 			b.resyncAgain = false
 			b.resyncMu.Unlock()
+			if err == nil {
+				retry = b.retryFirst
+				continue
+			}
+			b.h.log.WarnContext(ctx, "authdelegate: resync incomplete; retrying",
+				slog.String("error", err.Error()), slog.Duration("retry", retry))
+			select {
+			case <-ctx.Done():
+			case <-b.resyncWake:
+			case <-time.After(retry):
+			}
+			retry = min(2*retry, b.retryMax)
 		}
 	})
 }
 
-func (b *fanout) resyncOnce(ctx context.Context) {
+// resyncOnce compares every local stream with the store. It reads them all
+// even when some reads fail and reports the first failure with their count.
+func (b *fanout) resyncOnce(ctx context.Context) error {
 	b.mu.Lock()
 	users := make(map[string][]*stream, len(b.byUser))
 	for u, us := range b.byUser {
@@ -283,10 +325,18 @@ func (b *fanout) resyncOnce(ctx context.Context) {
 		}
 	}
 	b.mu.Unlock()
+	var first error
+	failed := 0
+	fail := func(what string, err error) {
+		if first == nil {
+			first = fmt.Errorf("authdelegate: resync %s: %w", what, err)
+		}
+		failed++
+	}
 	now := b.h.cfg.Now()
 	for id, streams := range sessions {
 		if ctx.Err() != nil {
-			return
+			return ctx.Err()
 		}
 		sess, err := b.h.store.SessionGet(ctx, id)
 		switch {
@@ -295,7 +345,7 @@ func (b *fanout) resyncOnce(ctx context.Context) {
 				s.offerLogout(reasonExpired)
 			}
 		case err != nil:
-			b.h.log.WarnContext(ctx, "authdelegate: resync session", slog.String("error", err.Error()))
+			fail("session", err)
 		case !sess.Active(now):
 			reason := sess.EndReason
 			if reason == "" {
@@ -308,12 +358,12 @@ func (b *fanout) resyncOnce(ctx context.Context) {
 	}
 	for u, streams := range users {
 		if ctx.Err() != nil {
-			return
+			return ctx.Err()
 		}
 		p, err := b.h.store.ProfileGet(ctx, u)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
-				b.h.log.WarnContext(ctx, "authdelegate: resync profile", slog.String("error", err.Error()))
+				fail("profile", err)
 			}
 			continue
 		}
@@ -321,6 +371,10 @@ func (b *fanout) resyncOnce(ctx context.Context) {
 			b.catchUp(s, p)
 		}
 	}
+	if first != nil {
+		return fmt.Errorf("%w (%d of %d reads failed)", first, failed, len(sessions)+len(users))
+	}
+	return nil
 }
 
 // cleanup ends sessions that expired unnoticed (revoking their refresh

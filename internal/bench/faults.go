@@ -88,7 +88,10 @@ func ParseFaultSchedule(s string) ([]Fault, error) {
 
 // FaultResult is one fault of a run (or, with Target "none", the load
 // before the first fault). The changes counted are those whose webhook was
-// due from the kill to the next fault's kill (or the end of the load).
+// due from the kill to the next fault's kill (or the end of the load);
+// a refusal counts where it happened, in the span its answer (or failure)
+// came in: a change due just before a kill that the kill cut off is the
+// fault's, not the span before.
 type FaultResult struct {
 	Target string
 	// At is the kill's offset from the start of the load; Downtime from the
@@ -529,6 +532,9 @@ func summarizeFaults(res *FaultRun, t *tracker, start, loadEnd time.Time, times 
 		}
 		res.Sent++
 		i := spanOf(c.intended)
+		if !c.accepted() && !c.done.IsZero() {
+			i = spanOf(c.done)
+		}
 		fr := &res.Faults[i]
 		if !c.accepted() {
 			res.Refused++

@@ -1,20 +1,15 @@
 package e2e
 
 import (
-	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssogate/ssogate/internal/asynctest"
-	"github.com/ssogate/ssogate/internal/pgtemp"
 )
 
 // TestPostgresFaults runs two gateway replicas and a hub on a private
@@ -25,83 +20,11 @@ import (
 // process restart.
 func TestPostgresFaults(t *testing.T) {
 	t.Parallel()
-	bin := binary(t)
-	pg := pgtemp.Start(t)
-	gwDB, hubDB := pg.CreateDB("gateway"), pg.CreateDB("hub")
-	gw1Port, gw2Port, hubPort := freePort(t), freePort(t), freePort(t)
-	gw1URL := fmt.Sprintf("http://127.0.0.1:%d", gw1Port)
-	gw2URL := fmt.Sprintf("http://127.0.0.1:%d", gw2Port)
-	hubURL := fmt.Sprintf("http://127.0.0.1:%d", hubPort)
-	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("e2e-pgfaults-secret-0123456789"))
-	const network = "pgfaults.fyre.co"
-	common := []string{
-		"SSOGATE_NETWORK_NAME=" + network,
-		"SSOGATE_NETWORK_KEY=pgfaults-network-key-0123",
-		"SSOGATE_LOG_LEVEL=warn",
-	}
-	hub := startProcess(t, bin, append([]string{
-		"SSOGATE_LISTEN=127.0.0.1:" + fmt.Sprint(hubPort),
-		"SSOGATE_DATA_DIR=" + t.TempDir(),
-		"SSOGATE_DATABASE_URL=" + hubDB,
-		"SSOGATE_ALLOW_PRIVATE_TARGETS=true",
-	}, common...), "hub")
-	gateway := func(port int, public string) *process {
-		return startProcess(t, bin, append([]string{
-			"SSOGATE_LISTEN=127.0.0.1:" + fmt.Sprint(port),
-			"SSOGATE_DATA_DIR=" + t.TempDir(),
-			"SSOGATE_DATABASE_URL=" + gwDB,
-			"SSOGATE_PUBLIC_URL=" + public, // the hub pulls from replica 1
-			"SSOGATE_HUB_URL=" + hubURL,
-			"SSOGATE_WEBHOOK_SECRETS=" + secret,
-			"SSOGATE_WEBHOOK_RATE=-1",
-		}, common...), "serve")
-	}
-	waitReady(t, hubURL, hub)
-	gw1 := gateway(gw1Port, gw1URL)
-	waitReady(t, gw1URL, gw1)
-	gw2 := gateway(gw2Port, gw1URL)
-	waitReady(t, gw2URL, gw2)
-	defer func() {
-		if t.Failed() {
-			t.Logf("gateway 1:\n%s\ngateway 2:\n%s\nhub:\n%s", gw1.out.String(), gw2.out.String(), hub.out.String())
-		}
-	}()
-	hubConn := func() *pgx.Conn {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, hubDB)
-		require.NoError(t, err)
-		return conn
-	}
-	remote := func() map[string]string {
-		conn := hubConn()
-		defer func() { _ = conn.Close(context.Background()) }()
-		rows, err := conn.Query(context.Background(),
-			`SELECT user_id, display_name FROM hub_remote_profile WHERE network = $1 AND status = 'ok'`, network)
-		require.NoError(t, err)
-		out := map[string]string{}
-		for rows.Next() {
-			var id, name string
-			require.NoError(t, rows.Scan(&id, &name))
-			out[id] = name
-		}
-		require.NoError(t, rows.Err())
-		return out
-	}
-	asynctest.Eventually(t, 30*time.Second, "the gateway's pull URL at the hub", func() bool {
-		conn := hubConn()
-		defer func() { _ = conn.Close(context.Background()) }()
-		var template string
-		err := conn.QueryRow(context.Background(), `SELECT template FROM hub_pull_url WHERE network = $1`, network).Scan(&template)
-		return err == nil && template == gw1URL+"/pull?id={id}"
-	})
-
-	wh, err := standardwebhooks.NewWebhook(secret)
-	require.NoError(t, err)
-	client := &http.Client{Timeout: 10 * time.Second}
-	send := func(base, id, name, msgID string) *http.Response {
-		return postProfileChange(t, client, wh, base, id, name, msgID)
-	}
+	sys := startPGSystem(t, pgSystemConfig{name: "pgfaults"})
+	pg, gwDB := sys.pg, sys.gwDB
+	gw1URL, gw2URL := sys.gw1URL, sys.gw2URL
+	gw2, hub := sys.gw2, sys.hub
+	send := sys.send
 	const users = 20
 	latest := map[string]string{}
 	round := func(base string, n int) {
@@ -115,7 +38,7 @@ func TestPostgresFaults(t *testing.T) {
 	}
 	converged := func(what string) {
 		asynctest.Eventually(t, time.Minute, what, func() bool {
-			got := remote()
+			got := sys.remote()
 			for id, want := range latest {
 				if got[id] != want {
 					return false
@@ -150,14 +73,7 @@ func TestPostgresFaults(t *testing.T) {
 		require.NotEqual(t, http.StatusAccepted, resp.StatusCode, "202 for a change that could not be stored")
 		return resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != ""
 	})
-	readyz := func() int {
-		resp, err := client.Get(gw1URL + "/readyz")
-		if err != nil {
-			return 0
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	readyz := func() int { return sys.readyz(gw1URL) }
 	asynctest.Eventually(t, 30*time.Second, "/readyz 503 while PostgreSQL is down", func() bool {
 		return readyz() == http.StatusServiceUnavailable
 	})
@@ -171,21 +87,16 @@ func TestPostgresFaults(t *testing.T) {
 	converged("round 3, after the database restart, at the hub")
 	t.Logf("PostgreSQL back -> round 3 converged in %v", time.Since(back).Round(time.Millisecond))
 
-	gw1.signal(syscall.SIGTERM)
+	sys.gw1.signal(syscall.SIGTERM)
 	hub.signal(syscall.SIGTERM)
-	require.Equal(t, 0, gw1.cmd.ProcessState.ExitCode())
+	require.Equal(t, 0, sys.gw1.cmd.ProcessState.ExitCode())
 	require.Equal(t, 0, hub.cmd.ProcessState.ExitCode())
 }
 
 // outboxLen counts the gateway's pings not yet delivered.
 func outboxLen(t *testing.T, dbURL string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dbURL)
-	require.NoError(t, err)
-	defer func() { _ = conn.Close(context.Background()) }()
 	var n int
-	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM ping_outbox`).Scan(&n))
+	require.NoError(t, scanRow(t, dbURL, []any{&n}, `SELECT count(*) FROM ping_outbox`))
 	return n
 }

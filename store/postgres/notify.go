@@ -28,9 +28,11 @@ const (
 	subscriptionBuffer = 256
 	// maxIdentifier is PostgreSQL's identifier length (NAMEDATALEN-1).
 	maxIdentifier = 63
-	// Reconnect backoff of the listener connection.
+	// Reconnect backoff of the listener connection. The cap bounds how
+	// long live events stay silent after the database is back (one attempt
+	// a second during an outage is one TCP connect per store).
 	minBackoff = 50 * time.Millisecond
-	maxBackoff = 5 * time.Second
+	maxBackoff = time.Second
 )
 
 var channelRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)

@@ -45,6 +45,7 @@ var (
 type Store interface {
 	Queries
 	Notifier
+	JobBringForward
 
 	// InTx runs fn in one transaction. When fn returns nil the transaction
 	// commits (including jobs inserted and notifications sent through tx);

@@ -45,6 +45,9 @@ type Handler struct {
 	instance string
 	// webhookTx commits concurrent webhooks together (group commit).
 	webhookTx *txbatch.Batcher[store.Tx]
+	// back brings waiting pings forward when the hub answers again
+	// (hub_return.go).
+	back *hubReturn
 	// errs is the one place that maps errors to HTTP answers.
 	errs httpbase.ErrorWriter
 	// enqueueBatch is EnqueuePings' transaction size (tests shrink it).
@@ -116,6 +119,9 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h.metrics = m
+	if h.back, err = newHubReturn(cfg.Registerer); err != nil {
+		return nil, err
+	}
 	h.worker = &pingWorker{h: h}
 	h.instance = instanceID()
 	h.pings = h.newPingDrain()

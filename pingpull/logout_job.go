@@ -81,6 +81,7 @@ func (w *logoutWorker) Work(ctx context.Context, job *river.Job[LogoutArgs]) err
 	switch {
 	case res.outcome == pingOK:
 		detail["result"] = "ok"
+		h.hubAnswered()
 		h.timeline(ctx, userID, "hub_logout.attempt", detail)
 		h.metrics.logouts.WithLabelValues("ok").Inc()
 		return nil
@@ -104,7 +105,7 @@ func (w *logoutWorker) Work(ctx context.Context, job *river.Job[LogoutArgs]) err
 	default:
 		detail["result"] = "retry"
 		if res.retryAfter > 0 {
-			w.retryAfter.Store(job.ID, h.cfg.Now().Add(res.retryAfter))
+			h.holdRetryAfter(ctx, &w.retryAfter, job.ID, h.cfg.Now().Add(res.retryAfter))
 		}
 		h.timeline(ctx, userID, "hub_logout.attempt", detail)
 		h.metrics.logouts.WithLabelValues("retry").Inc()

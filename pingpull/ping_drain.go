@@ -70,8 +70,20 @@ func instanceID() string {
 }
 
 // Run delivers pings until ctx ends (the supervised service of the fast
-// path), then records the outcomes of the pings under way.
-func (h *Handler) Run(ctx context.Context) error { return h.pings.Run(ctx) }
+// path), then records the outcomes of the pings under way. Beside it runs
+// the hub's return (hub_return.go).
+func (h *Handler) Run(ctx context.Context) error {
+	back, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.runHubReturn(back)
+	}()
+	err := h.pings.Run(ctx)
+	cancel()
+	<-done
+	return err
+}
 
 // offerPing hands a committed outbox entry to the drain.
 func (h *Handler) offerPing(userID string, version int64) {
@@ -186,7 +198,11 @@ func (h *Handler) finishPings(ctx context.Context, done []drain.Done[pingItem, p
 		switch res.outcome {
 		case pingOK:
 			h.metrics.pings.WithLabelValues("ok").Inc()
+			h.hubAnswered()
 		default:
+			if res.retryAfter > 0 {
+				h.hubQuietUntil(d.Result.at.Add(res.retryAfter))
+			}
 			h.metrics.pings.WithLabelValues("retry").Inc()
 			h.log.WarnContext(ctx, "pingpull: ping failed; a job retries it", "user_id", d.Item.UserID,
 				"status", res.status, "reason", res.reason)

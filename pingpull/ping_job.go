@@ -244,6 +244,7 @@ func (w *pingWorker) Work(ctx context.Context, job *river.Job[PingArgs]) error {
 			// Pinged, but not recorded: pinging again is harmless.
 			return fmt.Errorf("pingpull: ping %s: complete: %w", userID, err)
 		}
+		h.hubAnswered()
 		if moved {
 			h.metrics.pings.WithLabelValues("coalesced").Inc()
 			return river.JobSnooze(0)
@@ -261,7 +262,7 @@ func (w *pingWorker) Work(ctx context.Context, job *river.Job[PingArgs]) error {
 		detail["result"] = "retry"
 		if res.retryAfter > 0 {
 			detail["retry_after_s"] = res.retryAfter.Seconds()
-			w.retryAfter.Store(job.ID, now.Add(res.retryAfter))
+			h.holdRetryAfter(ctx, &w.retryAfter, job.ID, now.Add(res.retryAfter))
 		}
 		h.timeline(ctx, userID, "ping.attempt", detail)
 		h.metrics.pings.WithLabelValues("retry").Inc()

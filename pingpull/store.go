@@ -16,6 +16,8 @@ type Store interface {
 	store.TimelineQueries
 	// The ping outbox: the sweeper's claims, and the gauges.
 	store.PingOutboxQueries
+	// Waiting pings run at once when the hub answers again.
+	store.JobBringForward
 	profileReader
 
 	WebhookReceiptGet(ctx context.Context, id string) (*store.WebhookReceipt, error)

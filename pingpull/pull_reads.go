@@ -16,6 +16,32 @@ import (
 // guarantee a ping from another replica needs, which a cache could not
 // give — while under load one statement serves many pulls (one round trip
 // to PostgreSQL instead of one per pull).
+//
+// Why no per-replica profile cache (issue 13; measured and weighed, not
+// forgotten). A cached answer is only right if the replica can show it
+// saw every change committed before the ping that caused the pull, and
+// today it cannot:
+//
+//   - a webhook's change is announced ("profile changed") only when its
+//     ping's outcome is recorded (finishPings), after the ping left and so
+//     possibly after the hub already pulled: invalidating on it would serve
+//     the version before the change to exactly the pull the ping asked for
+//     (login claims do notify in their transaction);
+//   - with SQLite the notifier is in-process: a second store handle on the
+//     same file (another process) is never heard from;
+//   - even with a notification in every committing transaction (webhook,
+//     login claims, and any future writer), a replica learns that its
+//     listener caught up only by a round trip started after the pull
+//     arrived (a marker NOTIFY coming back: PostgreSQL delivers
+//     notifications in commit order) — the very round trip the cache was
+//     to save — unless pings are held back by a lease and the replicas
+//     trust their clocks, a timing argument rather than a proof.
+//
+// So every pull reads the store. With one client on PostgreSQL that round
+// trip is the floor: on the 2-core bench machine a prepared point SELECT
+// costs 126 µs (pgbench -M prepared -c 1), the bare handler's whole
+// request 45 µs, which caps a pull at about 27% of the bare handler's rate
+// however little else it does.
 type profileReads struct {
 	getOne  func(ctx context.Context, userID string) (*store.Profile, error)
 	getMany func(ctx context.Context, userIDs []string) (map[string]*store.Profile, error)

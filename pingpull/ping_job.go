@@ -109,10 +109,12 @@ func (h *Handler) EnqueuePings(ctx context.Context, userIDs []string) (queued in
 		batch := userIDs[start:min(start+h.enqueueBatch, len(userIDs))]
 		now := h.cfg.Now()
 		entries := make([]store.PingOutboxEntry, len(batch))
+		requested := make([]*store.TimelineEvent, len(batch))
 		for i, id := range batch {
 			// Version 0: "ping once"; an entry for a newer change keeps its
 			// version.
 			entries[i] = store.PingOutboxEntry{UserID: id}
+			requested[i] = timelineEvent(id, "ping.requested", map[string]any{"source": "manual"}, now)
 		}
 		err := h.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 			// Claimable at once: the sweepers of the running gateways take
@@ -120,12 +122,8 @@ func (h *Handler) EnqueuePings(ctx context.Context, userIDs []string) (queued in
 			if err := tx.PingOutboxPutMany(ctx, entries, "", time.Time{}); err != nil {
 				return err
 			}
-			for _, id := range batch {
-				if _, err := tx.TimelineAppend(ctx, timelineEvent(id, "ping.requested", map[string]any{"source": "manual"}, now)); err != nil {
-					return err
-				}
-			}
-			return nil
+			// One statement for the batch's timeline (was one per user).
+			return tx.TimelineAppendMany(ctx, requested)
 		})
 		if err != nil {
 			return queued, fmt.Errorf("pingpull: enqueue pings: %w", err)

@@ -2,6 +2,7 @@ package pingpull
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,9 +58,10 @@ type Handler struct {
 	// reads reads the profiles of concurrent pulls in one statement.
 	reads profileReads
 
-	// tokenCache maps pull tokens that verified to their expiry.
+	// tokenCache maps the SHA-256 of pull tokens that verified to their
+	// expiry (verifyPullToken).
 	tokenMu    sync.Mutex
-	tokenCache map[string]time.Time
+	tokenCache map[[sha256.Size]byte]time.Time
 
 	// lastReceiptSweep is when expired webhook receipts were last deleted.
 	sweepMu          sync.Mutex
@@ -92,7 +94,7 @@ func New(cfg Config) (*Handler, error) {
 	h.served.idle = make(chan struct{})
 	h.served.taken = make(chan struct{})
 	h.served.hurry = make(chan struct{})
-	h.tokenCache = make(map[string]time.Time)
+	h.tokenCache = make(map[[sha256.Size]byte]time.Time)
 	h.reads.getOne, h.reads.getMany = h.store.ProfileGet, h.store.ProfileGetMany
 	for _, secret := range cfg.WebhookSecrets {
 		wh, err := parseWebhookSecret(secret)

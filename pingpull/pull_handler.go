@@ -2,6 +2,7 @@ package pingpull
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -249,16 +250,28 @@ func (h *Handler) Flush(ctx context.Context) error {
 
 // pullTokenCacheSize bounds the verified-token cache; it is cleared when
 // full. A hub reuses a token for many pulls, or sends a fresh one each
-// time (then the cache only costs a map insert).
+// time (then the cache only costs a hash and a map insert). Only tokens
+// that verified are inserted, so refused requests cannot flush it.
 const pullTokenCacheSize = 256
 
 // verifyPullToken checks a system token, remembering tokens that verified
-// until they expire: the signature of a given string never changes, and
-// the codec's keys are fixed for the Handler's life.
+// until they expire. It answers exactly what h.tokens.VerifySystem would:
+//
+//   - a given token string's signature, network and user never change, and
+//     the codec's keys are fixed for the Handler's life (a key rotation or
+//     revocation is a new Codec, so a new Handler with an empty cache);
+//   - a hit is trusted only strictly before the token's Expires, which is
+//     never later than when the codec starts refusing it (Expires plus its
+//     leeway); from Expires on the token is verified again, so the answer
+//     in the leeway is the codec's, cached or not;
+//   - entries are keyed by the SHA-256 of the token, not the token: the map
+//     compares digests, so its timing says nothing about the bytes of a
+//     valid token, and no token is kept in memory.
 func (h *Handler) verifyPullToken(token string) error {
 	now := h.cfg.Now()
+	key := sha256.Sum256([]byte(token))
 	h.tokenMu.Lock()
-	expires, ok := h.tokenCache[token]
+	expires, ok := h.tokenCache[key]
 	h.tokenMu.Unlock()
 	if ok && now.Before(expires) {
 		return nil
@@ -271,7 +284,7 @@ func (h *Handler) verifyPullToken(token string) error {
 	if len(h.tokenCache) >= pullTokenCacheSize {
 		clear(h.tokenCache)
 	}
-	h.tokenCache[token] = claims.Expires
+	h.tokenCache[key] = claims.Expires
 	h.tokenMu.Unlock()
 	return nil
 }

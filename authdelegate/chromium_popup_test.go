@@ -227,6 +227,11 @@ func TestChromiumPopupSeveredByCOOP(t *testing.T) {
 	defer cancelPopup()
 	require.NoError(t, signIn(popup, "alice"))
 	p.waitJS(p.ctx, `(document.getElementById('name') || {}).textContent === 'Alice Example'`)
+	// The tab notices the severed popup on its own clock (a poll, then a
+	// grace for a late message), which may come before or after the
+	// sign-in arrives through storage: wait for it, then check it is all
+	// the tab heard.
+	p.waitJS(p.ctx, `events.length > 0`)
 	require.Equal(t, []string{`login_cancelled {"reason":"closed"}`}, p.strings(`events`), "the tab lost the popup")
 	// The popup ended on the site page, signed in, the code gone.
 	p.waitJS(popup, `(document.getElementById('name') || {}).textContent === 'Alice Example' && location.hash === ''`)

@@ -53,6 +53,9 @@ type Handler struct {
 	errs httpbase.ErrorWriter
 	// enqueueBatch is EnqueuePings' transaction size (tests shrink it).
 	enqueueBatch int
+	// registered is closed once the hub has accepted the pull URL.
+	registered     chan struct{}
+	registeredOnce sync.Once
 
 	served servedRecorder
 	// reads reads the profiles of concurrent pulls in one statement.
@@ -91,6 +94,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.errs = httpbase.ErrorWriter{Logger: cfg.Logger, Prefix: "pingpull", Map: mapError}
 	h.failures = newClientBuckets(cfg.WebhookFailureRate, cfg.WebhookFailureBurst, cfg.Now)
+	h.registered = make(chan struct{})
 	h.served.idle = make(chan struct{})
 	h.served.taken = make(chan struct{})
 	h.served.hurry = make(chan struct{})

@@ -66,8 +66,14 @@ func (h *Handler) RegisterOnce(ctx context.Context) error {
 			Permanent: code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests}
 	}
 	h.log.InfoContext(ctx, "pingpull: pull URL registered", "hub_url", h.cfg.HubURL, "pull_url", h.PullURLTemplate())
+	h.registeredOnce.Do(func() { close(h.registered) })
 	return nil
 }
+
+// Registered is closed once the hub has accepted the pull URL (by
+// RegisterOnce or Register): before that the hub answers this gateway's
+// pings 409 no_pull_url, and they wait to be retried.
+func (h *Handler) Registered() <-chan struct{} { return h.registered }
 
 // Register calls RegisterOnce until it succeeds or ctx ends, waiting
 // RegisterBackoffMin, then twice as long each time (at most

@@ -63,7 +63,17 @@ func TestRegisterRetries(t *testing.T) {
 	b.hub.mu.Lock()
 	b.hub.registerCodes = []int{500, 403, 502, 204}
 	b.hub.mu.Unlock()
+	registered := func() bool {
+		select {
+		case <-b.h.Registered():
+			return true
+		default:
+			return false
+		}
+	}
+	require.False(t, registered(), "before the hub accepted the pull URL")
 	require.NoError(t, b.h.Register(context.Background()))
+	require.True(t, registered(), "once the hub accepted it")
 	b.hub.mu.Lock()
 	require.Len(t, b.hub.registrations, 4)
 	b.hub.mu.Unlock()

@@ -154,7 +154,8 @@ func runDemo(ctx context.Context, e *env, rest []string, dataDir *string, port *
 	}
 	defer gwApp.close()
 	gwApp.listener = ports.gateway
-	if _, err := wireGateway(gctx, gwApp); err != nil {
+	gw, err := wireGateway(gctx, gwApp)
+	if err != nil {
 		return err
 	}
 
@@ -195,6 +196,24 @@ func runDemo(ctx context.Context, e *env, rest []string, dataDir *string, port *
 	g.Go(func() error { return gwApp.serve(gctx) })
 	g.Go(func() error { return serveHandler(gctx, ports.site, siteRouter, log.With("role", "site")) })
 
+	// Running means a profile change can flow: the hub knows the pull URL.
+	select {
+	case <-gw.pingpull.Registered():
+	case <-gctx.Done():
+	}
+	if gctx.Err() == nil {
+		printDemoBanner(e, siteURL, gatewayURL, hubURL, idpURL, dir)
+	}
+
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// printDemoBanner says where everything is, once it is.
+func printDemoBanner(e *env, siteURL, gatewayURL, hubURL, idpURL, dir string) {
 	fmt.Fprintf(e.stdout, `ssogate demo is running. Open the news site and follow its first page:
 
   news site          %s
@@ -208,12 +227,6 @@ func runDemo(ctx context.Context, e *env, rest []string, dataDir *string, port *
 
 Press Ctrl-C to stop.
 `, siteURL, gatewayURL, hubURL, idpURL, dir, gatewayURL, filepath.Join(dir, "secrets.json"))
-
-	err = g.Wait()
-	if errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	return err
 }
 
 // demoConfig loads a Config from the demo's variables through the same

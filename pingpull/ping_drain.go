@@ -92,15 +92,11 @@ func (h *Handler) offerPing(userID string, version int64) {
 	}
 }
 
-// putPingTx writes the user's outbox entry in tx, leased to this process.
-func (h *Handler) putPingTx(ctx context.Context, tx store.Tx, userID string, version int64) error {
-	err := tx.PingOutboxPut(ctx, store.PingOutboxPutParams{
+// pingEntry is the user's outbox entry, leased to this process.
+func (h *Handler) pingEntry(userID string, version int64) *store.PingOutboxPutParams {
+	return &store.PingOutboxPutParams{
 		UserID: userID, Version: version, Owner: h.instance, LeaseUntil: h.cfg.Now().Add(h.cfg.PingLease),
-	})
-	if err != nil {
-		return fmt.Errorf("pingpull: queue ping: %w", err)
 	}
-	return nil
 }
 
 func (h *Handler) deliverPing(ctx context.Context, it pingItem) pingDelivery {

@@ -258,15 +258,14 @@ func (h *Handler) applyWebhook(ctx context.Context, webhookID string, payload *w
 			return errPatchRaced
 		}
 		answer = &WebhookAnswer{UserID: userID, Version: p.Version}
+		var ping *store.PingOutboxPutParams
 		switch status {
 		case store.ProfileCreated, store.ProfileUpdated:
 			answer.Status = StatusQueued
 			// The outbox entry, delivered by this process right after the
 			// commit (ping_drain.go); "profile changed" goes out with the
 			// ping's outcome.
-			if err := h.putPingTx(ctx, tx, userID, p.Version); err != nil {
-				return err
-			}
+			ping = h.pingEntry(userID, p.Version)
 		case store.ProfileUnchanged:
 			answer.Status = StatusUnchanged
 		default:
@@ -276,14 +275,16 @@ func (h *Handler) applyWebhook(ctx context.Context, webhookID string, payload *w
 		if !updatedAt.IsZero() {
 			detail["updated_at"] = updatedAt.UTC().Format(time.RFC3339Nano)
 		}
-		if _, err := tx.TimelineAppend(ctx, timelineEvent(userID, "webhook.accepted", detail, now)); err != nil {
-			return err
-		}
 		body, err := json.Marshal(answer)
 		if err != nil {
 			return err
 		}
-		return tx.WebhookReceiptCreate(ctx, &store.WebhookReceipt{ID: webhookID, StatusCode: http.StatusAccepted, Body: append(body, '\n'), CreatedAt: now})
+		// The receipt, the timeline entry and the ping in one round trip.
+		return tx.WebhookAccept(ctx, store.WebhookAcceptParams{
+			Receipt:  &store.WebhookReceipt{ID: webhookID, StatusCode: http.StatusAccepted, Body: append(body, '\n'), CreatedAt: now},
+			Timeline: timelineEvent(userID, "webhook.accepted", detail, now),
+			Ping:     ping,
+		})
 	})
 	if errors.Is(err, errReplayed) {
 		return nil, replayed, nil

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -86,58 +85,59 @@ func (q queries) ProfileUpsert(ctx context.Context, params store.ProfileUpsertPa
 		data = []byte{}
 	}
 
-	var (
-		profile *store.Profile
-		status  store.ProfileUpsertStatus
-	)
-	err := q.inTx(ctx, func(tx pgx.Tx) error {
-		for range 2 {
-			cur, err := scanProfile(tx.QueryRow(ctx,
-				`SELECT `+profileColumns+` FROM profile WHERE user_id = $1 FOR UPDATE`, params.UserID))
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				profile, err = scanProfile(tx.QueryRow(ctx,
-					`INSERT INTO profile (user_id, version, data, updated_at, created_at, modified_at)
-					 VALUES ($1, 1, $2, $3, $4, $4)
-					 ON CONFLICT (user_id) DO NOTHING
-					 RETURNING `+profileColumns,
-					params.UserID, data, updatedAt, params.Now))
-				if errors.Is(err, pgx.ErrNoRows) {
-					continue // created concurrently: lock and compare it
-				}
-				status = store.ProfileCreated
-				return err
-			case err != nil:
-				return err
-			case updatedAt.Before(cur.UpdatedAt):
-				profile, status = cur, store.ProfileStale
-				return nil
-			case bytes.Equal(cur.Data, data):
-				status = store.ProfileUnchanged
-				if !updatedAt.After(cur.UpdatedAt) {
-					profile = cur
-					return nil
-				}
-				profile, err = scanProfile(tx.QueryRow(ctx,
-					`UPDATE profile SET updated_at = $2 WHERE user_id = $1 RETURNING `+profileColumns,
-					params.UserID, updatedAt))
-				return err
-			default:
-				status = store.ProfileUpdated
-				profile, err = scanProfile(tx.QueryRow(ctx,
-					`UPDATE profile SET version = version + 1, data = $2, updated_at = $3, modified_at = $4
-					 WHERE user_id = $1 RETURNING `+profileColumns,
-					params.UserID, data, updatedAt, params.Now))
-				return err
-			}
+	// One statement: lock the row (cur), then insert it (none yet), update
+	// it (a newer or equal updated_at with other data, or only a newer
+	// updated_at), or leave it (stale; unchanged at the same time), and
+	// name which. A row created concurrently after cur found none makes the
+	// insert do nothing and the statement return no row: run it again,
+	// which then locks and compares that row.
+	for range 2 {
+		var status string
+		var p store.Profile
+		var servedAt *time.Time
+		err := q.db.QueryRow(ctx, profileUpsertSQL, params.UserID, data, updatedAt, params.Now).Scan(
+			&p.UserID, &p.Version, &p.Data, &p.UpdatedAt, &p.ServedVersion, &servedAt, &p.CreatedAt, &p.ModifiedAt, &status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
 		}
-		return errors.New("profile row vanished during upsert")
-	})
-	if err != nil {
-		return nil, "", wrap("profile upsert", err)
+		if err != nil {
+			return nil, "", wrap("profile upsert", err)
+		}
+		p.UpdatedAt = p.UpdatedAt.UTC()
+		p.ServedAt = fromNullTime(servedAt)
+		p.CreatedAt = p.CreatedAt.UTC()
+		p.ModifiedAt = p.ModifiedAt.UTC()
+		return &p, store.ProfileUpsertStatus(status), nil
 	}
-	return profile, status, nil
+	return nil, "", wrap("profile upsert", errors.New("profile row vanished during upsert"))
 }
+
+// profileUpsertSQL is ProfileUpsert's statement: $1 user_id, $2 data, $3
+// updated_at, $4 now. It returns the profile's columns and the status.
+var profileUpsertSQL = `WITH cur AS (
+	SELECT ` + profileColumns + ` FROM profile WHERE user_id = $1::text FOR UPDATE
+), ins AS (
+	INSERT INTO profile (user_id, version, data, updated_at, created_at, modified_at)
+	SELECT $1::text, 1, $2::bytea, $3::timestamptz, $4::timestamptz, $4::timestamptz
+	WHERE NOT EXISTS (SELECT FROM cur)
+	ON CONFLICT (user_id) DO NOTHING
+	RETURNING ` + profileColumns + `, '` + string(store.ProfileCreated) + `'::text
+), upd AS (
+	UPDATE profile p SET
+		version = CASE WHEN cur.data = $2::bytea THEN p.version ELSE p.version + 1 END,
+		data = $2::bytea,
+		updated_at = $3::timestamptz,
+		modified_at = CASE WHEN cur.data = $2::bytea THEN p.modified_at ELSE $4::timestamptz END
+	FROM cur
+	WHERE p.user_id = cur.user_id AND $3::timestamptz >= cur.updated_at
+	  AND NOT (cur.data = $2::bytea AND $3::timestamptz = cur.updated_at)
+	RETURNING p.user_id, p.version, p.data, p.updated_at, p.served_version, p.served_at, p.created_at, p.modified_at,
+		CASE WHEN cur.data = $2::bytea THEN '` + string(store.ProfileUnchanged) + `' ELSE '` + string(store.ProfileUpdated) + `' END
+)
+SELECT * FROM ins
+UNION ALL SELECT * FROM upd
+UNION ALL SELECT cur.*, CASE WHEN $3::timestamptz < cur.updated_at THEN '` + string(store.ProfileStale) + `' ELSE '` + string(store.ProfileUnchanged) + `' END
+	FROM cur WHERE $3::timestamptz < cur.updated_at OR (cur.data = $2::bytea AND $3::timestamptz = cur.updated_at)`
 
 // ProfileVersionForUpdate reads the version with SELECT … FOR UPDATE: inside
 // InTx the row stays locked until the transaction ends.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,6 +20,25 @@ func (q queries) WebhookReceiptCreate(ctx context.Context, receipt *store.Webhoo
 		receipt.ID, receipt.StatusCode, body, micros(receipt.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("sqlite: create webhook receipt: %w", mapError(err))
+	}
+	return nil
+}
+
+// WebhookAccept runs the three writes in turn: in process, a statement
+// costs no round trip. Callers run it in a transaction (the webhook's), so
+// a conflict on the receipt, which comes first, leaves nothing written.
+func (q queries) WebhookAccept(ctx context.Context, params store.WebhookAcceptParams) error {
+	if params.Receipt == nil || params.Timeline == nil {
+		return errors.New("sqlite: webhook accept: Receipt and Timeline are required")
+	}
+	if err := q.WebhookReceiptCreate(ctx, params.Receipt); err != nil {
+		return err
+	}
+	if _, err := q.TimelineAppend(ctx, params.Timeline); err != nil {
+		return err
+	}
+	if params.Ping != nil {
+		return q.PingOutboxPut(ctx, *params.Ping)
 	}
 	return nil
 }

@@ -58,6 +58,8 @@ type Handler struct {
 	pulls *drain.Drainer[pullItem, pullOutcome]
 	// pingTx commits concurrent pings together (group commit).
 	pingTx *txbatch.Batcher[store.Tx]
+	// pullURLs are the registrations pings read (pull_urls.go).
+	pullURLs pullURLs
 	// errs is the one place that maps errors to HTTP answers.
 	errs httpbase.ErrorWriter
 }

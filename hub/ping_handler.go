@@ -96,15 +96,15 @@ const pingTxBatch = 64
 // arriving at the same time (h.pingTx: group commit, ordered by network and
 // user id).
 func (h *Handler) queuePull(ctx context.Context, networkName, userID, displayName string) error {
-	var item pullItem
-	err := h.pingTx.Do(ctx, networkName+"\x00"+userID, func(ctx context.Context, tx store.Tx) error {
-		reg, err := tx.PullURLGet(ctx, networkName)
-		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return errNoPullURL
-			}
-			return fmt.Errorf("hub: read pull URL: %w", err)
+	reg, err := h.pullURLs.get(ctx, h.store, networkName)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errNoPullURL
 		}
+		return fmt.Errorf("hub: read pull URL: %w", err)
+	}
+	var item pullItem
+	err = h.pingTx.Do(ctx, networkName+"\x00"+userID, func(ctx context.Context, tx store.Tx) error {
 		now := h.cfg.Now()
 		row, err := tx.RemoteProfileTouch(ctx, store.RemoteProfileTouchParams{
 			Network: networkName, UserID: userID, DisplayName: displayName, At: now,

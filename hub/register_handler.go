@@ -59,6 +59,8 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 		h.errs.Write(w, r, err)
 		return
 	}
+	// The store merges (an empty template keeps the old): read it again.
+	h.pullURLs.forget(n.name)
 	h.log.InfoContext(r.Context(), "hub: pull URL registered", "network", n.name,
 		"pull_profile_url", template != "", "push_affiliation_url", affiliation != "")
 	w.WriteHeader(http.StatusNoContent)

@@ -39,6 +39,8 @@ type Handler struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+	// bg are the stream sweeper and writers; Close waits for them.
+	bg sync.WaitGroup
 }
 
 // New validates cfg (after WithDefaults) and builds a Handler. It tries
@@ -107,7 +109,13 @@ func (h *Handler) Mount(r httpbase.Routes) {
 // Close ends every open event stream of this Handler. It does not close the
 // store. Safe to call more than once.
 func (h *Handler) Close() error {
-	h.closeOnce.Do(func() { close(h.closed) })
+	h.closeOnce.Do(func() {
+		close(h.closed)
+		h.fanout.mu.Lock()
+		h.fanout.closed = true
+		h.fanout.mu.Unlock()
+		h.bg.Wait()
+	})
 	return nil
 }
 

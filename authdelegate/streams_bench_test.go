@@ -395,7 +395,8 @@ func BenchmarkStreams(b *testing.B) {
 func BenchmarkHubFanOut(b *testing.B) {
 	for _, k := range []int{1, 100, 10000} {
 		b.Run(fmt.Sprintf("streams=%d", k), func(b *testing.B) {
-			h := &Handler{}
+			h := &Handler{cfg: Config{}.WithDefaults(), closed: make(chan struct{})}
+			b.Cleanup(func() { _ = h.Close() })
 			var err error
 			h.metrics, err = newMetrics(prometheus.NewRegistry())
 			if err != nil {

@@ -55,7 +55,12 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 	st := newStream(sess.ID, sess.UserID, last)
 	st.schedule(time.Now(), jitter(h.cfg.StreamRecheckInterval), sess.AbsExpires.Sub(h.cfg.Now()))
 	unregister := h.fanout.register(st)
-	defer unregister()
+	detached := false
+	defer func() {
+		if !detached {
+			unregister()
+		}
+	}()
 	if p, err := h.store.ProfileGet(ctx, sess.UserID); err == nil {
 		h.fanout.catchUp(st, p)
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -70,6 +75,21 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 	stream, ok := httpbase.StartEventStream(w, streamWriteTimeout, 2*time.Second, "ssogate events")
 	if !ok {
 		return
+	}
+	// On HTTP/1.x the connection is taken over: the stream becomes a small
+	// struct the fan-out owns, written by the shared writers, and net/http
+	// frees this goroutine, its buffers and its background reader.
+	out, err := stream.Detach(r)
+	switch {
+	case err == nil:
+		if h.fanout.detach(st, out, unregister) {
+			detached = true
+		} else {
+			_ = out.Close(time.Now().Add(streamEndTimeout))
+		}
+		return
+	case !errors.Is(err, http.ErrNotSupported):
+		return // the client is gone
 	}
 	for {
 		select {

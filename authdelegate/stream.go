@@ -3,11 +3,15 @@ package authdelegate
 import (
 	"sync"
 	"time"
+
+	"github.com/ssogate/ssogate/internal/httpbase"
 )
 
 // stream is one open /events response. The fan-out never blocks on it: it
 // records what is due (the highest profile version, a logout) and pokes the
-// stream's goroutine, which writes. Offers coalesce, so a slow client gets
+// stream's goroutine (attached: the handler still serves it, as on HTTP/2),
+// or queues the stream for the writers (detached: the connection was taken
+// over from the server and the stream is this struct alone). Offers coalesce, so a slow client gets
 // the newest version once instead of a backlog. Keep-alives, session
 // rechecks and the absolute expiry are due by the clock: the sweeper marks
 // them for every stream, so a stream holds no timer of its own.
@@ -26,6 +30,14 @@ type stream struct {
 	// keep-alive); recheckAt and expiresAt are the next session recheck and
 	// the session's absolute expiry, on the monotonic clock.
 	quietSince, recheckAt, expiresAt time.Time
+
+	// Detached streams: out is the connection (set once, with b.mu held
+	// as well), writers write it, unregister removes the stream from the
+	// fan-out. queued: on the writers' queue or being written; done: ended.
+	out          *httpbase.DetachedEventStream
+	writers      *streamWriters
+	unregister   func()
+	queued, done bool
 }
 
 // due is what a stream has to write next.
@@ -47,11 +59,36 @@ func (s *stream) schedule(now time.Time, recheck, expiresIn time.Duration) {
 	s.mu.Unlock()
 }
 
-func (s *stream) poke() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+// wakeLocked tells whoever writes s that something is due: it pokes an
+// attached stream's goroutine, or reports true when a detached stream must
+// be queued for the writers (it was not queued yet). s.mu is held.
+func (s *stream) wakeLocked() bool {
+	if s.out == nil {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+		return false
 	}
+	if s.queued || s.done {
+		return false
+	}
+	s.queued = true
+	return true
+}
+
+// unlockAndWake releases s.mu, waking s when due is set.
+func (s *stream) unlockAndWake(due bool) {
+	push := due && s.wakeLocked()
+	s.mu.Unlock()
+	if push {
+		s.writers.push(s)
+	}
+}
+
+// dueLocked reports whether anything is due. s.mu is held.
+func (s *stream) dueLocked() bool {
+	return s.pending > s.sent || s.logout != "" || s.keepAlive || s.recheck || s.expired
 }
 
 // offerProfile makes version v due unless the tab has it already.
@@ -61,10 +98,7 @@ func (s *stream) offerProfile(v int64) {
 	if due {
 		s.pending = v
 	}
-	s.mu.Unlock()
-	if due {
-		s.poke()
-	}
+	s.unlockAndWake(due)
 }
 
 func (s *stream) offerLogout(reason string) {
@@ -73,10 +107,7 @@ func (s *stream) offerLogout(reason string) {
 	if due {
 		s.logout = reason
 	}
-	s.mu.Unlock()
-	if due {
-		s.poke()
-	}
+	s.unlockAndWake(due)
 }
 
 // sweep marks what the clock made due at now: a keep-alive after
@@ -94,16 +125,17 @@ func (s *stream) sweep(now time.Time, keepAlive, recheck time.Duration) {
 	if !s.expired && !now.Before(s.expiresAt) {
 		s.expired, poke = true, true
 	}
-	s.mu.Unlock()
-	if poke {
-		s.poke()
-	}
+	s.unlockAndWake(poke)
 }
 
 // takeDue returns what is due and marks it delivered.
 func (s *stream) takeDue() due {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.takeDueLocked()
+}
+
+func (s *stream) takeDueLocked() due {
 	d := due{logout: s.logout, keepAlive: s.keepAlive, recheck: s.recheck, expired: s.expired}
 	if s.pending > s.sent {
 		d.version = s.pending

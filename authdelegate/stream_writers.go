@@ -79,6 +79,13 @@ func (h *Handler) writeDetached(s *stream) {
 		}
 		d := s.takeDueLocked()
 		s.mu.Unlock()
+		// A client that is gone is found by its next keep-alive, not the
+		// one after (a write into a connection the peer closed succeeds
+		// once).
+		if d.keepAlive && s.out.PeerClosed() {
+			h.endDetached(s, time.Now())
+			return
+		}
 		if !h.serveDue(h.ctx, s, d, write) {
 			h.endDetached(s, time.Now().Add(streamEndTimeout))
 			return

@@ -111,8 +111,8 @@ func (s *stream) offerLogout(reason string) {
 }
 
 // sweep marks what the clock made due at now: a keep-alive after
-// keepAlive of quiet, the recheck (the next one recheck later) and the
-// absolute expiry.
+// keepAlive of quiet, the recheck (the next one about recheck later) and
+// the absolute expiry.
 func (s *stream) sweep(now time.Time, keepAlive, recheck time.Duration) {
 	s.mu.Lock()
 	poke := false
@@ -120,7 +120,7 @@ func (s *stream) sweep(now time.Time, keepAlive, recheck time.Duration) {
 		s.keepAlive, s.quietSince, poke = true, now, true
 	}
 	if !now.Before(s.recheckAt) {
-		s.recheck, s.recheckAt, poke = true, now.Add(recheck), true
+		s.recheck, s.recheckAt, poke = true, now.Add(jitter(recheck)), true
 	}
 	if !s.expired && !now.Before(s.expiresAt) {
 		s.expired, poke = true, true

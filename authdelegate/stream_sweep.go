@@ -45,7 +45,7 @@ func (b *fanout) sweeper() {
 		}
 		for _, ss := range b.bySession {
 			for s := range ss {
-				s.sweep(now, cfg.KeepAliveInterval, jitter(cfg.StreamRecheckInterval))
+				s.sweep(now, cfg.KeepAliveInterval, cfg.StreamRecheckInterval)
 			}
 		}
 		b.mu.Unlock()

@@ -65,7 +65,13 @@ func TestEventStreamDetach(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = resp.Body.Close() })
 		require.Equal(t, []string{"chunked"}, resp.TransferEncoding)
-		return resp, bufio.NewReader(resp.Body), <-detached
+		select {
+		case d := <-detached:
+			return resp, bufio.NewReader(resp.Body), d
+		case <-time.After(10 * time.Second):
+			t.Fatal("the handler did not detach")
+			return nil, nil, nil
+		}
 	}
 	resp, body, d := open()
 	require.Equal(t, "text/event-stream; charset=utf-8", resp.Header.Get("Content-Type"))

@@ -81,4 +81,11 @@
 // ready after N, because the stream compares with the stored profile on
 // connect. Every replica listens on the store's channels and serves its own
 // streams, so any replica can serve any session.
+//
+// On HTTP/1.x a stream is taken over from net/http once its headers are
+// out (httpbase.EventStream.Detach): it is then a small struct and its
+// connection, written by a few writer goroutines the fan-out wakes, and one
+// sweeper marks keep-alives, session rechecks and absolute expiry for every
+// stream. http.Server.Shutdown does not see those connections; Close ends
+// them. HTTP/2 streams stay with the handler that opened them.
 package authdelegate

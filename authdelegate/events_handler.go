@@ -2,6 +2,7 @@ package authdelegate
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,8 +53,14 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	st := newStream(sess.ID, sess.UserID, last)
+	st.schedule(time.Now(), jitter(h.cfg.StreamRecheckInterval), sess.AbsExpires.Sub(h.cfg.Now()))
 	unregister := h.fanout.register(st)
-	defer unregister()
+	detached := false
+	defer func() {
+		if !detached {
+			unregister()
+		}
+	}()
 	if p, err := h.store.ProfileGet(ctx, sess.UserID); err == nil {
 		h.fanout.catchUp(st, p)
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -69,16 +76,20 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	write := stream.Write
-	keepAlive := time.NewTicker(h.cfg.KeepAliveInterval)
-	defer keepAlive.Stop()
-	recheck := time.NewTimer(jitter(h.cfg.StreamRecheckInterval))
-	defer recheck.Stop()
-	absolute := time.NewTimer(max(sess.AbsExpires.Sub(h.cfg.Now()), 0))
-	defer absolute.Stop()
-	sendLogout := func(reason string) {
-		h.metrics.eventsSent.WithLabelValues("logout").Inc()
-		write(fmt.Sprintf("event: logout\ndata: {\"reason\":%q}\n\n", reason))
+	// On HTTP/1.x the connection is taken over: the stream becomes a small
+	// struct the fan-out owns, written by the shared writers, and net/http
+	// frees this goroutine, its buffers and its background reader.
+	out, err := stream.Detach(r)
+	switch {
+	case err == nil:
+		if h.fanout.detach(st, out, unregister) {
+			detached = true
+		} else {
+			_ = out.Close(time.Now().Add(streamEndTimeout))
+		}
+		return
+	case !errors.Is(err, http.ErrNotSupported):
+		return // the client is gone
 	}
 	for {
 		select {
@@ -87,42 +98,56 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-h.closed:
 			return
 		case <-st.wake:
-			v, logout := st.take()
-			if logout != "" {
-				sendLogout(logout)
+			if !h.serveDue(ctx, st, st.takeDue(), stream.Write) {
 				return
 			}
-			if v > 0 {
-				h.metrics.eventsSent.WithLabelValues("profile").Inc()
-				if !write(fmt.Sprintf("id: %d\nevent: profile\ndata: {\"version\":%d}\n\n", v, v)) {
-					return
-				}
-			}
-		case <-keepAlive.C:
-			if !write(": keep-alive\n\n") {
-				return
-			}
-		case <-recheck.C:
-			cur, err := h.store.SessionGet(ctx, sess.ID)
-			if err == nil && !cur.Active(h.cfg.Now()) {
-				reason := cur.EndReason
-				if reason == "" {
-					reason = reasonExpired
-					h.endSessions(ctx, store.SessionEndParams{ID: sess.ID, Reason: reasonExpired})
-				}
-				sendLogout(reason)
-				return
-			}
-			if errors.Is(err, store.ErrNotFound) {
-				sendLogout(reasonExpired)
-				return
-			}
-			recheck.Reset(jitter(h.cfg.StreamRecheckInterval))
-		case <-absolute.C:
-			h.endSessions(ctx, store.SessionEndParams{ID: sess.ID, Reason: reasonExpired})
-			sendLogout(reasonExpired)
-			return
 		}
+	}
+}
+
+// serveDue writes d, what is due on stream s, with write (one call per
+// write, so that a dead client is found on it). It runs the session
+// recheck and the absolute expiry that d carries. It reports false once
+// the stream is over: a logout was written or a write failed.
+func (h *Handler) serveDue(ctx context.Context, s *stream, d due, write func(string) bool) bool {
+	if d.logout == "" && d.expired {
+		h.endSessions(ctx, store.SessionEndParams{ID: s.sessionID, Reason: reasonExpired})
+		d.logout = reasonExpired
+	}
+	if d.logout == "" && d.recheck {
+		d.logout = h.recheckStream(ctx, s)
+	}
+	if d.logout != "" {
+		h.metrics.eventsSent.WithLabelValues("logout").Inc()
+		write(fmt.Sprintf("event: logout\ndata: {\"reason\":%q}\n\n", d.logout))
+		return false
+	}
+	if d.version > 0 {
+		h.metrics.eventsSent.WithLabelValues("profile").Inc()
+		return write(fmt.Sprintf("id: %d\nevent: profile\ndata: {\"version\":%d}\n\n", d.version, d.version))
+	}
+	if d.keepAlive {
+		return write(": keep-alive\n\n")
+	}
+	return true
+}
+
+// recheckStream reads the stream's session again and returns the logout
+// reason when it is no longer active (ending it as expired when it lapsed
+// unnoticed), or "" while it is. A store that does not answer keeps the
+// stream open until the next recheck.
+func (h *Handler) recheckStream(ctx context.Context, s *stream) string {
+	cur, err := h.store.SessionGet(ctx, s.sessionID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return reasonExpired
+	case err != nil || cur.Active(h.cfg.Now()):
+		return ""
+	case cur.EndReason == "":
+		h.endSessions(ctx, store.SessionEndParams{ID: s.sessionID, Reason: reasonExpired})
+		return reasonExpired
+	default:
+		return cur.EndReason
 	}
 }
 

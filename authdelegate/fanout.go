@@ -12,68 +12,6 @@ import (
 	"github.com/ssogate/ssogate/store"
 )
 
-// stream is one open /events response. The fan-out never blocks on it: it
-// records what is due (the highest profile version, a logout) and pokes the
-// stream's goroutine, which writes. Offers coalesce, so a slow client gets
-// the newest version once instead of a backlog.
-type stream struct {
-	sessionID string
-	userID    string
-	wake      chan struct{} // capacity 1
-
-	mu      sync.Mutex
-	sent    int64  // highest profile version the tab has (Last-Event-ID or delivered)
-	pending int64  // a version > sent that is due
-	logout  string // non-empty: send logout with this reason, then end
-}
-
-func newStream(sessionID, userID string, sent int64) *stream {
-	return &stream{sessionID: sessionID, userID: userID, sent: sent, wake: make(chan struct{}, 1)}
-}
-
-func (s *stream) poke() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// offerProfile makes version v due unless the tab has it already.
-func (s *stream) offerProfile(v int64) {
-	s.mu.Lock()
-	due := v > s.sent && v > s.pending
-	if due {
-		s.pending = v
-	}
-	s.mu.Unlock()
-	if due {
-		s.poke()
-	}
-}
-
-func (s *stream) offerLogout(reason string) {
-	s.mu.Lock()
-	due := s.logout == ""
-	if due {
-		s.logout = reason
-	}
-	s.mu.Unlock()
-	if due {
-		s.poke()
-	}
-}
-
-// take returns what is due and marks it delivered.
-func (s *stream) take() (version int64, logout string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pending > s.sent {
-		version = s.pending
-		s.sent = s.pending
-	}
-	return version, s.logout
-}
-
 // userStreams are the streams of one user on this replica and the user's
 // readiness state, kept only while streams exist.
 type userStreams struct {
@@ -105,6 +43,10 @@ type fanout struct {
 	resyncWake           chan struct{}
 	// workers are the resync passes; Run waits for them.
 	workers sync.WaitGroup
+
+	// sweeping: the sweeper runs. closed: Close has begun; no sweeper
+	// starts any more.
+	sweeping, closed bool
 }
 
 func newFanout(h *Handler) *fanout {
@@ -136,6 +78,7 @@ func (b *fanout) register(s *stream) func() {
 		b.h.metrics.liveSessions.Inc()
 	}
 	ss[s] = struct{}{}
+	b.startSweeperLocked()
 	b.mu.Unlock()
 	b.h.metrics.liveStreams.Inc()
 	return func() {

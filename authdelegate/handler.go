@@ -39,6 +39,13 @@ type Handler struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+	// bg are the stream sweeper and writers; Close waits for them.
+	bg      sync.WaitGroup
+	writers streamWriters
+	// ctx is the detached streams' context (their store reads); Close
+	// cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // New validates cfg (after WithDefaults) and builds a Handler. It tries
@@ -56,6 +63,8 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 		origins: map[string]bool{},
 		closed:  make(chan struct{}),
 	}
+	h.writers.h = h
+	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	for _, o := range cfg.AllowedOrigins {
 		n, _ := httpbase.NormalizeOrigin(o)
 		h.origins[n] = true
@@ -104,10 +113,18 @@ func (h *Handler) Mount(r httpbase.Routes) {
 	api("/events", h.handleEvents, http.MethodGet)
 }
 
-// Close ends every open event stream of this Handler. It does not close the
+// Close ends every open event stream of this Handler, the ones it took
+// over from the server (which http.Server.Shutdown does not see) included,
+// and waits for the goroutines that write them. It does not close the
 // store. Safe to call more than once.
 func (h *Handler) Close() error {
-	h.closeOnce.Do(func() { close(h.closed) })
+	h.closeOnce.Do(func() {
+		close(h.closed)
+		if h.cancel != nil {
+			h.cancel()
+		}
+		h.closeStreams()
+	})
 	return nil
 }
 

@@ -9,6 +9,7 @@ package authdelegate
 //
 //	go test -run '^$' -bench BenchmarkStreams -benchtime 50x ./authdelegate/
 //	STREAMS=2000 go test -run '^$' -bench BenchmarkStreams ./authdelegate/
+//	STREAMS_PROFILE_DIR=/tmp/p go test -run '^$' -bench BenchmarkStreams -benchtime 1x ./authdelegate/
 //
 // Each sub-benchmark sessions=K times one event (profile ready) from the
 // trigger request to the last of the K streams of the hot user; it reports
@@ -28,7 +29,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +50,10 @@ import (
 const (
 	envStreamServer = "AUTHDELEGATE_STREAM_SERVER"
 	envStreams      = "STREAMS"
-	defaultStreams  = 10000
+	// envStreamsProfile names a directory where the child writes heap.pprof
+	// and goroutine.pprof each time it reports its stats.
+	envStreamsProfile = "STREAMS_PROFILE_DIR"
+	defaultStreams    = 10000
 )
 
 // hotUsers get many sessions each; every other session has a user of its
@@ -155,6 +161,9 @@ func TestStreamServerProcess(t *testing.T) {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
+		if dir := os.Getenv(envStreamsProfile); dir != "" {
+			writeProfiles(dir)
+		}
 		h.fanout.mu.Lock()
 		streams := 0
 		for _, ss := range h.fanout.bySession {
@@ -175,6 +184,18 @@ func TestStreamServerProcess(t *testing.T) {
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	_ = h.Close()
 	_ = srv.Close()
+}
+
+// writeProfiles writes the child's heap and goroutine profiles into dir.
+func writeProfiles(dir string) {
+	for _, name := range []string{"heap", "goroutine"} {
+		f, err := os.Create(filepath.Join(dir, name+".pprof"))
+		if err != nil {
+			continue
+		}
+		_ = pprof.Lookup(name).WriteTo(f, 0)
+		_ = f.Close()
+	}
 }
 
 // streamServer is the running child.
@@ -374,7 +395,8 @@ func BenchmarkStreams(b *testing.B) {
 func BenchmarkHubFanOut(b *testing.B) {
 	for _, k := range []int{1, 100, 10000} {
 		b.Run(fmt.Sprintf("streams=%d", k), func(b *testing.B) {
-			h := &Handler{}
+			h := &Handler{cfg: Config{}.WithDefaults(), closed: make(chan struct{})}
+			b.Cleanup(func() { _ = h.Close() })
 			var err error
 			h.metrics, err = newMetrics(prometheus.NewRegistry())
 			if err != nil {

@@ -2,6 +2,9 @@ package httpbase
 
 import (
 	"bufio"
+	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -34,4 +37,122 @@ func TestEventStream(t *testing.T) {
 		lines = append(lines, sc.Text())
 	}
 	require.Equal(t, "retry: 1500\n: test stream\n\nevent: ping\ndata: {\"n\":1}\n", strings.Join(lines, "\n"))
+}
+
+// TestEventStreamDetach: a detached stream writes chunks the client reads
+// as the same response, ends it cleanly on Close, and can tell a client
+// that went away.
+func TestEventStreamDetach(t *testing.T) {
+	t.Parallel()
+	detached := make(chan *DetachedEventStream, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stream, ok := StartEventStream(w, time.Second, time.Second, "detached")
+		if !ok {
+			t.Error("the client is gone before the stream started")
+			return
+		}
+		d, err := stream.Detach(r)
+		if err != nil {
+			t.Errorf("detach: %v", err)
+			return
+		}
+		detached <- d
+	}))
+	t.Cleanup(srv.Close)
+
+	open := func() (*http.Response, *bufio.Reader, *DetachedEventStream) {
+		resp, err := http.Get(srv.URL)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = resp.Body.Close() })
+		require.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+		select {
+		case d := <-detached:
+			return resp, bufio.NewReader(resp.Body), d
+		case <-time.After(10 * time.Second):
+			t.Fatal("the handler did not detach")
+			return nil, nil, nil
+		}
+	}
+	resp, body, d := open()
+	require.Equal(t, "text/event-stream; charset=utf-8", resp.Header.Get("Content-Type"))
+	require.NoError(t, d.Write("event: one\ndata: {}\n\n"))
+	require.NoError(t, d.Write(": comment\n\n"))
+	require.False(t, d.PeerClosed())
+	require.NoError(t, d.Close(time.Now().Add(time.Second)))
+	all, err := io.ReadAll(body)
+	require.NoError(t, err, "the response ends with its last chunk")
+	require.Equal(t, "retry: 1000\n: detached\n\nevent: one\ndata: {}\n\n: comment\n\n", string(all))
+	require.Error(t, d.Write(": late\n\n"))
+
+	// A client that closes its connection is seen without a write.
+	resp, _, d = open()
+	require.False(t, d.PeerClosed())
+	require.NoError(t, resp.Body.Close())
+	require.Eventually(t, d.PeerClosed, 10*time.Second, 5*time.Millisecond)
+	require.NoError(t, d.Close(time.Now()))
+
+	// Interrupt fails writes at once.
+	_, _, d = open()
+	d.Interrupt()
+	require.ErrorIs(t, d.Write(": x\n\n"), net.ErrClosed)
+	require.NoError(t, d.Close(time.Now()))
+}
+
+// TestEventStreamDetachHTTP10: an HTTP/1.0 client reads to the end of the
+// connection; no chunks.
+func TestEventStreamDetachHTTP10(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stream, ok := StartEventStream(w, time.Second, time.Second, "old")
+		if !ok {
+			t.Error("the client is gone before the stream started")
+			return
+		}
+		d, err := stream.Detach(r)
+		if err != nil {
+			t.Errorf("detach: %v", err)
+			return
+		}
+		_ = d.Write("event: one\ndata: {}\n\n")
+		_ = d.Close(time.Now().Add(time.Second))
+	}))
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	raw, err := io.ReadAll(conn)
+	require.NoError(t, err)
+	_, body, ok := strings.Cut(string(raw), "\r\n\r\n")
+	require.True(t, ok)
+	require.Equal(t, "retry: 1000\n: old\n\nevent: one\ndata: {}\n\n", body)
+}
+
+// TestEventStreamDetachHTTP2: HTTP/2 streams stay the server's.
+func TestEventStreamDetachHTTP2(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stream, ok := StartEventStream(w, time.Second, time.Second, "h2")
+		if !ok {
+			t.Error("the client is gone before the stream started")
+			return
+		}
+		_, err := stream.Detach(r)
+		if !errors.Is(err, http.ErrNotSupported) {
+			t.Errorf("detach over HTTP/2: %v", err)
+		}
+		stream.Write("event: attached\ndata: {}\n\n")
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	resp, err := srv.Client().Get(srv.URL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 2, resp.ProtoMajor)
+	all, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(all), "event: attached")
 }

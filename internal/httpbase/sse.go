@@ -74,6 +74,13 @@ func (s *EventStream) Detach(r *http.Request) (*DetachedEventStream, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A read deadline left from the server's ReadTimeout would blind
+	// PeerClosed once it passed. net/http clears it when it hands the
+	// connection over; clear it here too rather than depend on that.
+	if err := conn.SetReadDeadline(time.Time{}); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
 	// The headers announced chunked encoding to an HTTP/1.1 client; an
 	// HTTP/1.0 one reads to the end of the connection.
 	return &DetachedEventStream{conn: conn, chunked: r.ProtoAtLeast(1, 1), writeTimeout: s.writeTimeout}, nil

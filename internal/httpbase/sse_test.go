@@ -156,3 +156,44 @@ func TestEventStreamDetachHTTP2(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(all), "event: attached")
 }
+
+// TestEventStreamDetachOutlivesReadTimeout: the server's read deadline,
+// set before the handler ran, does not blind PeerClosed once it passed.
+func TestEventStreamDetachOutlivesReadTimeout(t *testing.T) {
+	t.Parallel()
+	const readTimeout = 200 * time.Millisecond
+	detached := make(chan *DetachedEventStream, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stream, ok := StartEventStream(w, time.Second, time.Second, "long")
+		if !ok {
+			t.Error("the client is gone before the stream started")
+			return
+		}
+		d, err := stream.Detach(r)
+		if err != nil {
+			t.Errorf("detach: %v", err)
+			return
+		}
+		detached <- d
+	}))
+	srv.Config.ReadTimeout = readTimeout
+	srv.Start()
+	t.Cleanup(srv.Close)
+	start := time.Now()
+	resp, err := http.Get(srv.URL)
+	require.NoError(t, err)
+	var d *DetachedEventStream
+	select {
+	case d = <-detached:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not detach")
+	}
+	t.Cleanup(func() { _ = d.Close(time.Now()) })
+	// Past the server's read deadline, the stream is still open and
+	// healthy, and a client leaving is still seen.
+	require.Eventually(t, func() bool { return time.Since(start) > 2*readTimeout }, 10*time.Second, 10*time.Millisecond)
+	require.False(t, d.PeerClosed())
+	require.NoError(t, d.Write(": still here\n\n"))
+	require.NoError(t, resp.Body.Close())
+	require.Eventually(t, d.PeerClosed, 10*time.Second, 5*time.Millisecond)
+}

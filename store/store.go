@@ -225,6 +225,7 @@ func (cfg JobsConfig) WithDefaults() JobsConfig {
 type Queries interface {
 	ProfileQueries
 	TimelineQueries
+	TimelineFeedQueries
 	WebhookReceiptQueries
 	OneTimeQueries
 	SessionQueries

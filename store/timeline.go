@@ -32,10 +32,44 @@ type TimelineListParams struct {
 	Limit int
 }
 
+// TimelineAfterParams reads the whole timeline forward, oldest first.
+type TimelineAfterParams struct {
+	// After returns events with ID > After.
+	After int64
+	// Kinds keeps only events of these kinds (empty: every kind).
+	Kinds []string
+	// Limit defaults to 100, at most 5000.
+	Limit int
+}
+
+// TimelineByIDsMax is how many IDs one TimelineByIDs call takes.
+const TimelineByIDsMax = 1000
+
 // TimelineQueries append to and read the per-user timeline.
 type TimelineQueries interface {
 	// TimelineAppend stores event (ID is ignored) and returns it with its ID.
 	TimelineAppend(ctx context.Context, event *TimelineEvent) (*TimelineEvent, error)
 	// TimelineList returns events newest first.
 	TimelineList(ctx context.Context, params TimelineListParams) ([]*TimelineEvent, error)
+}
+
+// TimelineFeedQueries read every user's timeline at once, in ID order: a
+// follower (ssogate ping --wait) reads forward from where it was instead of
+// once per user.
+//
+// IDs are assigned at insert and become visible at commit. On SQLite
+// writers are serialized, so a reader always sees every ID up to the
+// newest; on PostgreSQL they come from a sequence, so a reader may see ID
+// N+1 committed before N (whose transaction commits later, or rolls back
+// and leaves a hole for good). A follower that must not miss events
+// remembers the IDs it skipped and re-checks them with TimelineByIDs for a
+// while.
+type TimelineFeedQueries interface {
+	// TimelineLastID returns the newest visible event's ID (0: none).
+	TimelineLastID(ctx context.Context) (int64, error)
+	// TimelineAfter returns events with ID > params.After, oldest first.
+	TimelineAfter(ctx context.Context, params TimelineAfterParams) ([]*TimelineEvent, error)
+	// TimelineByIDs returns the visible events among ids (of any kind),
+	// oldest first; unknown IDs are left out. At most TimelineByIDsMax ids.
+	TimelineByIDs(ctx context.Context, ids []int64) ([]*TimelineEvent, error)
 }

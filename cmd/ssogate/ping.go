@@ -79,6 +79,14 @@ func runPing(ctx context.Context, e *env, flags *configFlags, o pingOptions, ids
 	defer closeStore()
 
 	users := distinct(ids)
+	// The follower reads the timeline forward from its newest event before
+	// the pings were queued: their ping.requested events come after.
+	var from int64
+	if wait {
+		if from, err = st.TimelineLastID(ctx); err != nil {
+			return fmt.Errorf("ping: read the timeline: %w", err)
+		}
+	}
 	bar := progress(e.stderr, len(users))
 	queued := 0
 	for start := 0; start < len(ids); start += pingChunk {
@@ -103,7 +111,7 @@ func runPing(ctx context.Context, e *env, flags *configFlags, o pingOptions, ids
 
 	waitCtx, cancel := context.WithTimeout(ctx, *o.waitTimeout)
 	defer cancel()
-	d := newDelivery(st, users)
+	d := newDelivery(st, users, from, time.Now)
 	var last deliveryCounts
 	var lastAt time.Time
 	err = d.follow(waitCtx, pingPollInterval, func(c deliveryCounts) {
@@ -134,7 +142,7 @@ func runPing(ctx context.Context, e *env, flags *configFlags, o pingOptions, ids
 	return nil
 }
 
-// pingPollInterval is how often ping reads the timelines while it waits.
+// pingPollInterval is how often ping reads the timeline while it waits.
 const pingPollInterval = 200 * time.Millisecond
 
 // distinct returns ids without repeats, in their first order.

@@ -42,6 +42,8 @@ func TestDeliveryStage(t *testing.T) {
 		{name: "failed", events: []ev{{kind: "ping.requested"}, {kind: "ping.attempt", result: "dead_letter"}, {kind: "ping.dead_letter"}}, want: stageFailed},
 		{name: "an earlier sync's pull does not count", events: []ev{{kind: "ping.attempt", result: "ok"}, {kind: "pull.served"}, {kind: "ping.requested"}}, want: stageQueued},
 		{name: "a pull without this ping is not delivery", events: []ev{{kind: "ping.requested"}, {kind: "pull.served"}}, want: stageQueued},
+		{name: "a newer request needs its own ping", events: []ev{{kind: "ping.requested"}, {kind: "ping.attempt", result: "ok"}, {kind: "ping.requested"}, {kind: "pull.served"}}, want: stageQueued},
+		{name: "failed, then pulled on replay", events: []ev{{kind: "ping.requested"}, {kind: "ping.dead_letter"}, {kind: "ping.attempt", result: "ok"}, {kind: "pull.served"}}, want: stagePulled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -140,7 +140,8 @@ type Config struct {
 	FaultDowntime time.Duration
 	// ProfileDir, when set, receives a CPU profile of every child per step,
 	// taken over the load from each child's debug listener
-	// (SSOGATE_DEBUG_LISTEN). Default "" (no profiles).
+	// (SSOGATE_DEBUG_LISTEN); with Resync, over the resync's first
+	// Duration. Default "" (no profiles).
 	ProfileDir string
 	// ProfileContention also records mutex and block profiles (at the end
 	// of the load). Default false.

@@ -173,6 +173,15 @@ func runResync(ctx context.Context, cfg Config, spec TargetSpec, logDir string) 
 		}
 	}
 	timeout := resyncTimeout(n)
+	// With --profile, the children's CPU over the resync's first
+	// --duration (the profiles are taken however long it runs).
+	var prof *profiler
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return res, fmt.Errorf("bench: profile directory: %w", err)
+		}
+		prof = startProfiles(ctx, sys, cfg.ProfileDir, spec.Name()+"-resync", cfg.Duration)
+	}
 	start := time.Now()
 	ping, err := startPing(ctx, cfg.SsogateBin, sys.gwEnv, ids, timeout, filepath.Join(logDir, spec.Name()+"-resync-ping.log"))
 	if err != nil {
@@ -192,6 +201,11 @@ func runResync(ctx context.Context, cfg Config, spec TargetSpec, logDir string) 
 	}
 	pingErr := ping.wait(ctx, 30*time.Second)
 	res.PingExit, res.PingCPU = ping.exitAt.Sub(start), ping.cpu
+	if prof != nil {
+		for _, err := range prof.wait() {
+			cfg.Logger.WarnContext(ctx, "profile", "target", spec.Name(), "error", err)
+		}
+	}
 	if sys.pgDBs != nil {
 		after, err := settledXacts(ctx, spec.DatabaseURL, sys.pgDBs)
 		if err != nil {

@@ -5,8 +5,6 @@ import (
 
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ssogate/ssogate/store"
 )
 
@@ -33,14 +31,7 @@ func (q queries) TimelineList(ctx context.Context, params store.TimelineListPara
 	if err != nil {
 		return nil, wrap("timeline list", err)
 	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.TimelineEvent, error) {
-		var e store.TimelineEvent
-		if err := row.Scan(&e.ID, &e.UserID, &e.Kind, &e.Detail, &e.At); err != nil {
-			return nil, err
-		}
-		e.At = e.At.UTC()
-		return &e, nil
-	})
+	list, err := collectTimeline(rows)
 	if err != nil {
 		return nil, wrap("timeline list", err)
 	}

@@ -42,23 +42,9 @@ func (q queries) TimelineList(ctx context.Context, params store.TimelineListPara
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list timeline: %w", mapError(err))
 	}
-	defer rows.Close()
-	var out []*store.TimelineEvent
-	for rows.Next() {
-		var (
-			e      store.TimelineEvent
-			detail string
-			at     int64
-		)
-		if err := rows.Scan(&e.ID, &e.UserID, &e.Kind, &detail, &at); err != nil {
-			return nil, fmt.Errorf("sqlite: list timeline: %w", mapError(err))
-		}
-		e.Detail = json.RawMessage(detail)
-		e.At = fromMicros(at)
-		out = append(out, &e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list timeline: %w", mapError(err))
+	out, err := scanTimeline(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list timeline: %w", err)
 	}
 	return out, nil
 }

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	}{
 		{"Profile", testProfile},
 		{"Timeline", testTimeline},
+		{"TimelineFeed", testTimelineFeed},
 		{"WebhookReceipt", testWebhookReceipt},
 		{"OneTime", testOneTime},
 		{"Session", testSession},

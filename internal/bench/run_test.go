@@ -147,7 +147,9 @@ func TestResyncRun(t *testing.T) {
 		require.Len(t, r.Procs, 2)
 		if r.Target == KindPostgres {
 			require.NotNil(t, r.Xacts)
-			require.GreaterOrEqual(t, r.Xacts.Hub, int64(100), "a pull commits at the hub per user")
+			// Pings and pulls commit in groups: fewer commits than users
+			// is the point, none at all would be a miscount.
+			require.Positive(t, r.Xacts.Hub, "the hub's commits are counted")
 			require.Positive(t, r.Xacts.Harness, "the harness's polls were subtracted")
 		} else {
 			require.Nil(t, r.Xacts)

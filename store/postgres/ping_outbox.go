@@ -64,7 +64,8 @@ func (q queries) PingOutboxPutMany(ctx context.Context, entries []store.PingOutb
 }
 
 // PingOutboxClaim locks the batch with FOR UPDATE SKIP LOCKED and moves its
-// lease in the same statement. Rows another claimer holds are skipped; a
+// lease in the same statement. The update finds the locked rows by ctid
+// (claimJoin). Rows another claimer holds are skipped; a
 // row another claimer committed meanwhile is re-checked against
 // lease_until <= Now, which its new lease no longer meets, so two claimers
 // never return the same entry.
@@ -74,13 +75,13 @@ func (q queries) PingOutboxClaim(ctx context.Context, params store.PingOutboxCla
 	}
 	rows, err := q.db.Query(ctx,
 		`WITH due AS (
-		     SELECT user_id, lease_until FROM ping_outbox
+		     SELECT ctid, user_id, lease_until FROM ping_outbox
 		     WHERE lease_until <= $1
 		     ORDER BY lease_until, user_id LIMIT $2
 		     FOR UPDATE SKIP LOCKED
 		 ), claimed AS (
 		     UPDATE ping_outbox AS o SET owner = $3, lease_until = $4
-		     FROM due WHERE o.user_id = due.user_id
+		     FROM due WHERE o.ctid = due.ctid
 		     RETURNING o.user_id, o.version, due.lease_until AS old_lease
 		 )
 		 SELECT user_id, version FROM claimed ORDER BY old_lease, user_id`,

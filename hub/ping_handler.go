@@ -106,14 +106,14 @@ func (h *Handler) queuePull(ctx context.Context, networkName, userID, displayNam
 	var item pullItem
 	err = h.pingTx.Do(ctx, networkName+"\x00"+userID, func(ctx context.Context, tx store.Tx) error {
 		now := h.cfg.Now()
-		row, err := tx.RemoteProfileTouch(ctx, store.RemoteProfileTouchParams{
+		seq, err := tx.RemoteProfilePing(ctx, store.RemoteProfileTouchParams{
 			Network: networkName, UserID: userID, DisplayName: displayName, At: now,
 			PullLeaseUntil: now.Add(h.cfg.PullLease),
 		})
 		if err != nil {
 			return fmt.Errorf("hub: touch remote profile: %w", err)
 		}
-		item = pullItem{Network: networkName, UserID: userID, Seq: row.PingSeq, Template: reg.Template}
+		item = pullItem{Network: networkName, UserID: userID, Seq: seq, Template: reg.Template}
 		return nil
 	})
 	if err != nil {

@@ -162,6 +162,9 @@ type HubQueries interface {
 	// PingSeq, sets PingReceivedAt when it was zero, sets the pull lease to
 	// params.PullLeaseUntil (none when zero), and returns the row.
 	RemoteProfileTouch(ctx context.Context, params RemoteProfileTouchParams) (*RemoteProfile, error)
+	// RemoteProfilePing is RemoteProfileTouch returning only the new PingSeq
+	// (a ping needs no more; the row's document is not read back).
+	RemoteProfilePing(ctx context.Context, params RemoteProfileTouchParams) (int64, error)
 	// RemoteProfileClaimPulls takes up to Limit rows with PingSeq > PulledSeq
 	// whose pull lease ended (none, or <= Now), oldest lease first (rows
 	// never leased first, then by PingReceivedAt), sets their pull lease to

@@ -91,21 +91,41 @@ func collectRemoteProfiles(rows pgx.Rows) ([]*store.RemoteProfile, error) {
 // PingSeq, in one INSERT … ON CONFLICT statement; PingReceivedAt is set when
 // it was empty.
 func (q queries) RemoteProfileTouch(ctx context.Context, params store.RemoteProfileTouchParams) (*store.RemoteProfile, error) {
-	p, err := scanRemoteProfile(q.db.QueryRow(ctx,
-		`INSERT INTO hub_remote_profile AS r (network, user_id, status, display_name, ping_seq,
-		     ping_received_at, first_seen_at, updated_at, pull_lease_until)
-		 VALUES ($1, $2, $3, $4, 1, $5, $5, $5, $6)
-		 ON CONFLICT (network, user_id) DO UPDATE SET
-		     ping_seq = r.ping_seq + 1,
-		     ping_received_at = COALESCE(r.ping_received_at, EXCLUDED.ping_received_at),
-		     pull_lease_until = EXCLUDED.pull_lease_until
-		 RETURNING `+remoteProfileColumns,
-		params.Network, params.UserID, string(store.RemoteProfilePending), params.DisplayName, params.At,
-		nullTime(params.PullLeaseUntil)))
+	if params.Network == "" || params.UserID == "" {
+		return nil, errors.New("postgres: remote profile touch: Network and UserID are required")
+	}
+	p, err := scanRemoteProfile(q.db.QueryRow(ctx, remoteProfileTouchSQL+remoteProfileColumns, touchArgs(params)...))
 	if err != nil {
 		return nil, wrap("remote profile touch", err)
 	}
 	return p, nil
+}
+
+// RemoteProfilePing is RemoteProfileTouch's statement returning ping_seq.
+func (q queries) RemoteProfilePing(ctx context.Context, params store.RemoteProfileTouchParams) (int64, error) {
+	if params.Network == "" || params.UserID == "" {
+		return 0, errors.New("postgres: remote profile ping: Network and UserID are required")
+	}
+	var seq int64
+	if err := q.db.QueryRow(ctx, remoteProfileTouchSQL+`ping_seq`, touchArgs(params)...).Scan(&seq); err != nil {
+		return 0, wrap("remote profile ping", err)
+	}
+	return seq, nil
+}
+
+// remoteProfileTouchSQL is the touch up to its RETURNING list.
+const remoteProfileTouchSQL = `INSERT INTO hub_remote_profile AS r (network, user_id, status, display_name, ping_seq,
+	     ping_received_at, first_seen_at, updated_at, pull_lease_until)
+	 VALUES ($1, $2, $3, $4, 1, $5, $5, $5, $6)
+	 ON CONFLICT (network, user_id) DO UPDATE SET
+	     ping_seq = r.ping_seq + 1,
+	     ping_received_at = COALESCE(r.ping_received_at, EXCLUDED.ping_received_at),
+	     pull_lease_until = EXCLUDED.pull_lease_until
+	 RETURNING `
+
+func touchArgs(params store.RemoteProfileTouchParams) []any {
+	return []any{params.Network, params.UserID, string(store.RemoteProfilePending), params.DisplayName, params.At,
+		nullTime(params.PullLeaseUntil)}
 }
 
 // claimJoin: the claims' UPDATE finds the rows their due CTE locked by

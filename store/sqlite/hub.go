@@ -99,20 +99,37 @@ func (q queries) RemoteProfileTouch(ctx context.Context, params store.RemoteProf
 	if params.Network == "" || params.UserID == "" {
 		return nil, errors.New("sqlite: touch remote profile: Network and UserID are required")
 	}
-	p, err := scanRemoteProfile(q.db.QueryRowContext(ctx,
-		`INSERT INTO remote_profile (network, user_id, status, display_name, ping_seq, ping_received_at, first_seen_at, pull_lease_until)
-		 VALUES (?, ?, ?, ?, 1, ?, ?, ?)
-		 ON CONFLICT (network, user_id) DO UPDATE SET
-		   ping_seq = remote_profile.ping_seq + 1,
-		   ping_received_at = coalesce(remote_profile.ping_received_at, excluded.ping_received_at),
-		   pull_lease_until = excluded.pull_lease_until
-		 RETURNING `+remoteProfileColumns,
-		params.Network, params.UserID, string(store.RemoteProfilePending), params.DisplayName,
-		micros(params.At), micros(params.At), nullMicros(params.PullLeaseUntil)))
+	p, err := scanRemoteProfile(q.db.QueryRowContext(ctx, remoteProfileTouchSQL+remoteProfileColumns, touchArgs(params)...))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: touch remote profile: %w", err)
 	}
 	return p, nil
+}
+
+// RemoteProfilePing is RemoteProfileTouch's statement returning ping_seq.
+func (q queries) RemoteProfilePing(ctx context.Context, params store.RemoteProfileTouchParams) (int64, error) {
+	if params.Network == "" || params.UserID == "" {
+		return 0, errors.New("sqlite: remote profile ping: Network and UserID are required")
+	}
+	var seq int64
+	if err := q.db.QueryRowContext(ctx, remoteProfileTouchSQL+`ping_seq`, touchArgs(params)...).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("sqlite: remote profile ping: %w", err)
+	}
+	return seq, nil
+}
+
+// remoteProfileTouchSQL is the touch up to its RETURNING list.
+const remoteProfileTouchSQL = `INSERT INTO remote_profile (network, user_id, status, display_name, ping_seq, ping_received_at, first_seen_at, pull_lease_until)
+	 VALUES (?, ?, ?, ?, 1, ?, ?, ?)
+	 ON CONFLICT (network, user_id) DO UPDATE SET
+	   ping_seq = remote_profile.ping_seq + 1,
+	   ping_received_at = coalesce(remote_profile.ping_received_at, excluded.ping_received_at),
+	   pull_lease_until = excluded.pull_lease_until
+	 RETURNING `
+
+func touchArgs(params store.RemoteProfileTouchParams) []any {
+	return []any{params.Network, params.UserID, string(store.RemoteProfilePending), params.DisplayName,
+		micros(params.At), micros(params.At), nullMicros(params.PullLeaseUntil)}
 }
 
 // pullLeaseKey is the claim order's leading key: a NULL lease counts as Go's

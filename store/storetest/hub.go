@@ -115,6 +115,26 @@ func testHub(t *testing.T, newStore NewStoreFunc) {
 			require.NoError(t, err)
 			requireRemoteProfile(t, p, got)
 		}},
+		{"PingIsTouchWithoutTheRow", func(t *testing.T, s store.Store) {
+			ctx := ctxFor(t)
+			seq, err := s.RemoteProfilePing(ctx, store.RemoteProfileTouchParams{Network: "n", UserID: "ann", DisplayName: "Ann", At: at(0), PullLeaseUntil: at(time.Second)})
+			require.NoError(t, err)
+			require.Equal(t, int64(1), seq, "a new row, pending")
+			p := touch(t, s, "n", "ann", at(time.Minute))
+			require.Equal(t, int64(2), p.PingSeq, "pings and touches count alike")
+			seq, err = s.RemoteProfilePing(ctx, store.RemoteProfileTouchParams{Network: "n", UserID: "ann", DisplayName: "Other", At: at(2 * time.Minute)})
+			require.NoError(t, err)
+			require.Equal(t, int64(3), seq)
+			got, err := s.RemoteProfileGet(ctx, "n", "ann")
+			require.NoError(t, err)
+			require.Equal(t, store.RemoteProfilePending, got.Status)
+			require.Equal(t, "Ann", got.DisplayName, "display name only seeds a new row")
+			require.Equal(t, int64(3), got.PingSeq)
+			requireTime(t, at(0), got.PingReceivedAt, "the oldest unanswered ping")
+			requireTime(t, at(0), got.FirstSeenAt)
+			_, err = s.RemoteProfilePing(ctx, store.RemoteProfileTouchParams{Network: "n", At: at(0)})
+			require.Error(t, err, "a user is required")
+		}},
 		{"TouchIncrements", func(t *testing.T, s store.Store) {
 			ctx := ctxFor(t)
 			touch(t, s, "n", "ann", at(0))

@@ -146,16 +146,25 @@ func holdOpen(t *testing.T, st store.Store, event *store.TimelineEvent) (id int6
 	return id, commit
 }
 
+// pullBeforeAttempt queues ann's ping on PostgreSQL, then holds her ping
+// attempt's transaction open (ID N) while her pull (N+1) commits; commit
+// ends the held transaction.
+func pullBeforeAttempt(t *testing.T) (b *feedBundle, attempt int64, commit func() error) {
+	t.Helper()
+	st := testdb.Postgres(t)
+	b = setupFeed(t, st, "ann")
+	b.append(t, ev("ann", "ping.requested", ""))
+	attempt, commit = holdOpen(t, st, ev("ann", "ping.attempt", "ok"))
+	b.append(t, ev("ann", "pull.served", ""))
+	return b, attempt, commit
+}
+
 // TestDeliveryPostgresCommitOutOfOrder: ann's ping attempt takes ID N in a
 // transaction that commits after her pull (N+1). The follower reads the
 // pull first, remembers N and finds the attempt when it commits.
 func TestDeliveryPostgresCommitOutOfOrder(t *testing.T) {
 	t.Parallel()
-	st := testdb.Postgres(t)
-	b := setupFeed(t, st, "ann")
-	b.append(t, ev("ann", "ping.requested", ""))
-	attempt, commit := holdOpen(t, st, ev("ann", "ping.attempt", "ok"))
-	b.append(t, ev("ann", "pull.served", ""))
+	b, attempt, commit := pullBeforeAttempt(t)
 
 	require.Equal(t, deliveryCounts{Queued: 1}, b.poll(t), "the pull alone is not delivery")
 	require.Contains(t, b.d.gaps, attempt)
@@ -173,11 +182,7 @@ func TestDeliveryPostgresCommitOutOfOrder(t *testing.T) {
 // its event says.
 func TestDeliveryPostgresGapGivenUp(t *testing.T) {
 	t.Parallel()
-	st := testdb.Postgres(t)
-	b := setupFeed(t, st, "ann")
-	b.append(t, ev("ann", "ping.requested", ""))
-	attempt, commit := holdOpen(t, st, ev("ann", "ping.attempt", "ok"))
-	b.append(t, ev("ann", "pull.served", ""))
+	b, attempt, commit := pullBeforeAttempt(t)
 	require.Equal(t, deliveryCounts{Queued: 1}, b.poll(t))
 
 	b.now = b.now.Add(deliveryGapWait)

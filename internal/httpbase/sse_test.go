@@ -39,14 +39,14 @@ func TestEventStream(t *testing.T) {
 	require.Equal(t, "retry: 1500\n: test stream\n\nevent: ping\ndata: {\"n\":1}\n", strings.Join(lines, "\n"))
 }
 
-// TestEventStreamDetach: a detached stream writes chunks the client reads
-// as the same response, ends it cleanly on Close, and can tell a client
-// that went away.
-func TestEventStreamDetach(t *testing.T) {
-	t.Parallel()
+// detachServer serves event streams that its handler detaches at once and
+// hands over on the returned channel; configure, when set, adjusts the
+// server before it starts.
+func detachServer(t *testing.T, comment string, configure func(*http.Server)) (*httptest.Server, <-chan *DetachedEventStream) {
+	t.Helper()
 	detached := make(chan *DetachedEventStream, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		stream, ok := StartEventStream(w, time.Second, time.Second, "detached")
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stream, ok := StartEventStream(w, time.Second, time.Second, comment)
 		if !ok {
 			t.Error("the client is gone before the stream started")
 			return
@@ -58,20 +58,38 @@ func TestEventStreamDetach(t *testing.T) {
 		}
 		detached <- d
 	}))
+	if configure != nil {
+		configure(srv.Config)
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
+	return srv, detached
+}
 
+// takeDetached waits for the handler to hand its stream over.
+func takeDetached(t *testing.T, detached <-chan *DetachedEventStream) *DetachedEventStream {
+	t.Helper()
+	select {
+	case d := <-detached:
+		return d
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not detach")
+		return nil
+	}
+}
+
+// TestEventStreamDetach: a detached stream writes chunks the client reads
+// as the same response, ends it cleanly on Close, and can tell a client
+// that went away.
+func TestEventStreamDetach(t *testing.T) {
+	t.Parallel()
+	srv, detached := detachServer(t, "detached", nil)
 	open := func() (*http.Response, *bufio.Reader, *DetachedEventStream) {
 		resp, err := http.Get(srv.URL)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = resp.Body.Close() })
 		require.Equal(t, []string{"chunked"}, resp.TransferEncoding)
-		select {
-		case d := <-detached:
-			return resp, bufio.NewReader(resp.Body), d
-		case <-time.After(10 * time.Second):
-			t.Fatal("the handler did not detach")
-			return nil, nil, nil
-		}
+		return resp, bufio.NewReader(resp.Body), takeDetached(t, detached)
 	}
 	resp, body, d := open()
 	require.Equal(t, "text/event-stream; charset=utf-8", resp.Header.Get("Content-Type"))
@@ -102,26 +120,15 @@ func TestEventStreamDetach(t *testing.T) {
 // connection; no chunks.
 func TestEventStreamDetachHTTP10(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		stream, ok := StartEventStream(w, time.Second, time.Second, "old")
-		if !ok {
-			t.Error("the client is gone before the stream started")
-			return
-		}
-		d, err := stream.Detach(r)
-		if err != nil {
-			t.Errorf("detach: %v", err)
-			return
-		}
-		_ = d.Write("event: one\ndata: {}\n\n")
-		_ = d.Close(time.Now().Add(time.Second))
-	}))
-	t.Cleanup(srv.Close)
+	srv, detached := detachServer(t, "old", nil)
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 	require.NoError(t, err)
 	defer conn.Close()
 	_, err = io.WriteString(conn, "GET / HTTP/1.0\r\nHost: x\r\n\r\n")
 	require.NoError(t, err)
+	d := takeDetached(t, detached)
+	require.NoError(t, d.Write("event: one\ndata: {}\n\n"))
+	require.NoError(t, d.Close(time.Now().Add(time.Second)))
 	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
 	raw, err := io.ReadAll(conn)
 	require.NoError(t, err)
@@ -162,32 +169,11 @@ func TestEventStreamDetachHTTP2(t *testing.T) {
 func TestEventStreamDetachOutlivesReadTimeout(t *testing.T) {
 	t.Parallel()
 	const readTimeout = 200 * time.Millisecond
-	detached := make(chan *DetachedEventStream, 1)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		stream, ok := StartEventStream(w, time.Second, time.Second, "long")
-		if !ok {
-			t.Error("the client is gone before the stream started")
-			return
-		}
-		d, err := stream.Detach(r)
-		if err != nil {
-			t.Errorf("detach: %v", err)
-			return
-		}
-		detached <- d
-	}))
-	srv.Config.ReadTimeout = readTimeout
-	srv.Start()
-	t.Cleanup(srv.Close)
+	srv, detached := detachServer(t, "long", func(s *http.Server) { s.ReadTimeout = readTimeout })
 	start := time.Now()
 	resp, err := http.Get(srv.URL)
 	require.NoError(t, err)
-	var d *DetachedEventStream
-	select {
-	case d = <-detached:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the handler did not detach")
-	}
+	d := takeDetached(t, detached)
 	t.Cleanup(func() { _ = d.Close(time.Now()) })
 	// Past the server's read deadline, the stream is still open and
 	// healthy, and a client leaving is still seen.

@@ -227,6 +227,7 @@ type Queries interface {
 	TimelineQueries
 	TimelineFeedQueries
 	WebhookReceiptQueries
+	WebhookBatchQueries
 	OneTimeQueries
 	SessionQueries
 	HubQueries

@@ -43,26 +43,82 @@ type Config[Tx any] struct {
 	Observe func(size int)
 }
 
-// Batcher runs bodies in shared transactions. The zero value is not
-// usable; make one with New. It holds no goroutine when idle.
-type Batcher[Tx any] struct {
-	cfg     Config[Tx]
-	mu      sync.Mutex
-	pending []*request[Tx]
-	active  int
-}
+// Body is one caller's transaction body.
+type Body[Tx any] = func(ctx context.Context, tx Tx) error
 
-type request[Tx any] struct {
-	ctx  context.Context
-	key  string
-	fn   func(ctx context.Context, tx Tx) error
-	done chan error
-}
+// Batcher runs bodies in shared transactions: a Group whose batch runs
+// each body in turn. The zero value is not usable; make one with New.
+type Batcher[Tx any] struct{ g *Group[Tx, Body[Tx]] }
 
 // New returns a Batcher.
 func New[Tx any](cfg Config[Tx]) *Batcher[Tx] {
-	if cfg.InTx == nil {
-		panic("txbatch: Config.InTx is required")
+	return &Batcher[Tx]{g: NewGroup(GroupConfig[Tx, Body[Tx]]{
+		InTx: cfg.InTx, Run: runBodies[Tx],
+		MaxBatch: cfg.MaxBatch, Workers: cfg.Workers, Timeout: cfg.Timeout, Observe: cfg.Observe,
+	})}
+}
+
+// Do runs fn in a transaction shared with other callers and returns when
+// that transaction committed (nil) or fn's own error or the commit's. key
+// orders the bodies of a batch (the row fn locks first, e.g. the user id).
+// A caller whose ctx ends before its batch starts is left out and gets
+// ctx's error; once started, the batch runs to its end.
+func (b *Batcher[Tx]) Do(ctx context.Context, key string, fn func(ctx context.Context, tx Tx) error) error {
+	return b.g.Do(ctx, key, fn)
+}
+
+func runBodies[Tx any](ctx context.Context, tx Tx, bodies []Body[Tx]) error {
+	for _, fn := range bodies {
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GroupConfig configures a Group.
+type GroupConfig[Tx, R any] struct {
+	// InTx runs fn in one transaction and commits when fn returns nil
+	// (store.Store.InTx). Required.
+	InTx func(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// Run does the work of reqs (in key order) in tx; requests keep their
+	// own results. An error rolls the batch back, and each request then
+	// runs alone: Do returns what Run answers for that request alone.
+	// Required.
+	Run func(ctx context.Context, tx Tx, reqs []R) error
+	// MaxBatch bounds the requests of one transaction; default 64.
+	MaxBatch int
+	// Workers is how many batches may run at once; default 2.
+	Workers int
+	// Timeout bounds one batch's transaction (its callers' contexts do not:
+	// one caller giving up must not roll back the others); default 30 s.
+	Timeout time.Duration
+	// Observe, when set, is told each batch's size after it committed.
+	Observe func(size int)
+}
+
+// Group runs requests in shared transactions, a whole batch at once (Run
+// sees every request of the batch, so that it can read and write them set
+// at once). The zero value is not usable; make one with NewGroup. It holds
+// no goroutine when idle.
+type Group[Tx, R any] struct {
+	cfg     GroupConfig[Tx, R]
+	mu      sync.Mutex
+	pending []*request[R]
+	active  int
+}
+
+type request[R any] struct {
+	ctx  context.Context
+	key  string
+	req  R
+	done chan error
+}
+
+// NewGroup returns a Group.
+func NewGroup[Tx, R any](cfg GroupConfig[Tx, R]) *Group[Tx, R] {
+	if cfg.InTx == nil || cfg.Run == nil {
+		panic("txbatch: GroupConfig.InTx and Run are required")
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 64
@@ -73,19 +129,20 @@ func New[Tx any](cfg Config[Tx]) *Batcher[Tx] {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	return &Batcher[Tx]{cfg: cfg}
+	return &Group[Tx, R]{cfg: cfg}
 }
 
-// Do runs fn in a transaction shared with other callers and returns when
-// that transaction committed (nil) or fn's own error or the commit's. key
-// orders the bodies of a batch (the row fn locks first, e.g. the user id).
-// A caller whose ctx ends before its batch starts is left out and gets
-// ctx's error; once started, the batch runs to its end.
-func (b *Batcher[Tx]) Do(ctx context.Context, key string, fn func(ctx context.Context, tx Tx) error) error {
+// Do runs req in a transaction shared with other callers' requests and
+// returns when that transaction committed (nil) or Run's error for req
+// alone, or the commit's. key orders the requests of a batch (the row
+// req locks first, e.g. the user id). A caller whose ctx ends before its
+// batch starts is left out and gets ctx's error; once started, the batch
+// runs to its end.
+func (b *Group[Tx, R]) Do(ctx context.Context, key string, req R) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &request[Tx]{ctx: ctx, key: key, fn: fn, done: make(chan error, 1)}
+	r := &request[R]{ctx: ctx, key: key, req: req, done: make(chan error, 1)}
 	b.mu.Lock()
 	b.pending = append(b.pending, r)
 	start := b.active < b.cfg.Workers
@@ -100,7 +157,7 @@ func (b *Batcher[Tx]) Do(ctx context.Context, key string, fn func(ctx context.Co
 }
 
 // work runs batches until none is waiting.
-func (b *Batcher[Tx]) work() {
+func (b *Group[Tx, R]) work() {
 	for {
 		b.mu.Lock()
 		if len(b.pending) == 0 {
@@ -120,13 +177,13 @@ func (b *Batcher[Tx]) work() {
 	}
 }
 
-// errBody marks a body's failure inside a batch.
-type errBody struct{ err error }
+// errRun marks Run's failure inside a transaction.
+type errRun struct{ err error }
 
-func (e *errBody) Error() string { return e.err.Error() }
+func (e *errRun) Error() string { return e.err.Error() }
 
-// run commits batch, or falls back to one transaction per body.
-func (b *Batcher[Tx]) run(batch []*request[Tx]) {
+// run commits batch, or falls back to one transaction per request.
+func (b *Group[Tx, R]) run(batch []*request[R]) {
 	live := batch[:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -138,21 +195,23 @@ func (b *Batcher[Tx]) run(batch []*request[Tx]) {
 	if len(live) == 0 {
 		return
 	}
-	slices.SortStableFunc(live, func(x, y *request[Tx]) int { return cmp.Compare(x.key, y.key) })
+	slices.SortStableFunc(live, func(x, y *request[R]) int { return cmp.Compare(x.key, y.key) })
 	if len(live) == 1 {
 		r := live[0]
-		err := b.inTx(r.ctx, r.fn)
+		err := b.alone(r)
 		if err == nil && b.cfg.Observe != nil {
 			b.cfg.Observe(1)
 		}
 		r.done <- err
 		return
 	}
+	reqs := make([]R, len(live))
+	for i, r := range live {
+		reqs[i] = r.req
+	}
 	err := b.inTx(context.Background(), func(ctx context.Context, tx Tx) error {
-		for _, r := range live {
-			if err := r.fn(ctx, tx); err != nil {
-				return &errBody{err}
-			}
+		if err := b.cfg.Run(ctx, tx, reqs); err != nil {
+			return &errRun{err}
 		}
 		return nil
 	})
@@ -165,19 +224,29 @@ func (b *Batcher[Tx]) run(batch []*request[Tx]) {
 		}
 		return
 	}
-	// Someone's body failed (or the commit did): everyone alone, in order.
+	// Run failed (or the commit did): everyone alone, in order.
 	for _, r := range live {
-		r.done <- b.inTx(r.ctx, r.fn)
+		r.done <- b.alone(r)
 	}
+}
+
+// alone runs one request in a transaction of its own.
+func (b *Group[Tx, R]) alone(r *request[R]) error {
+	return b.inTx(r.ctx, func(ctx context.Context, tx Tx) error {
+		if err := b.cfg.Run(ctx, tx, []R{r.req}); err != nil {
+			return &errRun{err}
+		}
+		return nil
+	})
 }
 
 // inTx runs fn with the batch timeout, detached from the caller's
 // cancellation (the caller waits for the answer anyway).
-func (b *Batcher[Tx]) inTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
+func (b *Group[Tx, R]) inTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.Timeout)
 	defer cancel()
 	err := b.cfg.InTx(ctx, fn)
-	if eb, ok := errors.AsType[*errBody](err); ok {
+	if eb, ok := errors.AsType[*errRun](err); ok {
 		return eb.err
 	}
 	return err

@@ -41,9 +41,9 @@ func upsert(user string, n int) func(ctx context.Context, tx store.Tx) error {
 }
 
 func pendingLen(b *Batcher[store.Tx]) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.pending)
+	b.g.mu.Lock()
+	defer b.g.mu.Unlock()
+	return len(b.g.pending)
 }
 
 // blockFirst starts a Do whose body waits for release, so that what is
@@ -217,4 +217,97 @@ func TestConcurrentBatchesNoDeadlock(t *testing.T) {
 		mu.Unlock()
 		require.Equal(t, callers, total, "every body committed once")
 	})
+}
+
+// groupReq is a Group request that keeps its own result.
+type groupReq struct {
+	user    string
+	block   chan struct{} // when set, Run closes started and waits for block to close
+	started chan struct{}
+	fail    bool // Run fails whenever this request is in its batch
+	result  string
+}
+
+// TestGroupRunsTheWholeBatch: Run gets every waiting request at once, in
+// key order, and each keeps its own result; when Run fails, the batch is
+// rolled back and each request runs alone, so only the failing one fails.
+func TestGroupRunsTheWholeBatch(t *testing.T) {
+	s := testdb.SQLite(t)
+	errBad := errors.New("bad request")
+	var mu sync.Mutex
+	var runs [][]string
+	g := NewGroup(GroupConfig[store.Tx, *groupReq]{
+		InTx:    s.InTx,
+		Workers: 1,
+		Run: func(ctx context.Context, tx store.Tx, reqs []*groupReq) error {
+			var users []string
+			for _, r := range reqs {
+				if r.block != nil {
+					close(r.started)
+					<-r.block
+				}
+				users = append(users, r.user)
+			}
+			mu.Lock()
+			runs = append(runs, users)
+			mu.Unlock()
+			for _, r := range reqs {
+				if r.fail {
+					return errBad
+				}
+				if err := upsert(r.user, len(reqs))(ctx, tx); err != nil {
+					return err
+				}
+				r.result = fmt.Sprintf("%s in a batch of %d", r.user, len(reqs))
+			}
+			return nil
+		},
+	})
+	pending := func() int { g.mu.Lock(); defer g.mu.Unlock(); return len(g.pending) }
+
+	first := &groupReq{user: "first", block: make(chan struct{}), started: make(chan struct{})}
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- g.Do(context.Background(), first.user, first) }()
+	<-first.started
+	reqs := []*groupReq{{user: "c"}, {user: "a"}, {user: "b"}}
+	errs := make([]chan error, len(reqs))
+	for i, r := range reqs {
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- g.Do(context.Background(), r.user, r) }()
+	}
+	asynctest.Eventually(t, wait, "all queued", func() bool { return pending() == len(reqs) })
+	close(first.block)
+	require.NoError(t, <-firstDone)
+	for _, c := range errs {
+		require.NoError(t, <-c)
+	}
+	for _, r := range reqs {
+		require.Equal(t, r.user+" in a batch of 3", r.result)
+	}
+	mu.Lock()
+	require.Equal(t, [][]string{{"first"}, {"a", "b", "c"}}, runs, "one Run for what waited, in key order")
+	runs = nil
+	mu.Unlock()
+
+	// A failing request: the batch rolls back, then each runs alone.
+	blocker := &groupReq{user: "first", block: make(chan struct{}), started: make(chan struct{})}
+	go func() { firstDone <- g.Do(context.Background(), blocker.user, blocker) }()
+	<-blocker.started
+	reqs = []*groupReq{{user: "x"}, {user: "y", fail: true}, {user: "z"}}
+	for i, r := range reqs {
+		go func() { errs[i] <- g.Do(context.Background(), r.user, r) }()
+	}
+	asynctest.Eventually(t, wait, "all queued", func() bool { return pending() == len(reqs) })
+	close(blocker.block)
+	require.NoError(t, <-firstDone)
+	require.NoError(t, <-errs[0])
+	require.ErrorIs(t, <-errs[1], errBad)
+	require.NoError(t, <-errs[2])
+	require.Equal(t, "x in a batch of 1", reqs[0].result)
+	require.Equal(t, "z in a batch of 1", reqs[2].result)
+	mu.Lock()
+	require.Equal(t, [][]string{{"first"}, {"x", "y", "z"}, {"x"}, {"y"}, {"z"}}, runs)
+	mu.Unlock()
+	_, err := s.ProfileGet(context.Background(), "y")
+	require.ErrorIs(t, err, store.ErrNotFound)
 }

@@ -97,7 +97,10 @@ func (q queries) PingOutboxClaim(ctx context.Context, params store.PingOutboxCla
 }
 
 // PingOutboxDelete deletes in one statement joining unnest of two arrays;
-// only entries not newer than the delivered version go.
+// only entries not newer than the delivered version go. The rows are
+// locked first, in user id order, as every other writer of the outbox
+// takes them (the webhook intake's batches, PingOutboxPutMany): a DELETE
+// locks rows in its join's order, and two such orders deadlock.
 func (q queries) PingOutboxDelete(ctx context.Context, entries []store.PingOutboxEntry) (int, error) {
 	if len(entries) == 0 {
 		return 0, nil
@@ -107,9 +110,20 @@ func (q queries) PingOutboxDelete(ctx context.Context, entries []store.PingOutbo
 		return 0, fmt.Errorf("postgres: ping outbox delete: %w", err)
 	}
 	tag, err := q.db.Exec(ctx,
-		`DELETE FROM ping_outbox AS o
-		 USING unnest($1::text[], $2::bigint[]) AS d (user_id, version)
-		 WHERE o.user_id = d.user_id AND o.version <= d.version`,
+		`WITH d AS (
+		     SELECT user_id, max(version) AS version
+		     FROM unnest($1::text[], $2::bigint[]) AS d (user_id, version)
+		     GROUP BY user_id
+		 ), locked AS (
+		     SELECT o.user_id FROM ping_outbox o JOIN d ON d.user_id = o.user_id
+		     WHERE o.version <= d.version
+		     ORDER BY o.user_id
+		     FOR UPDATE OF o
+		 )
+		 DELETE FROM ping_outbox AS o
+		 USING d
+		 WHERE o.user_id = d.user_id AND o.version <= d.version
+		   AND o.user_id IN (SELECT user_id FROM locked)`,
 		ids, versions)
 	if err != nil {
 		return 0, wrap("ping outbox delete", err)

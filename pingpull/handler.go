@@ -45,7 +45,7 @@ type Handler struct {
 	pings    *drain.Drainer[pingItem, pingDelivery]
 	instance string
 	// webhookTx commits concurrent webhooks together (group commit).
-	webhookTx *txbatch.Batcher[store.Tx]
+	webhookTx *txbatch.Group[store.Tx, *webhookItem]
 	// back brings waiting pings forward when the hub answers again
 	// (hub_return.go).
 	back *hubReturn
@@ -131,8 +131,9 @@ func New(cfg Config) (*Handler, error) {
 	h.worker = &pingWorker{h: h}
 	h.instance = instanceID()
 	h.pings = h.newPingDrain()
-	h.webhookTx = txbatch.New(txbatch.Config[store.Tx]{
+	h.webhookTx = txbatch.NewGroup(txbatch.GroupConfig[store.Tx, *webhookItem]{
 		InTx:     h.store.InTx,
+		Run:      h.runWebhooks,
 		MaxBatch: webhookTxBatch,
 		Observe:  func(n int) { h.metrics.webhookTxBatch.Observe(float64(n)) },
 	})

@@ -2,7 +2,6 @@ package pingpull
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -203,10 +202,6 @@ type receiptQueries interface {
 	WebhookReceiptDeleteBefore(ctx context.Context, t time.Time) (int, error)
 }
 
-// errReplayed ends applyWebhook's transaction when the webhook-id already
-// has a receipt.
-var errReplayed = errors.New("pingpull: webhook replayed")
-
 // receipt returns the stored answer for webhookID, or nil when there is
 // none younger than the receipt TTL.
 func (h *Handler) receipt(ctx context.Context, q receiptQueries, webhookID string) (*store.WebhookReceipt, error) {
@@ -224,86 +219,6 @@ func (h *Handler) receipt(ctx context.Context, q receiptQueries, webhookID strin
 		return nil, nil
 	}
 	return receipt, nil
-}
-
-// applyWebhook stores the profile, and in the same transaction the ping
-// job (when the version moved), the "profile changed" notification, the
-// timeline entry and the receipt. When another delivery of the same
-// webhook-id committed first, it returns that receipt instead.
-func (h *Handler) applyWebhook(ctx context.Context, webhookID string, payload *webhookBody, resolved json.RawMessage) (*WebhookAnswer, *store.WebhookReceipt, error) {
-	now := h.cfg.Now()
-	userID, updatedAt := payload.UserID, payload.UpdatedAt
-	var answer *WebhookAnswer
-	var replayed *store.WebhookReceipt
-	err := h.inPatchTx(ctx, userID, func(ctx context.Context, tx store.Tx) error {
-		if !payload.fromSource() {
-			receipt, err := h.receipt(ctx, tx, webhookID)
-			if err != nil {
-				return err
-			}
-			if receipt != nil {
-				replayed = receipt
-				return errReplayed
-			}
-		}
-		data, patchedStored, err := h.webhookData(ctx, tx, payload, resolved)
-		if err != nil {
-			return err
-		}
-		p, status, err := tx.ProfileUpsert(ctx, store.ProfileUpsertParams{UserID: userID, Data: data, UpdatedAt: updatedAt, Now: now})
-		if err != nil {
-			return err
-		}
-		if payload.Patch != nil && !patchedStored && status != store.ProfileCreated {
-			return errPatchRaced
-		}
-		answer = &WebhookAnswer{UserID: userID, Version: p.Version}
-		var ping *store.PingOutboxPutParams
-		switch status {
-		case store.ProfileCreated, store.ProfileUpdated:
-			answer.Status = StatusQueued
-			// The outbox entry, delivered by this process right after the
-			// commit (ping_drain.go); "profile changed" goes out with the
-			// ping's outcome.
-			ping = h.pingEntry(userID, p.Version)
-		case store.ProfileUnchanged:
-			answer.Status = StatusUnchanged
-		default:
-			answer.Status = StatusStale
-		}
-		detail := map[string]any{"webhook_id": webhookID, "status": answer.Status, "version": answer.Version}
-		if !updatedAt.IsZero() {
-			detail["updated_at"] = updatedAt.UTC().Format(time.RFC3339Nano)
-		}
-		body, err := json.Marshal(answer)
-		if err != nil {
-			return err
-		}
-		// The receipt, the timeline entry and the ping in one round trip.
-		return tx.WebhookAccept(ctx, store.WebhookAcceptParams{
-			Receipt:  &store.WebhookReceipt{ID: webhookID, StatusCode: http.StatusAccepted, Body: append(body, '\n'), CreatedAt: now},
-			Timeline: timelineEvent(userID, "webhook.accepted", detail, now),
-			Ping:     ping,
-		})
-	})
-	if errors.Is(err, errReplayed) {
-		return nil, replayed, nil
-	}
-	if errors.Is(err, store.ErrConflict) {
-		receipt, gerr := h.store.WebhookReceiptGet(ctx, webhookID)
-		if gerr == nil {
-			// A concurrent delivery of the same webhook-id committed first.
-			return nil, receipt, nil
-		}
-		return nil, nil, &httpbase.Error{Status: http.StatusServiceUnavailable, Code: "retry", Message: "try again", RetryAfter: time.Second, Err: errors.Join(err, gerr)}
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if answer.Status == StatusQueued {
-		h.offerPing(userID, answer.Version)
-	}
-	return answer, nil, nil
 }
 
 // maybeSweepReceipts deletes expired receipts at most once per

@@ -7,46 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 
-	"github.com/ssogate/ssogate/internal/httpbase"
 	"github.com/ssogate/ssogate/livefyre"
-	"github.com/ssogate/ssogate/store"
 )
-
-// errPatchRaced says that a patch was computed against "no profile" while
-// another transaction created the profile: the patch must be applied again
-// to what that transaction stored, or its fields would be lost.
-var errPatchRaced = errors.New("pingpull: profile created concurrently with a patch")
-
-// maxPatchAttempts bounds the transaction retries after errPatchRaced.
-const maxPatchAttempts = 3
-
-// webhookData returns the canonical profile the webhook stores, computed
-// inside tx: the webhook's own profile (resolved before the transaction),
-// or the stored profile with the webhook's merge patch applied. Reading the
-// stored profile and writing the result in one transaction, under the row
-// lock on PostgreSQL and the write lock on SQLite, is what keeps two
-// concurrent patches of different fields from losing one of them.
-func (h *Handler) webhookData(ctx context.Context, tx store.Tx, payload *webhookBody, resolved json.RawMessage) (data json.RawMessage, base bool, err error) {
-	if payload.Patch == nil {
-		return resolved, false, nil
-	}
-	stored := json.RawMessage(`{}`)
-	if _, err := tx.ProfileVersionForUpdate(ctx, payload.UserID); err == nil {
-		cur, err := tx.ProfileGet(ctx, payload.UserID)
-		if err != nil {
-			return nil, false, fmt.Errorf("pingpull: read profile to patch: %w", err)
-		}
-		stored, base = cur.Data, true
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, false, fmt.Errorf("pingpull: lock profile to patch: %w", err)
-	}
-	data, err = patchProfile(payload.UserID, stored, payload.Patch)
-	return data, base, err
-}
 
 // patchProfile applies patch (RFC 7386) to the stored canonical profile and
 // returns the result's canonical JSON, or a *livefyre.FieldError under "patch" when
@@ -93,7 +58,7 @@ func mergePatch(doc, patch []byte) ([]byte, error) {
 // webhookProfile returns the canonical profile of a webhook that carries
 // the whole document (from the body, or from the profile source when the
 // body has neither profile nor patch), and nil for a patch, which can only
-// be applied inside the transaction (webhookData).
+// be applied inside the transaction (runWebhooks).
 func (h *Handler) webhookProfile(ctx context.Context, payload *webhookBody) (json.RawMessage, error) {
 	var p *livefyre.Profile
 	switch {
@@ -138,18 +103,4 @@ func (h *Handler) refuseInvalidProfile(w http.ResponseWriter, r *http.Request, w
 	h.timeline(r.Context(), userID, "webhook.refused", map[string]any{"webhook_id": webhookID, "status": http.StatusBadRequest, "reason": fe.Field + ": " + fe.Message})
 	h.refuseWebhook(w, r, "bad_request", err)
 	return true
-}
-
-// inPatchTx runs fn in a transaction shared with the webhooks arriving at
-// the same time (h.webhookTx: group commit, ordered by user id), again when
-// a patch raced with the profile's creation (errPatchRaced), so that the
-// patch lands on the created profile instead of replacing it.
-func (h *Handler) inPatchTx(ctx context.Context, userID string, fn func(ctx context.Context, tx store.Tx) error) error {
-	var err error
-	for range maxPatchAttempts {
-		if err = h.webhookTx.Do(ctx, userID, fn); !errors.Is(err, errPatchRaced) {
-			return err
-		}
-	}
-	return &httpbase.Error{Status: http.StatusServiceUnavailable, Code: "retry", Message: "the profile changed concurrently; try again", RetryAfter: time.Second, Err: err}
 }

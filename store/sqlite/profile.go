@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -43,29 +42,38 @@ func (q queries) ProfileGet(ctx context.Context, userID string) (*store.Profile,
 
 // ProfileGetMany returns the profiles that exist among userIDs.
 func (q queries) ProfileGetMany(ctx context.Context, userIDs []string) (map[string]*store.Profile, error) {
+	out, err := profileGetMany(ctx, q.read, userIDs)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get profiles: %w", err)
+	}
+	return out, nil
+}
+
+// profileGetMany reads the profiles among userIDs in one statement.
+func profileGetMany(ctx context.Context, db querier, userIDs []string) (map[string]*store.Profile, error) {
 	out := make(map[string]*store.Profile, len(userIDs))
 	if len(userIDs) == 0 {
 		return out, nil
 	}
 	ids, err := json.Marshal(userIDs)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get profiles: %w", err)
+		return nil, err
 	}
-	rows, err := q.read.QueryContext(ctx,
+	rows, err := db.QueryContext(ctx,
 		`SELECT `+profileColumns+` FROM profile WHERE user_id IN (SELECT value FROM json_each(?))`, string(ids))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get profiles: %w", mapError(err))
+		return nil, mapError(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		p, err := scanProfile(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: get profiles: %w", err)
+			return nil, err
 		}
 		out[p.UserID] = p
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: get profiles: %w", mapError(err))
+		return nil, mapError(err)
 	}
 	return out, nil
 }
@@ -74,7 +82,8 @@ func profileGet(ctx context.Context, db querier, userID string) (*store.Profile,
 	return scanProfile(db.QueryRowContext(ctx, `SELECT `+profileColumns+` FROM profile WHERE user_id = ?`, userID))
 }
 
-// ProfileUpsert creates or updates the profile in one transaction.
+// ProfileUpsert reads the row and writes what store.ProfileDecide decides,
+// in one transaction (whose write lock keeps the row still in between).
 func (q queries) ProfileUpsert(ctx context.Context, params store.ProfileUpsertParams) (*store.Profile, store.ProfileUpsertStatus, error) {
 	var errs []error
 	if params.UserID == "" {
@@ -89,11 +98,6 @@ func (q queries) ProfileUpsert(ctx context.Context, params store.ProfileUpsertPa
 	if err := errors.Join(errs...); err != nil {
 		return nil, "", fmt.Errorf("sqlite: upsert profile: %w", err)
 	}
-	now := truncMicro(params.Now)
-	updatedAt := truncMicro(params.UpdatedAt)
-	if updatedAt.IsZero() {
-		updatedAt = now
-	}
 
 	var (
 		result *store.Profile
@@ -101,37 +105,17 @@ func (q queries) ProfileUpsert(ctx context.Context, params store.ProfileUpsertPa
 	)
 	err := q.atomic(ctx, func(db querier) error {
 		cur, err := profileGet(ctx, db, params.UserID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			result, err = scanProfile(db.QueryRowContext(ctx,
-				`INSERT INTO profile (user_id, version, data, updated_at, served_version, served_at, created_at, modified_at)
-				 VALUES (?, 1, ?, ?, 0, NULL, ?, ?) RETURNING `+profileColumns,
-				params.UserID, string(params.Data), micros(updatedAt), micros(now), micros(now)))
-			status = store.ProfileCreated
-			return err
-		case err != nil:
-			return err
-		case updatedAt.Before(cur.UpdatedAt):
-			result, status = cur, store.ProfileStale
-			return nil
-		case bytes.Equal(cur.Data, params.Data):
-			status = store.ProfileUnchanged
-			if !updatedAt.After(cur.UpdatedAt) {
-				result = cur
-				return nil
-			}
-			result, err = scanProfile(db.QueryRowContext(ctx,
-				`UPDATE profile SET updated_at = ? WHERE user_id = ? RETURNING `+profileColumns,
-				micros(updatedAt), params.UserID))
-			return err
-		default:
-			result, err = scanProfile(db.QueryRowContext(ctx,
-				`UPDATE profile SET version = version + 1, data = ?, updated_at = ?, modified_at = ?
-				 WHERE user_id = ? RETURNING `+profileColumns,
-				string(params.Data), micros(updatedAt), micros(now), params.UserID))
-			status = store.ProfileUpdated
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		next, st, write := store.ProfileDecide(cur, params)
+		status = st
+		if !write {
+			result = next
+			return nil
+		}
+		result, err = profileWrite(ctx, db, store.ProfileWrite{Prev: cur, Next: next})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: upsert profile: %w", err)

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"Timeline", testTimeline},
 		{"TimelineFeed", testTimelineFeed},
 		{"WebhookReceipt", testWebhookReceipt},
+		{"WebhookBatch", testWebhookBatch},
 		{"OneTime", testOneTime},
 		{"Session", testSession},
 		{"Hub", testHub},

@@ -56,8 +56,8 @@ type Handler struct {
 
 	// pulls is the fast path of pulls (pull_drain.go).
 	pulls *drain.Drainer[pullItem, pullOutcome]
-	// pingTx commits concurrent pings together (group commit).
-	pingTx *txbatch.Batcher[store.Tx]
+	// pingTx commits concurrent pings together (group commit, runPings).
+	pingTx *txbatch.Group[store.Tx, *pingReq]
 	// pullURLs are the registrations pings read (pull_urls.go).
 	pullURLs pullURLs
 	// errs is the one place that maps errors to HTTP answers.
@@ -152,8 +152,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.streams.open = map[string]int{}
 	h.pulls = h.newPullDrain()
-	h.pingTx = txbatch.New(txbatch.Config[store.Tx]{
+	h.pingTx = txbatch.NewGroup(txbatch.GroupConfig[store.Tx, *pingReq]{
 		InTx:     h.store.InTx,
+		Run:      h.runPings,
 		MaxBatch: pingTxBatch,
 		Observe:  func(n int) { h.metrics.pingTxBatch.Observe(float64(n)) },
 	})

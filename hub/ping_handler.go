@@ -86,15 +86,26 @@ func (h *Handler) ping(w http.ResponseWriter, r *http.Request) (string, error) {
 // pingTxBatch bounds the pings committed in one transaction.
 const pingTxBatch = 64
 
+// pingReq is one ping in the pings' group commit (h.pingTx): what
+// queuePull was given, and the pull runPings queued for it.
+type pingReq struct {
+	network, userID, displayName string
+	template                     string // the network's pull URL, read before
+
+	// item is set by runPings, again on every run (a batch rolled back
+	// runs its requests again, each alone).
+	item pullItem
+}
+
 // queuePull records a pull trigger for the user (creating the remote
 // profile as pending when new, seeded with displayName) and leases the pull
 // to this process, in one transaction; after the commit the pull is
 // offered to the fast path (pull_drain.go). The counter is bumped before
 // the pull is made, so that a pull already running sees it moved and is
 // followed by another. errNoPullURL when the network registered no pull
-// URL (nothing is written then). The transaction is shared with the pings
-// arriving at the same time (h.pingTx: group commit, ordered by network and
-// user id).
+// URL (read before the transaction; nothing is written then). The
+// transaction is shared with the pings arriving at the same time (h.pingTx:
+// group commit, runPings).
 func (h *Handler) queuePull(ctx context.Context, networkName, userID, displayName string) error {
 	reg, err := h.pullURLs.get(ctx, h.store, networkName)
 	if err != nil {
@@ -103,24 +114,37 @@ func (h *Handler) queuePull(ctx context.Context, networkName, userID, displayNam
 		}
 		return fmt.Errorf("hub: read pull URL: %w", err)
 	}
-	var item pullItem
-	err = h.pingTx.Do(ctx, networkName+"\x00"+userID, func(ctx context.Context, tx store.Tx) error {
-		now := h.cfg.Now()
-		seq, err := tx.RemoteProfilePing(ctx, store.RemoteProfileTouchParams{
-			Network: networkName, UserID: userID, DisplayName: displayName, At: now,
-			PullLeaseUntil: now.Add(h.cfg.PullLease),
-		})
-		if err != nil {
-			return fmt.Errorf("hub: touch remote profile: %w", err)
-		}
-		item = pullItem{Network: networkName, UserID: userID, Seq: seq, Template: reg.Template}
-		return nil
-	})
-	if err != nil {
+	req := &pingReq{network: networkName, userID: userID, displayName: displayName, template: reg.Template}
+	if err := h.pingTx.Do(ctx, networkName+"\x00"+userID, req); err != nil {
 		return err
 	}
-	if !h.pulls.Offer(item) {
+	if !h.pulls.Offer(req.item) {
 		h.metrics.pings.WithLabelValues("deferred").Inc()
+	}
+	return nil
+}
+
+// runPings records a batch of pings (in network and user id order) with
+// one statement, store.RemoteProfilePingMany, which locks their rows in
+// that order: the batch holds its row locks for one round trip whatever
+// its size, where a statement per ping held them for one per ping. Each
+// ping gets its own PingSeq, one user's pings in arrival order.
+func (h *Handler) runPings(ctx context.Context, tx store.Tx, reqs []*pingReq) error {
+	now := h.cfg.Now()
+	pings := make([]store.RemoteProfileTouchParams, len(reqs))
+	for i, r := range reqs {
+		r.item = pullItem{}
+		pings[i] = store.RemoteProfileTouchParams{
+			Network: r.network, UserID: r.userID, DisplayName: r.displayName, At: now,
+			PullLeaseUntil: now.Add(h.cfg.PullLease),
+		}
+	}
+	seqs, err := tx.RemoteProfilePingMany(ctx, pings)
+	if err != nil {
+		return fmt.Errorf("hub: touch remote profiles: %w", err)
+	}
+	for i, r := range reqs {
+		r.item = pullItem{Network: r.network, UserID: r.userID, Seq: seqs[i], Template: r.template}
 	}
 	return nil
 }

@@ -165,6 +165,14 @@ type HubQueries interface {
 	// RemoteProfilePing is RemoteProfileTouch returning only the new PingSeq
 	// (a ping needs no more; the row's document is not read back).
 	RemoteProfilePing(ctx context.Context, params RemoteProfileTouchParams) (int64, error)
+	// RemoteProfilePingMany is RemoteProfilePing for several pings in
+	// order; it returns each ping's new PingSeq at its index. Several pings
+	// of one (Network, UserID) each bump the counter (the later gets the
+	// higher seq), and the row ends as those pings one after the other
+	// would leave it. On PostgreSQL one statement, whose row locks are
+	// taken in (Network, UserID) order so that concurrent calls do not
+	// deadlock. Empty pings: nil.
+	RemoteProfilePingMany(ctx context.Context, pings []RemoteProfileTouchParams) ([]int64, error)
 	// RemoteProfileClaimPulls takes up to Limit rows with PingSeq > PulledSeq
 	// whose pull lease ended (none, or <= Now), oldest lease first (rows
 	// never leased first, then by PingReceivedAt), sets their pull lease to

@@ -135,6 +135,127 @@ func testHub(t *testing.T, newStore NewStoreFunc) {
 			_, err = s.RemoteProfilePing(ctx, store.RemoteProfileTouchParams{Network: "n", At: at(0)})
 			require.Error(t, err, "a user is required")
 		}},
+		{"PingManyIsPingsInOrder", func(t *testing.T, s store.Store) {
+			ctx := ctxFor(t)
+			// The same pings go to network "many" in one call and to
+			// network "one" one RemoteProfilePing at a time: the answers
+			// and the rows must agree.
+			for _, network := range []string{"many", "one"} {
+				_, err := s.RemoteProfilePing(ctx, store.RemoteProfileTouchParams{Network: network, UserID: "old", DisplayName: "Old", At: at(0), PullLeaseUntil: at(time.Minute)})
+				require.NoError(t, err)
+				_, err = s.RemoteProfilePing(ctx, store.RemoteProfileTouchParams{Network: network, UserID: "answered", DisplayName: "Answered", At: at(0)})
+				require.NoError(t, err)
+				// Its ping answered: no ping waits, PingReceivedAt is cleared.
+				_, _, err = s.RemoteProfileRecordPull(ctx, store.RemoteProfilePullParams{
+					Network: network, UserID: "answered", Seq: 1, At: at(time.Second), Status: store.RemoteProfileOK,
+					Data: json.RawMessage(`{"id":"answered"}`), DisplayName: "Answered", Result: "ok",
+				})
+				require.NoError(t, err)
+			}
+			pings := func(network string) []store.RemoteProfileTouchParams {
+				return []store.RemoteProfileTouchParams{
+					{Network: network, UserID: "old", DisplayName: "X", At: at(time.Minute), PullLeaseUntil: at(time.Hour)},
+					{Network: network, UserID: "new", DisplayName: "New", At: at(2 * time.Minute), PullLeaseUntil: at(2 * time.Hour)},
+					{Network: network, UserID: "old", DisplayName: "Y", At: at(3 * time.Minute), PullLeaseUntil: at(30 * time.Minute)},
+					{Network: network, UserID: "answered", At: at(4 * time.Minute)},
+					{Network: network, UserID: "new", DisplayName: "Z", At: at(5 * time.Minute)},
+					{Network: network, UserID: "old", At: at(6 * time.Minute), PullLeaseUntil: at(20 * time.Minute)},
+					{Network: network, UserID: "answered", At: at(7 * time.Minute), PullLeaseUntil: at(3 * time.Hour)},
+				}
+			}
+			want := []int64{2, 1, 3, 2, 2, 4, 3}
+
+			got, err := s.RemoteProfilePingMany(ctx, pings("many"))
+			require.NoError(t, err)
+			require.Equal(t, want, got, "each ping its own seq, one user's pings consecutive in input order")
+			var one []int64
+			for _, p := range pings("one") {
+				seq, err := s.RemoteProfilePing(ctx, p)
+				require.NoError(t, err)
+				one = append(one, seq)
+			}
+			require.Equal(t, one, got, "as RemoteProfilePing one after the other")
+
+			for _, userID := range []string{"old", "new", "answered"} {
+				many, err := s.RemoteProfileGet(ctx, "many", userID)
+				require.NoError(t, err)
+				one, err := s.RemoteProfileGet(ctx, "one", userID)
+				require.NoError(t, err)
+				one.Network = "many"
+				requireRemoteProfile(t, one, many)
+			}
+			old, err := s.RemoteProfileGet(ctx, "many", "old")
+			require.NoError(t, err)
+			require.Equal(t, int64(4), old.PingSeq)
+			require.Equal(t, "Old", old.DisplayName, "display name only seeds a new row")
+			requireTime(t, at(0), old.PingReceivedAt, "the first ping ever still waits")
+			requireTime(t, at(0), old.FirstSeenAt)
+			created, err := s.RemoteProfileGet(ctx, "many", "new")
+			require.NoError(t, err)
+			require.Equal(t, store.RemoteProfilePending, created.Status)
+			require.Equal(t, "New", created.DisplayName, "the first ping seeds the new row")
+			require.Equal(t, int64(2), created.PingSeq)
+			requireTime(t, at(2*time.Minute), created.PingReceivedAt)
+			requireTime(t, at(2*time.Minute), created.FirstSeenAt)
+			answered, err := s.RemoteProfileGet(ctx, "many", "answered")
+			require.NoError(t, err)
+			require.Equal(t, int64(3), answered.PingSeq)
+			require.Equal(t, int64(1), answered.PulledSeq)
+			requireTime(t, at(4*time.Minute), answered.PingReceivedAt, "the first ping since the answer")
+
+			// The pull lease is the last ping's, not the longest: "new"'s
+			// last ping had none (claimable at once), "old"'s ends at 20
+			// minutes, "answered"'s at 3 hours.
+			claim := func(now time.Time) []store.RemoteProfilePullClaim {
+				t.Helper()
+				got, err := s.RemoteProfileClaimPulls(ctx, store.RemoteProfileClaimParams{Now: now, LeaseUntil: at(24 * time.Hour), Limit: 10})
+				require.NoError(t, err)
+				return got
+			}
+			require.ElementsMatch(t, []store.RemoteProfilePullClaim{
+				{Network: "many", UserID: "new", PingSeq: 2}, {Network: "one", UserID: "new", PingSeq: 2},
+			}, claim(at(20*time.Minute-time.Microsecond)))
+			require.ElementsMatch(t, []store.RemoteProfilePullClaim{
+				{Network: "many", UserID: "old", PingSeq: 4}, {Network: "one", UserID: "old", PingSeq: 4},
+			}, claim(at(20*time.Minute)))
+			require.Empty(t, claim(at(3*time.Hour-time.Microsecond)))
+			require.ElementsMatch(t, []store.RemoteProfilePullClaim{
+				{Network: "many", UserID: "answered", PingSeq: 3}, {Network: "one", UserID: "answered", PingSeq: 3},
+			}, claim(at(3*time.Hour)))
+		}},
+		{"PingManyInTxAndBadInput", func(t *testing.T, s store.Store) {
+			ctx := ctxFor(t)
+			got, err := s.RemoteProfilePingMany(ctx, nil)
+			require.NoError(t, err)
+			require.Empty(t, got)
+
+			for name, bad := range map[string]store.RemoteProfileTouchParams{
+				"no user":    {Network: "n", At: at(0)},
+				"no network": {UserID: "bob", At: at(0)},
+			} {
+				_, err := s.RemoteProfilePingMany(ctx, []store.RemoteProfileTouchParams{{Network: "n", UserID: "ann", At: at(0)}, bad})
+				require.Error(t, err, name)
+			}
+			_, err = s.RemoteProfileGet(ctx, "n", "ann")
+			require.ErrorIs(t, err, store.ErrNotFound, "a refused call writes nothing")
+
+			// In a transaction, and rolled back with it.
+			rollback := errors.New("rollback")
+			err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.RemoteProfilePingMany(ctx, []store.RemoteProfileTouchParams{
+					{Network: "n", UserID: "bob", At: at(0)}, {Network: "n", UserID: "ann", At: at(0)}, {Network: "n", UserID: "bob", At: at(time.Second)},
+				})
+				require.NoError(t, err)
+				require.Equal(t, []int64{1, 1, 2}, got)
+				seq, err := tx.RemoteProfilePingSeqForUpdate(ctx, "n", "bob")
+				require.NoError(t, err)
+				require.Equal(t, int64(2), seq)
+				return rollback
+			})
+			require.ErrorIs(t, err, rollback)
+			_, err = s.RemoteProfileGet(ctx, "n", "bob")
+			require.ErrorIs(t, err, store.ErrNotFound)
+		}},
 		{"TouchIncrements", func(t *testing.T, s store.Store) {
 			ctx := ctxFor(t)
 			touch(t, s, "n", "ann", at(0))

@@ -13,6 +13,14 @@ import (
 
 // Config is the River client configuration cfg describes, with logger; a
 // backend adds what is its own (PostgreSQL's schema).
+//
+// River polls (PollOnly) instead of holding a LISTEN connection: it carries
+// only what failed (retries on a schedule of seconds and more, dead
+// letters, replays), where FetchPollInterval's wait does not matter, and a
+// listening backend reads every notification sent in its database, in a
+// transaction of its own (PostgreSQL's ProcessIncomingNotify): River's
+// listener turned each live-event notification of the hot path into one
+// more commit per change and database.
 func Config(cfg store.JobsConfig, logger *slog.Logger) *river.Config {
 	return &river.Config{
 		CancelledJobRetentionPeriod: cfg.DeadLetterRetentionPeriod,
@@ -26,6 +34,7 @@ func Config(cfg store.JobsConfig, logger *slog.Logger) *river.Config {
 		RescueStuckJobsAfter:        cfg.RescueStuckJobsAfter,
 		Logger:                      logger,
 		Middleware:                  cfg.Middleware,
+		PollOnly:                    true,
 		Queues:                      cfg.Queues,
 		RetryPolicy:                 cfg.RetryPolicy,
 		Workers:                     cfg.Workers,

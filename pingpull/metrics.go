@@ -47,7 +47,7 @@ func newMetrics(reg prometheus.Registerer, jobs store.JobClient, outbox store.Pi
 		webhookTxBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "ssogate_gateway_webhook_tx_batch_size",
 			Help:    "Webhooks committed together in one transaction (group commit: the webhooks that arrived while the previous transaction ran).",
-			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
 		}),
 		pulls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssogate_gateway_pulls_total",

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -78,4 +79,27 @@ func ProfileDecide(cur *Profile, params ProfileUpsertParams) (next *Profile, sta
 		n.Version, n.Data, n.UpdatedAt, n.ModifiedAt = cur.Version+1, data, updatedAt, now
 		return &n, ProfileUpdated, true
 	}
+}
+
+// ValidateProfileWrites refuses writes that name no row unambiguously: a
+// missing Next or user id, a Prev of another user, or one user written
+// twice (one statement could not touch its row twice). Backends call it
+// in ProfileWriteMany before writing anything.
+func ValidateProfileWrites(writes []ProfileWrite) error {
+	seen := make(map[string]struct{}, len(writes))
+	for i, w := range writes {
+		switch {
+		case w.Next == nil:
+			return fmt.Errorf("write %d: Next is required", i)
+		case w.Next.UserID == "":
+			return fmt.Errorf("write %d: UserID is required", i)
+		case w.Prev != nil && w.Prev.UserID != w.Next.UserID:
+			return fmt.Errorf("write %d: Prev is user %q, Next user %q", i, w.Prev.UserID, w.Next.UserID)
+		}
+		if _, dup := seen[w.Next.UserID]; dup {
+			return fmt.Errorf("write %d: user %q is written twice", i, w.Next.UserID)
+		}
+		seen[w.Next.UserID] = struct{}{}
+	}
+	return nil
 }

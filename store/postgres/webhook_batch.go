@@ -71,7 +71,7 @@ func (q queries) ProfileWriteMany(ctx context.Context, writes []store.ProfileWri
 	if len(writes) == 0 {
 		return nil
 	}
-	if err := validateProfileWrites(writes); err != nil {
+	if err := store.ValidateProfileWrites(writes); err != nil {
 		return fmt.Errorf("postgres: profile write many: %w", err)
 	}
 	n := len(writes)
@@ -123,27 +123,6 @@ func (q queries) ProfileWriteMany(ctx context.Context, writes []store.ProfileWri
 		}
 		return nil
 	})
-}
-
-// validateProfileWrites refuses writes the statement could not apply
-// unambiguously: one user twice would make the update touch its row twice.
-func validateProfileWrites(writes []store.ProfileWrite) error {
-	seen := make(map[string]struct{}, len(writes))
-	for i, w := range writes {
-		switch {
-		case w.Next == nil:
-			return fmt.Errorf("write %d: Next is required", i)
-		case w.Next.UserID == "":
-			return fmt.Errorf("write %d: UserID is required", i)
-		case w.Prev != nil && w.Prev.UserID != w.Next.UserID:
-			return fmt.Errorf("write %d: Prev is user %q, Next user %q", i, w.Prev.UserID, w.Next.UserID)
-		}
-		if _, dup := seen[w.Next.UserID]; dup {
-			return fmt.Errorf("write %d: user %q is written twice", i, w.Next.UserID)
-		}
-		seen[w.Next.UserID] = struct{}{}
-	}
-	return nil
 }
 
 // WebhookAcceptMany is WebhookAccept over arrays, in one statement. The

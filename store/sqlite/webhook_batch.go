@@ -62,7 +62,7 @@ func (q queries) ProfileWriteMany(ctx context.Context, writes []store.ProfileWri
 	if len(writes) == 0 {
 		return nil
 	}
-	if err := validateProfileWrites(writes); err != nil {
+	if err := store.ValidateProfileWrites(writes); err != nil {
 		return fmt.Errorf("sqlite: write profiles: %w", err)
 	}
 	err := q.atomic(ctx, func(db querier) error {
@@ -99,26 +99,6 @@ func profileWrite(ctx context.Context, db querier, w store.ProfileWrite) (*store
 		return nil, fmt.Errorf("profile %q is no longer at version %d: %w", n.UserID, w.Prev.Version, store.ErrConflict)
 	}
 	return p, err
-}
-
-// validateProfileWrites refuses writes that name no row unambiguously.
-func validateProfileWrites(writes []store.ProfileWrite) error {
-	seen := make(map[string]struct{}, len(writes))
-	for i, w := range writes {
-		switch {
-		case w.Next == nil:
-			return fmt.Errorf("write %d: Next is required", i)
-		case w.Next.UserID == "":
-			return fmt.Errorf("write %d: UserID is required", i)
-		case w.Prev != nil && w.Prev.UserID != w.Next.UserID:
-			return fmt.Errorf("write %d: Prev is user %q, Next user %q", i, w.Prev.UserID, w.Next.UserID)
-		}
-		if _, dup := seen[w.Next.UserID]; dup {
-			return fmt.Errorf("write %d: user %q is written twice", i, w.Next.UserID)
-		}
-		seen[w.Next.UserID] = struct{}{}
-	}
-	return nil
 }
 
 // WebhookAcceptMany runs WebhookAccept for each webhook in order, in one

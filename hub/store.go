@@ -16,7 +16,6 @@ type Store interface {
 	PullURLSet(ctx context.Context, pullURL *store.PullURL) error
 	PullURLGet(ctx context.Context, network string) (*store.PullURL, error)
 	RemoteProfileTouch(ctx context.Context, params store.RemoteProfileTouchParams) (*store.RemoteProfile, error)
-	RemoteProfilePing(ctx context.Context, params store.RemoteProfileTouchParams) (int64, error)
 	// The pull leases of the fast path (pull_drain.go).
 	RemoteProfileClaimPulls(ctx context.Context, params store.RemoteProfileClaimParams) ([]store.RemoteProfilePullClaim, error)
 	RemoteProfileLeasePull(ctx context.Context, network, userID string, until time.Time) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"time"
 
@@ -77,10 +78,7 @@ func (h *Handler) runWebhooks(ctx context.Context, tx store.Tx, reqs []*webhookI
 	if err != nil {
 		return err
 	}
-	cur := make(map[string]*store.Profile, len(users))
-	for u, p := range locked {
-		cur[u] = p
-	}
+	cur := maps.Clone(locked) // as the batch's earlier webhooks leave them
 	var writes []store.ProfileWrite
 	written := map[string]int{} // user → index in writes
 	accepts := make([]store.WebhookAcceptParams, 0, len(reqs))

@@ -100,7 +100,9 @@ func (q queries) PingOutboxClaim(ctx context.Context, params store.PingOutboxCla
 // only entries not newer than the delivered version go. The rows are
 // locked first, in user id order, as every other writer of the outbox
 // takes them (the webhook intake's batches, PingOutboxPutMany): a DELETE
-// locks rows in its join's order, and two such orders deadlock.
+// locks rows in its join's order, and two such orders deadlock. The
+// version check is made under the lock (FOR UPDATE re-checks a row that
+// changed while it waited), so the DELETE only takes what was locked.
 func (q queries) PingOutboxDelete(ctx context.Context, entries []store.PingOutboxEntry) (int, error) {
 	if len(entries) == 0 {
 		return 0, nil
@@ -121,9 +123,8 @@ func (q queries) PingOutboxDelete(ctx context.Context, entries []store.PingOutbo
 		     FOR UPDATE OF o
 		 )
 		 DELETE FROM ping_outbox AS o
-		 USING d
-		 WHERE o.user_id = d.user_id AND o.version <= d.version
-		   AND o.user_id IN (SELECT user_id FROM locked)`,
+		 USING locked l
+		 WHERE o.user_id = l.user_id`,
 		ids, versions)
 	if err != nil {
 		return 0, wrap("ping outbox delete", err)

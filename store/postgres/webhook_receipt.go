@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/ssogate/ssogate/store"
@@ -25,56 +24,11 @@ func (q queries) WebhookReceiptCreate(ctx context.Context, receipt *store.Webhoo
 	return nil
 }
 
-// WebhookAccept writes the receipt, the timeline event and the outbox entry
-// in one statement: the later inserts read the receipt's RETURNING, so a
-// receipt that conflicts (DO NOTHING) leaves them unwritten too.
+// WebhookAccept is WebhookAcceptMany of one webhook: the same statement,
+// so that a receipt that conflicts (DO NOTHING) leaves the timeline event
+// and the outbox entry unwritten too.
 func (q queries) WebhookAccept(ctx context.Context, params store.WebhookAcceptParams) error {
-	r, e := params.Receipt, params.Timeline
-	if r == nil || e == nil {
-		return errors.New("postgres: webhook accept: Receipt and Timeline are required")
-	}
-	if e.UserID == "" || e.Kind == "" {
-		return errors.New("postgres: webhook accept: the timeline event's UserID and Kind are required")
-	}
-	detail := []byte(e.Detail)
-	if len(detail) == 0 {
-		detail = []byte(`{}`)
-	}
-	var ping store.PingOutboxPutParams
-	if params.Ping != nil {
-		if params.Ping.UserID == "" {
-			return errors.New("postgres: webhook accept: the ping's UserID is required")
-		}
-		ping = *params.Ping
-	}
-	var stored int
-	err := q.db.QueryRow(ctx,
-		`WITH receipt AS (
-		     INSERT INTO webhook_receipt (id, status_code, body, created_at) VALUES ($1, $2, $3, $4)
-		     ON CONFLICT (id) DO NOTHING
-		     RETURNING 1
-		 ), event AS (
-		     INSERT INTO timeline_event (user_id, kind, detail, at)
-		     SELECT $5::text, $6::text, $7::bytea, $8::timestamptz FROM receipt
-		 ), outbox AS (
-		     INSERT INTO ping_outbox AS o (user_id, version, owner, lease_until)
-		     SELECT $9::text, $10::bigint, $11::text, $12::timestamptz FROM receipt WHERE $13::boolean
-		     ON CONFLICT (user_id) DO UPDATE SET
-		         version = GREATEST(o.version, EXCLUDED.version),
-		         owner = EXCLUDED.owner,
-		         lease_until = EXCLUDED.lease_until
-		 )
-		 SELECT count(*) FROM receipt`,
-		r.ID, r.StatusCode, r.Body, r.CreatedAt,
-		e.UserID, e.Kind, detail, e.At,
-		ping.UserID, ping.Version, ping.Owner, ping.LeaseUntil, params.Ping != nil).Scan(&stored)
-	if err != nil {
-		return wrap("webhook accept", err)
-	}
-	if stored == 0 {
-		return wrapConflict("webhook accept")
-	}
-	return nil
+	return q.WebhookAcceptMany(ctx, []store.WebhookAcceptParams{params})
 }
 
 // WebhookReceiptGet returns store.ErrNotFound when the id is unknown.

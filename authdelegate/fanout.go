@@ -47,14 +47,29 @@ type fanout struct {
 	// sweeping: the sweeper runs. closed: Close has begun; no sweeper
 	// starts any more.
 	sweeping, closed bool
+
+	// Run subscribes to the store's channels only while this replica has
+	// streams: a listening PostgreSQL backend reads every notification of
+	// its database in a transaction of its own, which a replica with no
+	// tab open would pay for nothing. streamsWake (capacity 1) tells Run
+	// that a stream registered; emptySince is when the last one left;
+	// after listenIdle without streams Run unsubscribes.
+	streamsWake chan struct{}
+	emptySince  time.Time
+	listenIdle  time.Duration
 }
 
 func newFanout(h *Handler) *fanout {
 	return &fanout{
 		h: h, byUser: map[string]*userStreams{}, bySession: map[string]map[*stream]struct{}{},
 		retryFirst: resyncRetryFirst, retryMax: resyncRetryMax, resyncWake: make(chan struct{}, 1),
+		streamsWake: make(chan struct{}, 1), listenIdle: listenIdle,
 	}
 }
+
+// listenIdle is how long Run stays subscribed after the last stream left,
+// so that a tab that reloads does not cost a new subscription.
+const listenIdle = time.Minute
 
 // The retry schedule of a resync pass that failed to read the store.
 const (
@@ -78,8 +93,13 @@ func (b *fanout) register(s *stream) func() {
 		b.h.metrics.liveSessions.Inc()
 	}
 	ss[s] = struct{}{}
+	b.emptySince = time.Time{}
 	b.startSweeperLocked()
 	b.mu.Unlock()
+	select {
+	case b.streamsWake <- struct{}{}:
+	default:
+	}
 	b.h.metrics.liveStreams.Inc()
 	return func() {
 		b.mu.Lock()
@@ -98,6 +118,9 @@ func (b *fanout) register(s *stream) func() {
 			if len(ss) == 0 {
 				delete(b.bySession, s.sessionID)
 				b.h.metrics.liveSessions.Dec()
+				if len(b.bySession) == 0 {
+					b.emptySince = time.Now()
+				}
 			}
 		}
 		b.h.metrics.liveStreams.Dec()
@@ -196,6 +219,31 @@ func (b *fanout) catchUp(s *stream, p *store.Profile) {
 		b.profileReady(p.UserID, p.ServedVersion)
 	}
 	b.profileChanged(p.UserID, p.Version, p.ModifiedAt.Add(timeout).Sub(now))
+}
+
+// awaitStreams returns true once this replica has a stream, false when ctx
+// ends first.
+func (b *fanout) awaitStreams(ctx context.Context) bool {
+	for {
+		b.mu.Lock()
+		n := len(b.bySession)
+		b.mu.Unlock()
+		if n > 0 {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-b.streamsWake:
+		}
+	}
+}
+
+// idle reports whether this replica has had no stream for listenIdle.
+func (b *fanout) idle(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.bySession) == 0 && !now.Before(b.emptySince.Add(b.listenIdle))
 }
 
 // resync re-reads the state of every local stream from the store, after the
@@ -350,8 +398,10 @@ func (h *Handler) cleanup(ctx context.Context) {
 
 // Run forwards the store's notifications (profile changed, profile ready,
 // session ended) to this replica's event streams until ctx ends or Close is
-// called. When the notification channel lags or has to be re-opened, every
-// stream is compared with the store again, so nothing is missed. Run also
+// called. It is subscribed only while the replica has streams, and for
+// listenIdle after the last one closed. When the notification channel lags
+// or is (re-)opened, every stream is compared with the store again, so
+// nothing is missed. Run also
 // deletes expired login flows, codes and jtis and old ended sessions every
 // CleanupInterval. Run returns nil on a clean stop, once every goroutine
 // it started (cleanup, resync passes) has returned.
@@ -371,13 +421,18 @@ func (h *Handler) Run(ctx context.Context) error {
 	})
 	loops.Go(func() { h.cleanup(ctx) })
 	backoff := time.Second
-	first := true
 	for {
+		if !h.fanout.awaitStreams(ctx) {
+			return nil
+		}
 		started := time.Now()
-		err := h.listen(ctx, !first)
-		first = false
+		err := h.listen(ctx)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if errors.Is(err, errListenIdle) {
+			backoff = time.Second
+			continue
 		}
 		if time.Since(started) > time.Minute {
 			backoff = time.Second
@@ -393,15 +448,21 @@ func (h *Handler) Run(ctx context.Context) error {
 	}
 }
 
+// errListenIdle ends listen when this replica has had no stream for
+// listenIdle.
+var errListenIdle = errors.New("authdelegate: no stream open; unsubscribed")
+
 // listen subscribes to the three channels and dispatches until one of them
-// ends. With resync set it compares every stream with the store once the
-// subscriptions are up (they were down for a while).
-func (h *Handler) listen(ctx context.Context, resync bool) error {
+// ends, or until this replica has had no stream for listenIdle. Once the
+// subscriptions are up it compares every stream with the store: they were
+// down, or not yet up when the streams registered.
+func (h *Handler) listen(ctx context.Context) error {
 	var subs []store.Subscription
 	defer func() {
 		for _, s := range subs {
 			_ = s.Close()
 		}
+		h.metrics.liveSubscribed.Set(0)
 	}()
 	for _, ch := range []string{store.ChannelProfileChanged, store.ChannelProfileReady, store.ChannelSessionEnded} {
 		// The subscriptions are closed by the deferred Close when this loop
@@ -413,14 +474,19 @@ func (h *Handler) listen(ctx context.Context, resync bool) error {
 		}
 		subs = append(subs, sub)
 	}
-	if resync {
-		h.fanout.resync(ctx)
-	}
+	h.metrics.liveSubscribed.Set(1)
+	h.fanout.resync(ctx)
+	idleCheck := time.NewTicker(h.fanout.listenIdle)
+	defer idleCheck.Stop()
 	changed, ready, ended := subs[0], subs[1], subs[2]
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case now := <-idleCheck.C:
+			if h.fanout.idle(now) {
+				return errListenIdle
+			}
 		case payload, ok := <-changed.C():
 			if !ok {
 				return errors.New("authdelegate: profile_changed subscription ended")

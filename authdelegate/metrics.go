@@ -12,6 +12,7 @@ type metrics struct {
 	logins          *prometheus.CounterVec // result
 	liveStreams     prometheus.Gauge
 	liveSessions    prometheus.Gauge
+	liveSubscribed  prometheus.Gauge
 	eventsSent      *prometheus.CounterVec // event
 	tokensMinted    prometheus.Counter
 	providerRefresh *prometheus.CounterVec // result
@@ -47,6 +48,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "ssogate_authdelegate_live_sessions",
 			Help: "Sessions with at least one open /events stream on this replica.",
 		}),
+		liveSubscribed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ssogate_authdelegate_live_subscribed",
+			Help: "1 while this replica is subscribed to the store's live events: while it has open /events streams, and for a minute after the last one closed.",
+		}),
 		eventsSent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssogate_authdelegate_events_sent_total",
 			Help: "Server-sent events written to streams, by event.",
@@ -72,7 +77,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Refresh-token revocation attempts at the provider (RFC 7009), by result.",
 		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.revocations, m.logins, m.liveStreams, m.liveSessions, m.eventsSent,
+	for _, c := range []prometheus.Collector{m.revocations, m.logins, m.liveStreams, m.liveSessions, m.liveSubscribed, m.eventsSent,
 		m.tokensMinted, m.providerRefresh, m.backchannel, m.sessionsEnded} {
 		if err := reg.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError

@@ -87,6 +87,7 @@ func (cfg Config) dsn() string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages))
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate")
 	return "file:" + cfg.Path + "?" + q.Encode()
@@ -155,6 +156,9 @@ type Store struct {
 	readDB *sql.DB
 	logger *slog.Logger
 	hub    *notifyhub.Hub
+	// checkpoints copies the WAL into the database file in the background
+	// (nil for an in-memory database).
+	checkpoints *checkpointer
 
 	// client is the River client: insert-only from Open, the working client
 	// after StartJobs. Tx.JobInsert and JobComplete use whichever is current.
@@ -205,8 +209,22 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		readDB.SetMaxOpenConns(readConns)
 		readDB.SetMaxIdleConns(readConns)
 	}
+	var checkpoints *checkpointer
+	if cfg.Path != ":memory:" {
+		if checkpoints, err = startCheckpointer(cfg, checkpointInterval); err != nil {
+			_ = readDB.Close()
+			_ = db.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
+		}
+	}
 	client, err := river.NewClient(riversqlite.New(db), &river.Config{Logger: cfg.Logger})
 	if err != nil {
+		if checkpoints != nil {
+			_ = checkpoints.close()
+		}
+		if readDB != db {
+			_ = readDB.Close()
+		}
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: river client: %w", err)
 	}
@@ -216,6 +234,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		readDB:  readDB,
 		logger:  cfg.Logger,
 		hub:     notifyhub.New(notifyhub.Config{}),
+
+		checkpoints: checkpoints,
 	}
 	s.queries.store = s
 	s.client.Store(client)
@@ -258,6 +278,11 @@ func (s *Store) Close() error {
 			errs = append(errs, fmt.Errorf("sqlite: stop jobs: %w", err))
 		}
 		s.hub.Close()
+		if s.checkpoints != nil {
+			if err := s.checkpoints.close(); err != nil {
+				errs = append(errs, fmt.Errorf("sqlite: close: %w", err))
+			}
+		}
 		if s.readDB != s.db {
 			if err := s.readDB.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("sqlite: close: %w", err))

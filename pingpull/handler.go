@@ -57,6 +57,9 @@ type Handler struct {
 	errs httpbase.ErrorWriter
 	// enqueueBatch is EnqueuePings' transaction size (tests shrink it).
 	enqueueBatch int
+	// bulk follows what EnqueuePings queued, to refresh the outbox's
+	// statistics as it grows (ping_job.go).
+	bulk bulkQueue
 	// registered is closed once the hub has accepted the pull URL.
 	registered     chan struct{}
 	registeredOnce sync.Once

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -129,8 +130,45 @@ func (h *Handler) EnqueuePings(ctx context.Context, userIDs []string) (queued in
 			return queued, fmt.Errorf("pingpull: enqueue pings: %w", err)
 		}
 		queued += len(batch)
+		h.bulkQueued(ctx, len(batch))
 	}
 	return queued, nil
+}
+
+// analyzeFirst is how many entries EnqueuePings queues before the outbox's
+// statistics are first refreshed; each later refresh comes once the count
+// doubled, so a resync of n users analyzes about log2(n/analyzeFirst)
+// times.
+const analyzeFirst = 1000
+
+// bulkQueue counts the entries EnqueuePings queued in this process.
+type bulkQueue struct {
+	mu          sync.Mutex
+	queued      int
+	nextAnalyze int
+}
+
+// bulkQueued counts n more queued entries and refreshes the outbox's
+// planner statistics when the count reached the next threshold, as
+// PostgreSQL's manual advises after a bulk load: the drain's statements
+// were otherwise planned for the outbox as it was, often nearly empty (a
+// full scan per batch of deliveries). A failure is logged, not returned:
+// the pings are queued either way.
+func (h *Handler) bulkQueued(ctx context.Context, n int) {
+	b := &h.bulk
+	b.mu.Lock()
+	b.queued += n
+	due := b.queued >= max(b.nextAnalyze, analyzeFirst)
+	if due {
+		b.nextAnalyze = 2 * b.queued
+	}
+	b.mu.Unlock()
+	if !due {
+		return
+	}
+	if err := h.store.PingOutboxAnalyze(ctx); err != nil && ctx.Err() == nil {
+		h.log.WarnContext(ctx, "pingpull: refresh the outbox's statistics", slog.String("error", err.Error()))
+	}
 }
 
 // pingWorker works ping jobs.

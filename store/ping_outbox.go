@@ -65,6 +65,11 @@ type PingOutboxQueries interface {
 	// PingOutboxCount returns how many entries wait, claimed or not
 	// (progress and metrics).
 	PingOutboxCount(ctx context.Context) (int, error)
+	// PingOutboxAnalyze refreshes the query planner's statistics of the
+	// outbox (ANALYZE). A bulk queue calls it: the outbox is a queue, so
+	// statistics from when it was nearly empty would plan the drain's
+	// statements for a table of a few rows, a full scan per batch.
+	PingOutboxAnalyze(ctx context.Context) error
 	// PingOutboxOldest returns when the oldest change still waiting in the
 	// outbox was queued (the database's clock at its first put; an update
 	// keeps it), zero when the outbox is empty. The queue-age gauge uses it.

@@ -76,6 +76,14 @@ type Config[T, R any] struct {
 	SweepInterval time.Duration
 	// SweepLimit is the limit passed to Claim. Default 500.
 	SweepLimit int
+	// ClaimAhead bounds what the sweeper keeps queued: a claim asks for at
+	// most ClaimAhead less the keys already queued. A claimed row's lease
+	// runs while it waits in memory, so claiming a backlog far ahead of the
+	// workers lets leases end before the deliveries start, and the next
+	// claims take (and rewrite) the same rows again. At ClaimAhead the
+	// last item claimed waits about ClaimAhead/Workers deliveries. Default
+	// 4 × Workers.
+	ClaimAhead int
 	// StopGrace is how long deliveries running at Stop may go on before
 	// their context ends. Default 10s.
 	StopGrace time.Duration
@@ -103,6 +111,9 @@ func (c Config[T, R]) withDefaults() Config[T, R] {
 	}
 	if c.SweepLimit <= 0 {
 		c.SweepLimit = 500
+	}
+	if c.ClaimAhead <= 0 {
+		c.ClaimAhead = 4 * c.Workers
 	}
 	if c.StopGrace <= 0 {
 		c.StopGrace = 10 * time.Second
@@ -134,6 +145,9 @@ type Drainer[T, R any] struct {
 	queued  int      // keys with a queued item
 	running int
 	stopped bool
+	// capped: the last sweep stopped at ClaimAhead; take kicks the sweeper
+	// when the queue is down to half of it.
+	capped bool
 
 	wake  chan struct{} // a key became ready
 	kick  chan struct{} // sweep now
@@ -246,6 +260,10 @@ func (d *Drainer[T, R]) take() (T, bool) {
 	e.queued, e.hasQueued = zero, false
 	d.queued--
 	d.running++
+	if d.capped && d.queued <= d.cfg.ClaimAhead/2 {
+		d.capped = false
+		d.signal(d.kick)
+	}
 	return item, true
 }
 
@@ -420,10 +438,13 @@ func (d *Drainer[T, R]) sweep(ctx context.Context) {
 }
 
 // sweepOnce claims once and returns how many rows it got and whether to
-// claim again at once: the claim was full and the Drainer has room.
+// claim again at once: the claim was full (the next one finds the Drainer
+// at ClaimAhead, or claims more).
 func (d *Drainer[T, R]) sweepOnce(ctx context.Context) (int, bool) {
 	d.mu.Lock()
-	room := d.cfg.MaxQueued - d.queued
+	room := min(d.cfg.MaxQueued, d.cfg.ClaimAhead) - d.queued
+	// Capped: the queue's take kicks the next sweep once it has room.
+	d.capped = room <= 0
 	d.mu.Unlock()
 	limit := min(d.cfg.SweepLimit, room)
 	if limit <= 0 || ctx.Err() != nil {

@@ -387,3 +387,41 @@ func TestSweeperComesBackSoonAfterFindingRows(t *testing.T) {
 		return len(finished) == 2
 	}, 20*time.Second, 5*time.Millisecond, "the second row is claimed by the quick follow-up")
 }
+
+// TestSweeperClaimsOnlyAhead: with a backlog in the outbox the sweeper
+// keeps at most ClaimAhead keys queued (the rows' leases run while they
+// wait), and the queue's draining, not the interval, brings the next claim.
+func TestSweeperClaimsOnlyAhead(t *testing.T) {
+	r := newRig()
+	cfg := r.config()
+	cfg.Workers = 2
+	cfg.ClaimAhead = 10
+	cfg.SweepLimit = 500
+	cfg.SweepInterval = time.Hour // only the first sweep and the queue's kicks
+	var mu sync.Mutex
+	var limits []int
+	next := 0
+	cfg.Claim = func(ctx context.Context, limit int) ([]item, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		limits = append(limits, limit)
+		var out []item
+		for ; next < 100 && len(out) < limit; next++ {
+			out = append(out, item{fmt.Sprintf("u%03d", next), 1})
+		}
+		return out, nil
+	}
+	d := New(cfg)
+	run(t, d)
+	waitFor(t, "the backlog delivered", func() bool {
+		_, finished, _ := r.snapshot()
+		return len(finished) == 100
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	require.GreaterOrEqual(t, len(limits), 10)
+	for _, l := range limits {
+		require.LessOrEqual(t, l, 10)
+		require.Positive(t, l)
+	}
+}

@@ -132,6 +132,14 @@ func (q queries) PingOutboxDelete(ctx context.Context, entries []store.PingOutbo
 	return int(tag.RowsAffected()), nil
 }
 
+// PingOutboxAnalyze runs ANALYZE on the outbox.
+func (q queries) PingOutboxAnalyze(ctx context.Context) error {
+	if _, err := q.db.Exec(ctx, `ANALYZE ping_outbox`); err != nil {
+		return wrap("ping outbox analyze", err)
+	}
+	return nil
+}
+
 // PingOutboxCount counts every entry.
 func (q queries) PingOutboxCount(ctx context.Context) (int, error) {
 	var n int

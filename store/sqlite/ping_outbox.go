@@ -145,6 +145,15 @@ func (q queries) PingOutboxDelete(ctx context.Context, entries []store.PingOutbo
 	return rowsAffected(res)
 }
 
+// PingOutboxAnalyze runs ANALYZE on the outbox (SQLite's planner reads
+// sqlite_stat1 too).
+func (q queries) PingOutboxAnalyze(ctx context.Context) error {
+	if _, err := q.db.ExecContext(ctx, `ANALYZE ping_outbox`); err != nil {
+		return fmt.Errorf("sqlite: ping outbox analyze: %w", mapError(err))
+	}
+	return nil
+}
+
 // PingOutboxCount counts every entry.
 func (q queries) PingOutboxCount(ctx context.Context) (int, error) {
 	var n int
